@@ -1,0 +1,189 @@
+"""Targets, thresholds and gates from `config/targets.toml`.
+
+Thresholds are data so that the team can tighten a limit or excuse a heavy endpoint without touching
+code, and so that the report, `ops-perf check` and the comparison all judge by the same numbers.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from pathlib import Path
+from typing import Any, TypeVar
+
+from ops_perf.errors import OpsPerfError
+from ops_perf.paths import CONFIG_DIR
+
+DEFAULT_TARGETS_FILE = CONFIG_DIR / "targets.toml"
+
+_T = TypeVar("_T")
+
+LOWER_IS_BETTER = frozenset({"p50_ms", "p95_ms", "p99_ms", "avg_ms", "failure_pct"})
+HIGHER_IS_BETTER = frozenset({"rps"})
+METRICS = LOWER_IS_BETTER | HIGHER_IS_BETTER
+
+
+class Status(StrEnum):
+    """Where a value falls among a metric's tiers, best first."""
+
+    TARGET = "target"
+    ACCEPTABLE = "acceptable"
+    CONCERN = "concern"
+    CRITICAL = "critical"
+
+    @property
+    def rank(self) -> int:
+        return list(Status).index(self)
+
+
+@dataclass(frozen=True)
+class Tier:
+    """The three limits of one metric; `higher_is_better` mirrors the comparisons (RPS)."""
+
+    metric: str
+    target: float
+    acceptable: float
+    critical: float
+
+    @property
+    def higher_is_better(self) -> bool:
+        return self.metric in HIGHER_IS_BETTER
+
+    def status(self, value: float) -> Status:
+        if self.higher_is_better:
+            if value > self.target:
+                return Status.TARGET
+            if value > self.acceptable:
+                return Status.ACCEPTABLE
+            if value < self.critical:
+                return Status.CRITICAL
+            return Status.CONCERN
+        if value < self.target:
+            return Status.TARGET
+        if value < self.acceptable:
+            return Status.ACCEPTABLE
+        if value > self.critical:
+            return Status.CRITICAL
+        return Status.CONCERN
+
+    def describe(self) -> tuple[str, str, str]:
+        """The three limits as the report prints them (`< 200`, `> 50`, ...)."""
+        better, worse = (">", "<") if self.higher_is_better else ("<", ">")
+        return (f"{better} {_num(self.target)}", f"{better} {_num(self.acceptable)}", f"{worse} {_num(self.critical)}")
+
+
+@dataclass(frozen=True)
+class SuccessCriteria:
+    max_error_pct: float = 1.0
+    error_pct_min_users: int = 10
+    max_endpoint_p95_ms: float = 2000.0
+    max_gateway_timeouts: int = 0
+    max_endpoint_failure_pct: float = 5.0
+
+
+@dataclass(frozen=True)
+class Gate:
+    fail_on: Status = Status.CRITICAL
+    min_requests_per_endpoint: int = 1
+
+
+@dataclass(frozen=True)
+class Noise:
+    rel_pct: float = 20.0
+    abs_ms: float = 50.0
+    failure_pct_abs: float = 1.0
+    rps_rel_pct: float = 20.0
+    min_samples: int = 30
+    bootstrap_resamples: int = 2000
+    confidence: float = 0.95
+
+
+@dataclass(frozen=True)
+class Targets:
+    aggregate: dict[str, Tier]
+    endpoint: dict[str, Tier]
+    endpoint_overrides: dict[str, dict[str, Tier]] = field(default_factory=dict)
+    success: SuccessCriteria = SuccessCriteria()
+    gate: Gate = Gate()
+    noise: Noise = Noise()
+    source: Path | None = None
+
+    def endpoint_for(self, name: str) -> dict[str, Tier]:
+        """The per-endpoint limits for one Locust name: defaults merged with its override."""
+        return {**self.endpoint, **self.endpoint_overrides.get(name, {})}
+
+
+def load_targets(path: Path | None = None, env: str | None = None) -> Targets:
+    """Read targets.toml and apply the `[env.<env>]` overrides.
+
+    `env` accepts both the config name (`prod`) and the results prefix spelling (`production`).
+    """
+    path = path or DEFAULT_TARGETS_FILE
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise OpsPerfError(
+            f"targets file {path} not found; pass --targets FILE or restore config/targets.toml"
+        ) from None
+    except tomllib.TOMLDecodeError as err:
+        raise OpsPerfError(f"targets file {path} is not valid TOML ({err}); fix the file") from None
+    try:
+        return _parse(raw, env, path)
+    except (KeyError, TypeError, ValueError) as err:
+        raise OpsPerfError(f"targets file {path}: {err}; fix the file (see docs/ARCHITECTURE.md, Targets)") from None
+
+
+def _parse(raw: Mapping[str, Any], env: str | None, path: Path) -> Targets:
+    env_key = {"production": "prod", "staging": "stg", "development": "dev"}.get(env or "", env)
+    env_raw: Mapping[str, Any] = raw.get("env", {}).get(env_key, {}) if env_key else {}
+    aggregate = _tiers(raw.get("aggregate", {}), "aggregate") | _tiers(env_raw.get("aggregate", {}), "aggregate")
+    endpoint = _tiers(raw.get("endpoint", {}), "endpoint") | _tiers(env_raw.get("endpoint", {}), "endpoint")
+    overrides: dict[str, dict[str, Tier]] = {}
+    for source in (raw.get("endpoint_overrides", {}), env_raw.get("endpoint_overrides", {})):
+        for name, table in source.items():
+            overrides[name] = overrides.get(name, {}) | _tiers(table, f"endpoint_overrides.{name}")
+    gate_raw = dict(raw.get("gate", {}))
+    if "fail_on" in gate_raw:
+        try:
+            gate_raw["fail_on"] = Status(gate_raw["fail_on"])
+        except ValueError:
+            raise ValueError(f"[gate] fail_on must be 'concern' or 'critical', not {gate_raw['fail_on']!r}") from None
+    return Targets(
+        aggregate=aggregate,
+        endpoint=endpoint,
+        endpoint_overrides=overrides,
+        success=_section(SuccessCriteria, raw.get("success_criteria", {}) | env_raw.get("success_criteria", {})),
+        gate=_section(Gate, gate_raw),
+        noise=_section(Noise, raw.get("noise", {}) | env_raw.get("noise", {})),
+        source=path,
+    )
+
+
+def _tiers(table: Mapping[str, Any], where: str) -> dict[str, Tier]:
+    tiers: dict[str, Tier] = {}
+    for metric, limits in table.items():
+        if metric not in METRICS:
+            raise ValueError(f"[{where}] unknown metric {metric!r} (known: {', '.join(sorted(METRICS))})")
+        try:
+            tier = Tier(metric, float(limits["target"]), float(limits["acceptable"]), float(limits["critical"]))
+        except (KeyError, TypeError):
+            raise ValueError(f"[{where}] {metric} needs numeric target, acceptable and critical") from None
+        ordered = (tier.target, tier.acceptable, tier.critical)
+        if (sorted(ordered, reverse=tier.higher_is_better)) != list(ordered):
+            raise ValueError(f"[{where}] {metric} tiers are out of order: {ordered}")
+        tiers[metric] = tier
+    return tiers
+
+
+def _section(cls: type[_T], values: Mapping[str, Any]) -> _T:
+    known = set(cls.__dataclass_fields__)  # type: ignore[attr-defined]
+    unknown = set(values) - known
+    if unknown:
+        raise ValueError(f"unknown key(s) {', '.join(sorted(unknown))} for {cls.__name__}")
+    return cls(**values)
+
+
+def _num(value: float) -> str:
+    return f"{value:g}"
