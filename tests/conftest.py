@@ -10,6 +10,7 @@ import os
 import socket
 from pathlib import Path
 
+import locust  # noqa: F401  (first: gevent's monkey-patching must precede any ssl import)
 import pytest
 
 REPO_ROOT = Path(__file__).resolve().parents[1]

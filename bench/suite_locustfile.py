@@ -1,0 +1,13 @@
+"""The suite's own locustfile plus the measuring plugin (for bench/generator.py).
+
+The suite's hooks must be imported first so that the plugin's test_start listener runs after the
+warm-up and counts the load phase only.
+"""
+
+# ruff: noqa: I001
+from ops_perf import locust_hooks  # noqa: F401
+import measure  # noqa: F401
+from ops_perf.shape import ScenarioShape
+from ops_perf.user import OPSUser
+
+__all__ = ["OPSUser", "ScenarioShape"]

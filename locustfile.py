@@ -1,0 +1,13 @@
+"""The OPS load test, for `locust -f locustfile.py` (and `ops-perf run`, which calls Locust with it).
+
+    locust -f locustfile.py --headless --ops-env stg --scenario baseline
+
+Importing the hooks registers ops-perf's event listeners (arguments, warm-up, tokens, run.json);
+the user class and the shape are what Locust looks for in a locustfile. See README.md.
+"""
+
+from ops_perf import locust_hooks  # noqa: F401  (registers the event listeners)
+from ops_perf.shape import ScenarioShape
+from ops_perf.user import OPSUser
+
+__all__ = ["OPSUser", "ScenarioShape"]

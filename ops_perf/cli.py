@@ -1,0 +1,140 @@
+"""`ops-perf run | report | compare | check | sim | demo`: thin wrappers over the modules.
+
+Each subcommand imports its module only when chosen, so `ops-perf --help` is instant and a broken
+optional part (say, matplotlib missing) cannot take the others down. Every user-fixable problem ends
+as one line on stderr and an `ExitCode`, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from ops_perf import __version__
+from ops_perf.errors import OpsPerfError, die
+from ops_perf.exitcodes import ExitCode
+
+EPILOG = """exit codes: 0 passed, 1 thresholds breached, 2 usage or input error, 3 regression,
+4 run invalid (token died, generator saturated, no requests). See README.md."""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="ops-perf", description="Load tests for the OPS API.", epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )  # fmt: skip
+    parser.add_argument("--version", action="version", version=f"ops-perf {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    run = sub.add_parser("run", help="run a scenario against an environment, then report and check")
+    run.add_argument("--env", required=True, help="local, dev, stg or prod (config/environments.toml)")
+    run.add_argument("--scenario", required=True, help="smoke, baseline, normal, stress, spike, soak (scenarios/)")
+    _add_run_options(run)
+    run.add_argument("locust_args", nargs=argparse.REMAINDER, help="after --: passed to locust as they are")
+
+    demo = sub.add_parser("demo", help="start the simulator, run a short scenario against it, write the report")
+    demo.add_argument("--profile", default="healthy", help="simulator profile (healthy, prod-2025-10-15, ...)")
+    demo.add_argument("--time-scale", type=float, default=None, help="simulator delay factor")
+    demo.add_argument("--scenario", default="smoke")
+    demo.add_argument("-t", "--run-time", default="30s", help="load time (default 30s)")
+    demo.add_argument("-u", "--users", type=int, default=5)
+    demo.add_argument("--think-time", default="0.2,1", help="MIN,MAX seconds (default 0.2,1)")
+    demo.add_argument("--results-dir", type=Path, default=None)
+    demo.add_argument("--reports-dir", type=Path, default=None)
+
+    for name, help_text in (
+        ("report", "write PERFORMANCE_REPORT.md from Locust CSVs"),
+        ("check", "judge a run against config/targets.toml"),
+        ("compare", "compare a candidate run with a baseline"),
+        ("sim", "serve the local OPS simulator"),
+    ):
+        sub.add_parser(name, help=help_text, add_help=False)
+    return parser
+
+
+def _add_run_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--host", help="override the environment's host (e.g. the simulator's URL)")
+    parser.add_argument("--results-dir", type=Path, help="default results/<today>")
+    parser.add_argument("--reports-dir", type=Path, help="default reports/<today>")
+    parser.add_argument("-u", "--users", type=int, help="override the scenario: peak users")
+    parser.add_argument("-r", "--spawn-rate", type=float, help="override the scenario: users started per second")
+    parser.add_argument("-t", "--run-time", help="override the scenario: load time, e.g. 90s, 10m")
+    parser.add_argument("--think-time", help="MIN,MAX seconds between a user's requests (default 1,3)")
+    parser.add_argument("--processes", type=int, help="Locust worker processes on this machine (-1: one per core)")
+    parser.add_argument("--test-users", type=int, help="test users to log in and share out (login source only)")
+    parser.add_argument("--confirm-prod", action="store_true", help="required to load production")
+    parser.add_argument("--no-report", action="store_true", help="skip PERFORMANCE_REPORT.md")
+    parser.add_argument("--no-check", action="store_true", help="skip the threshold check")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args_list = list(sys.argv[1:] if argv is None else argv)
+    # Subcommands that own their argument parsing get the rest of the line untouched.
+    if args_list and args_list[0] in ("report", "check", "compare", "sim"):
+        return _delegate(args_list[0], args_list[1:])
+    args = build_parser().parse_args(args_list)
+    try:
+        if args.command == "run":
+            return _run(args)
+        if args.command == "demo":
+            return _demo(args)
+    except OpsPerfError as err:
+        die(err)
+    except KeyboardInterrupt:
+        print("ops-perf: interrupted", file=sys.stderr)
+        return 130
+    return int(ExitCode.USAGE_ERROR)
+
+
+def _delegate(command: str, rest: list[str]) -> int:
+    try:
+        if command == "report":
+            from ops_perf.report import main as report_main
+
+            return report_main(rest)
+        if command == "check":
+            from ops_perf.verdict import check_main
+
+            return check_main(rest)
+        if command == "compare":
+            from ops_perf.verdict import compare_main
+
+            return compare_main(rest)
+        from ops_perf.sim.server import main as sim_main
+
+        return sim_main(rest)
+    except OpsPerfError as err:
+        die(err)
+
+
+def _run(args: argparse.Namespace) -> int:
+    from ops_perf.run import RunRequest, execute
+
+    extra = tuple(a for a in args.locust_args if a != "--")
+    outcome = execute(
+        RunRequest(
+            env=args.env, scenario=args.scenario, host=args.host, results_dir=args.results_dir,
+            reports_dir=args.reports_dir, users=args.users, spawn_rate=args.spawn_rate, run_time=args.run_time,
+            think_time=args.think_time, processes=args.processes, confirm_prod=args.confirm_prod,
+            report=not args.no_report, check=not args.no_check, test_users=args.test_users, extra_args=extra,
+        )
+    )  # fmt: skip
+    return int(outcome.exit_code)
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from ops_perf.demo import run_demo
+
+    return int(
+        run_demo(
+            profile=args.profile, time_scale=args.time_scale, scenario=args.scenario, run_time=args.run_time,
+            users=args.users, think_time=args.think_time, results_dir=args.results_dir,
+            reports_dir=args.reports_dir,
+        )
+    )  # fmt: skip
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

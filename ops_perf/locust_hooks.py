@@ -1,0 +1,360 @@
+"""Locust event listeners: how the suite plugs into Locust's own life cycle.
+
+| event | process | what happens |
+|---|---|---|
+| `init_command_line_parser` | all | `--ops-env`, `--scenario`, `--think-time`, ... (also from `OPS_*` env vars and `.env`) |
+| `init` | master / local | settings resolved and checked, production guard, token acquired, host probed; a bad value exits with one line |
+| `init` | worker | message handlers for the master's ids and tokens |
+| `worker_connect` | master | a late (or reconnecting) worker gets the ids and the token at once |
+| `test_start` | master / local | the one warm-up; ids broadcast; statistics and the shape clock reset after it |
+| `test_start` | worker | settings from the options the master forwarded; waits for ids in `OPSUser.on_start` |
+| `quit` | master / local | `<prefix>_run.json` |
+
+Workers never harvest and never renew tokens: the master does both once and sends the result.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import gevent
+import locust  # before requests: Locust's gevent monkey-patching must precede ssl
+import requests
+from dotenv import load_dotenv
+from locust import between, constant, events
+from locust.argument_parser import LocustArgumentParser
+from locust.env import Environment as LocustEnvironment
+from locust.runners import MasterRunner, WorkerRunner
+
+from ops_perf import __version__, auth
+from ops_perf.catalog import ENDPOINTS, catalog_fingerprint, pools_in_use
+from ops_perf.errors import OpsPerfError, die
+from ops_perf.exitcodes import ExitCode
+from ops_perf.paths import PROJECT_ROOT
+from ops_perf.runtime import CONTEXT, PROBE_USER_AGENT, WARMUP_USER_AGENT, RequestHeaders
+from ops_perf.settings import (
+    Environment,
+    Scenario,
+    apply_overrides,
+    check_run_allowed,
+    load_environment,
+    load_scenario,
+    parse_think_time,
+)
+from ops_perf.shape import ScenarioShape
+from ops_perf.user import OPSUser
+from ops_perf.warmup import CACHE, WarmupSummary, harvest
+
+logger = logging.getLogger("ops_perf")
+
+MSG_IDS = "ops_perf_ids"
+MSG_TOKEN = "ops_perf_token"
+MSG_RENEW = "ops_perf_renew"
+AUTH_POLL_S = 0.5
+"""How often the master checks whether the token provider has given up."""
+HOST_PROBE_TIMEOUT_S = 10.0
+
+load_dotenv(Path.cwd() / ".env", override=False)
+
+
+# --- arguments ------------------------------------------------------------------------------------
+
+
+@events.init_command_line_parser.add_listener
+def add_arguments(parser: LocustArgumentParser) -> None:
+    group = parser.add_argument_group("ops-perf", "OPS load-test settings (also OPS_* environment variables)")
+    group.add_argument("--ops-env", env_var="OPS_ENV", default="local", help="local, dev, stg or prod")
+    group.add_argument("--scenario", env_var="OPS_SCENARIO", default="smoke", help="a file in scenarios/")
+    group.add_argument(
+        "--think-time", env_var="OPS_THINK_TIME", default="", help="MIN,MAX seconds between tasks (default: scenario)"
+    )
+    group.add_argument("--ids-per-pool", env_var="OPS_IDS_PER_POOL", type=int, default=0, help="warm-up ids per pool")
+    group.add_argument(
+        "--warmup-deadline", env_var="OPS_WARMUP_DEADLINE", type=float, default=0.0, help="warm-up deadline (s)"
+    )
+    group.add_argument(
+        "--test-users", env_var="OPS_TEST_USERS", type=int, default=1, help="test users to log in and share out"
+    )
+    group.add_argument(
+        "--confirm-prod", env_var="OPS_CONFIRM_PROD", action="store_true", default=False, help="allow a prod run"
+    )
+
+
+# --- init -----------------------------------------------------------------------------------------
+
+
+@events.init.add_listener
+def on_init(environment: LocustEnvironment, **_: Any) -> None:
+    auth.install_redaction()
+    runner = environment.runner
+    if isinstance(runner, WorkerRunner):
+        # Workers never log in or refresh: a refused token is reported to the master, which renews.
+        CONTEXT.provider = auth.TokenProvider(
+            "",
+            frontend_url="",
+            passive=True,
+            on_renewal_needed=lambda token: runner.send_message(MSG_RENEW, {"token": token}),
+        )
+        runner.register_message(MSG_IDS, _receive_ids)
+        runner.register_message(MSG_TOKEN, _receive_token)
+        return
+    options = environment.parsed_options
+    if options is None:  # used as a library without Locust's CLI: the caller configures the context
+        return
+    try:
+        env, scenario = resolve(options)
+        host = (environment.host or env.host).rstrip("/")
+        check_run_allowed(env, scenario, host, bool(options.confirm_prod))
+        provider = auth.TokenProvider(
+            host,
+            allowed_sources=env.token_sources,
+            test_users=env.test_users[: max(1, options.test_users)] if env.test_users else (),
+            frontend_url=env.frontend_url,
+            timeout=env.connect_timeout_s + 5,
+        )
+        provider.acquire(run_seconds=scenario.duration_s)
+        _probe_host(host)
+    except OpsPerfError as err:
+        die(err, prog="locust")
+    environment.host = host
+    CONTEXT.env, CONTEXT.scenario, CONTEXT.host, CONTEXT.provider = env, scenario, host, provider
+    CONTEXT.started_at = time.time()
+    ScenarioShape.scenario = scenario
+    _configure_users(env, scenario)
+    CONTEXT.headers = RequestHeaders(provider, env.frontend_url)
+    if isinstance(runner, MasterRunner):
+        provider.on_renewed = lambda _token: _broadcast_token(runner)
+        events.worker_connect.add_listener(lambda client_id: _send_state(runner, client_id))
+        runner.register_message(MSG_RENEW, _renewal_requested)
+
+
+def resolve(options: Any) -> tuple[Environment, Scenario]:
+    """Settings from Locust's parsed options: environment, scenario, and -u/-r/-t overrides."""
+    env = load_environment(options.ops_env)
+    scenario = load_scenario(options.scenario)
+    think = parse_think_time(options.think_time) if options.think_time else None
+    scenario = apply_overrides(
+        scenario,
+        users=options.num_users,
+        spawn_rate=options.spawn_rate,
+        run_time=options.run_time,
+        think_time=think,
+    )
+    return env, scenario
+
+
+def _configure_users(env: Environment, scenario: Scenario) -> None:
+    low, high = scenario.think_time_s
+    OPSUser.wait_time = constant(low) if low == high else between(low, high)
+    OPSUser.network_timeout = env.request_timeout_s
+    OPSUser.connection_timeout = env.connect_timeout_s
+
+
+def _probe_host(host: str) -> None:
+    """An unreachable host is refused up front instead of as a run full of connection errors."""
+    try:
+        requests.get(f"{host}/api/v1/health/", timeout=HOST_PROBE_TIMEOUT_S, headers={"User-Agent": PROBE_USER_AGENT})
+    except requests.RequestException as err:
+        raise OpsPerfError(
+            f"cannot reach {host} ({type(err).__name__}); check --host / the environment's host and your network"
+        ) from None
+
+
+# --- test start: the one warm-up ------------------------------------------------------------------
+
+
+@events.test_start.add_listener
+def on_test_start(environment: LocustEnvironment, **_: Any) -> None:
+    runner = environment.runner
+    if isinstance(runner, WorkerRunner):
+        _start_worker(environment)
+        return
+    if CONTEXT.env is None or CONTEXT.provider is None:
+        return
+    env, provider = CONTEXT.env, CONTEXT.provider
+    options = environment.parsed_options
+    ids_per_pool = (options.ids_per_pool if options and options.ids_per_pool else 0) or env.warmup_ids_per_pool
+    deadline = (options.warmup_deadline if options and options.warmup_deadline else 0) or env.warmup_deadline_s
+    warmup_headers = RequestHeaders(provider, env.frontend_url, WARMUP_USER_AGENT)
+    logger.info("warm-up: harvesting ids from %d list endpoints (deadline %gs)", len(pools_in_use()), deadline)
+    ids, summary = harvest(
+        CONTEXT.host,
+        lambda: warmup_headers.for_user(0)[1],
+        pools_in_use(),
+        ids_per_pool=ids_per_pool,
+        deadline_s=deadline,
+        timeout_s=env.request_timeout_s,
+    )
+    CACHE.fill(ids)
+    CONTEXT.warmup = summary
+    for line in summary.lines():
+        (logger.warning if "FAILED" in line or "no ids" in line else logger.info)(line)
+    if options and options.csv_prefix:
+        summary.write(Path(f"{options.csv_prefix}_warmup.json"))
+    if isinstance(runner, MasterRunner):
+        runner.send_message(MSG_IDS, CACHE.as_message())
+        _broadcast_token(runner)
+    # Load time starts now: statistics (Requests/s) and the scenario clock exclude the warm-up.
+    runner.stats.reset_all()
+    if environment.shape_class is not None:
+        environment.shape_class.reset_time()
+    CONTEXT.load_started_at = time.time()
+    gevent.spawn(_watch_auth, environment)
+
+
+def _watch_auth(environment: LocustEnvironment) -> None:
+    """Stop the run with one clear line when the token can no longer be renewed."""
+    provider = CONTEXT.provider
+    runner = environment.runner
+    while runner is not None and runner.state not in ("stopped", "quitting", "cleanup"):
+        if provider.failed:
+            CONTEXT.status = "cut_short_auth"
+            CONTEXT.status_detail = provider.failed
+            logger.error("stopping the run: %s", provider.failed)
+            environment.process_exit_code = int(ExitCode.RUN_INVALID)
+            runner.quit()
+            return
+        gevent.sleep(AUTH_POLL_S)
+
+
+def _start_worker(environment: LocustEnvironment) -> None:
+    """A worker takes its settings from the options the master forwarded with the spawn message."""
+    options = environment.parsed_options
+    try:
+        env, scenario = resolve(options)
+    except OpsPerfError as err:
+        logger.error("worker cannot resolve settings: %s", err)
+        return
+    CONTEXT.env, CONTEXT.scenario, CONTEXT.host = env, scenario, environment.host or env.host
+    CONTEXT.headers = RequestHeaders(CONTEXT.provider, env.frontend_url)
+    _configure_users(env, scenario)
+
+
+def _send_state(runner: MasterRunner, client_id: str) -> None:
+    if CACHE.ready.is_set():
+        runner.send_message(MSG_IDS, CACHE.as_message(), client_id=client_id)
+        _broadcast_token(runner, client_id)
+
+
+def _broadcast_token(runner: MasterRunner, client_id: str | None = None) -> None:
+    provider = CONTEXT.provider
+    if provider is not None:
+        runner.send_message(MSG_TOKEN, provider.export_tokens(), client_id=client_id)
+
+
+def _receive_ids(environment: LocustEnvironment, msg: Any, **_: Any) -> None:
+    CACHE.fill(msg.data)
+    logger.info("received %d ids in %d pools from the master", sum(map(len, msg.data.values())), len(msg.data))
+
+
+def _receive_token(environment: LocustEnvironment, msg: Any, **_: Any) -> None:
+    CONTEXT.provider.import_tokens(msg.data)
+
+
+def _renewal_requested(environment: LocustEnvironment, msg: Any, **_: Any) -> None:
+    """A worker got a 401: the master renews (at most once per token) and broadcasts the result."""
+    if CONTEXT.provider is not None:
+        CONTEXT.provider.on_unauthorized(msg.data.get("token", ""))
+
+
+# --- the end --------------------------------------------------------------------------------------
+
+
+@events.cpu_warning.add_listener
+def on_cpu_warning(**_: Any) -> None:
+    CONTEXT.cpu_warning = True
+
+
+@events.quit.add_listener
+def on_quit(exit_code: int, **_: Any) -> None:
+    options = _last_options.get("options")
+    if CONTEXT.env is None or options is None or not getattr(options, "csv_prefix", None):
+        return
+    path = Path(f"{options.csv_prefix}_run.json")
+    path.write_text(json.dumps(run_record(options, exit_code), indent=2, sort_keys=True) + "\n", encoding="utf-8")
+
+
+_last_options: dict[str, Any] = {}
+
+
+@events.init.add_listener
+def _remember_options(environment: LocustEnvironment, **_: Any) -> None:
+    _last_options["options"] = environment.parsed_options
+    _last_options["environment"] = environment
+
+
+def run_record(options: Any, exit_code: int) -> dict[str, Any]:
+    """The run's metadata (schema 1, docs/ARCHITECTURE.md); never a token."""
+    env, scenario = CONTEXT.env, CONTEXT.scenario
+    assert env is not None and scenario is not None
+    environment = _last_options.get("environment")
+    runner = environment.runner if environment is not None else None
+    workers = len(runner.clients) if isinstance(runner, MasterRunner) else 0
+    warmup: WarmupSummary | None = CONTEXT.warmup
+    provider = CONTEXT.provider
+    return {
+        "schema": 1,
+        "prefix": Path(options.csv_prefix).name,
+        "env": env.name,
+        "results_name": env.results_name,
+        "host": CONTEXT.host,
+        "frontend_url": env.frontend_url,
+        "scenario": scenario.name,
+        "overridden": list(scenario.overridden),
+        "users": scenario.peak_users,
+        "spawn_rate": scenario.first_spawn_rate,
+        "duration_s": scenario.duration_s,
+        "stages": [{"duration_s": s.duration_s, "users": s.users, "spawn_rate": s.spawn_rate} for s in scenario.stages],
+        "think_time_s": list(scenario.think_time_s),
+        "workers": workers,
+        "locust_version": _locust_version(),
+        "suite_version": __version__,
+        "git_commit": _git_commit(),
+        "catalog_fingerprint": catalog_fingerprint(),
+        "endpoints": len(ENDPOINTS),
+        "tags": sorted(options.tags or []),
+        "exclude_tags": sorted(options.exclude_tags or []),
+        "started_at": _iso(CONTEXT.started_at),
+        "load_started_at": _iso(CONTEXT.load_started_at),
+        "ended_at": _iso(time.time()),
+        "warmup": warmup.to_dict() if warmup else None,
+        "auth": provider.summary() if provider is not None else None,
+        "cpu_warning": CONTEXT.cpu_warning,
+        "status": CONTEXT.status,
+        "status_detail": CONTEXT.status_detail,
+        "exit_code": exit_code,
+        "command": [auth.redact(arg) for arg in sys.argv],
+    }
+
+
+def _iso(timestamp: float | None) -> str | None:
+    if timestamp is None:
+        return None
+    return datetime.fromtimestamp(timestamp, UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def _locust_version() -> str:
+    return str(locust.__version__)
+
+
+def _git_commit() -> str | None:
+    try:
+        out = subprocess.run(
+            ["git", "-C", str(PROJECT_ROOT), "rev-parse", "--short=12", "HEAD"],
+            capture_output=True,
+            text=True,
+            timeout=5,
+            check=False,
+            env={**os.environ, "GIT_TERMINAL_PROMPT": "0"},
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return out.stdout.strip() or None

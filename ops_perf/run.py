@@ -1,0 +1,148 @@
+"""`ops-perf run`: one load test from settings to verdict, with results that are never lost.
+
+The run itself is Locust's own headless CLI in a child process (so every Locust option and the
+master/worker engine behave exactly as documented); this module checks the settings first, picks a
+results prefix that overwrites nothing, and afterwards writes the report and judges the run.
+"""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from ops_perf.errors import OpsPerfError
+from ops_perf.exitcodes import ExitCode
+from ops_perf.paths import LOCUSTFILE, REPORTS_DIR, RESULTS_DIR
+from ops_perf.results import unique_prefix
+from ops_perf.settings import (
+    apply_overrides,
+    check_run_allowed,
+    load_environment,
+    load_scenario,
+    parse_duration,
+    parse_think_time,
+)
+
+LOCUST_USAGE_EXIT = 2
+"""Locust's and our own exit code for bad input found inside the Locust process."""
+
+
+@dataclass(frozen=True)
+class RunRequest:
+    env: str
+    scenario: str
+    host: str | None = None
+    results_dir: Path | None = None
+    reports_dir: Path | None = None
+    users: int | None = None
+    spawn_rate: float | None = None
+    run_time: str | None = None
+    think_time: str | None = None
+    processes: int | None = None
+    confirm_prod: bool = False
+    report: bool = True
+    check: bool = True
+    test_users: int | None = None
+    extra_args: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class RunOutcome:
+    prefix: Path
+    exit_code: ExitCode
+    report: Path | None
+    run_record: dict[str, Any] | None
+
+
+def plan(request: RunRequest) -> tuple[Path, list[str]]:
+    """Validate everything that can be validated without the network, and build the Locust command."""
+    env = load_environment(request.env)
+    scenario = load_scenario(request.scenario)
+    run_time_s = parse_duration(request.run_time, "--run-time") if request.run_time else None
+    think = parse_think_time(request.think_time) if request.think_time else None
+    scenario = apply_overrides(scenario, request.users, request.spawn_rate, run_time_s, think)
+    host = (request.host or env.host).rstrip("/")
+    check_run_allowed(env, scenario, host, request.confirm_prod)
+    if request.processes is not None and (request.processes == 0 or request.processes < -1):
+        raise OpsPerfError(f"--processes must be -1 (one per core) or at least 1, not {request.processes}")
+    results_dir = request.results_dir or RESULTS_DIR / date.today().isoformat()
+    prefix = unique_prefix(results_dir / f"{env.results_name}-{scenario.name}")
+    cmd = [
+        sys.executable, "-m", "locust", "-f", str(LOCUSTFILE), "--headless",
+        "--ops-env", env.name, "--scenario", request.scenario, "--host", host,
+        "--csv", str(prefix), "--csv-full-history", "--html", f"{prefix}.html", "--json-file", str(prefix),
+    ]  # fmt: skip
+    if request.users is not None:
+        cmd += ["--users", str(request.users)]
+    if request.spawn_rate is not None:
+        cmd += ["--spawn-rate", f"{request.spawn_rate:g}"]
+    if request.run_time:
+        cmd += ["--run-time", request.run_time]
+    if request.think_time:
+        cmd += ["--think-time", request.think_time]
+    if request.processes:
+        cmd += ["--processes", str(request.processes)]
+    if request.test_users:
+        cmd += ["--test-users", str(request.test_users)]
+    if request.confirm_prod:
+        cmd += ["--confirm-prod"]
+    cmd += list(request.extra_args)
+    return prefix, cmd
+
+
+def execute(request: RunRequest) -> RunOutcome:
+    prefix, cmd = plan(request)
+    prefix.parent.mkdir(parents=True, exist_ok=True)
+    print(f"ops-perf: running {prefix.name} -> {prefix.parent}/", flush=True)
+    code = _run_locust(cmd)
+    record = read_run_record(prefix)
+    if record is None:
+        if code == LOCUST_USAGE_EXIT:
+            return RunOutcome(prefix, ExitCode.USAGE_ERROR, None, None)
+        print(f"ops-perf: locust exited with {code} and wrote no {prefix.name}_run.json", file=sys.stderr)
+        return RunOutcome(prefix, ExitCode.RUN_INVALID, None, None)
+    report_path = None
+    if request.report:
+        from ops_perf.report import write_report
+
+        out_dir = (request.reports_dir or REPORTS_DIR / prefix.parent.name) / prefix.name
+        report_path = write_report([prefix], out_dir)
+        print(f"ops-perf: report written to {report_path}", flush=True)
+    verdict = judge(prefix, record, request.env) if request.check else ExitCode.OK
+    print(f"ops-perf: results in {prefix.parent}/{prefix.name}_*  (exit code {int(verdict)} {verdict.name})")
+    return RunOutcome(prefix, verdict, report_path, record)
+
+
+def judge(prefix: Path, record: dict[str, Any], env: str) -> ExitCode:
+    """Run invalid beats everything; otherwise the threshold check decides."""
+    if record.get("status") not in (None, "completed"):
+        return ExitCode.RUN_INVALID
+    from ops_perf.verdict import check_main
+
+    junit = prefix.parent / f"{prefix.name}_junit.xml"
+    return ExitCode(check_main([str(prefix), "--env", env, "--junit", str(junit)]))
+
+
+def read_run_record(prefix: Path) -> dict[str, Any] | None:
+    path = prefix.parent / f"{prefix.name}_run.json"
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (FileNotFoundError, json.JSONDecodeError):
+        return None
+
+
+def _run_locust(cmd: Sequence[str]) -> int:
+    """Run Locust in the foreground; Ctrl+C is passed on so that Locust writes its results."""
+    process = subprocess.Popen(cmd)
+    try:
+        return process.wait()
+    except KeyboardInterrupt:
+        process.send_signal(signal.SIGINT)
+        return process.wait()

@@ -1,0 +1,100 @@
+"""`OPSUser`: one simulated OPS user, with tasks generated from the catalog.
+
+Per-request cost matters (issue: the generator must not be the bottleneck of stress runs), so each
+task is a small closure prepared once at import: the URL template, the Locust name and the pool are
+bound up front, headers come pre-built per token, and the user is a `FastHttpUser`.
+"""
+
+from __future__ import annotations
+
+import itertools
+import random
+import re
+from collections.abc import Callable, Sequence
+
+from locust import FastHttpUser, between
+from locust.exception import RescheduleTaskImmediately
+
+from ops_perf.catalog import ENDPOINTS, FISCAL_YEARS, Endpoint
+from ops_perf.runtime import CONTEXT
+from ops_perf.warmup import CACHE, READY_WAIT_S
+
+MAX_RESCHEDULES = 50
+"""Consecutive picks of id-less endpoints before a user takes a normal wait instead (no busy loop)."""
+
+_ID_PLACEHOLDER = re.compile(r"\{(\w+)\}")
+_user_numbers = itertools.count()
+
+
+def make_task(endpoint: Endpoint) -> Callable[[OPSUser], None]:
+    """A Locust task for one catalog entry; `[id]` from its pool, `[fy]` from the fiscal years."""
+    template = endpoint.path + (f"?{endpoint.query}" if endpoint.query else "")
+    name = endpoint.locust_name
+    pool = endpoint.pool
+    fields = _ID_PLACEHOLDER.findall(template)
+    id_field = next((f for f in fields if f != "fiscal_year"), None)
+    needs_fy = "fiscal_year" in fields
+
+    if not fields:
+
+        def task(user: OPSUser) -> None:
+            user.request(template, name)
+
+    else:
+
+        def task(user: OPSUser) -> None:
+            values: dict[str, object] = {}
+            if pool is not None and id_field is not None:
+                picked = CACHE.pick(pool)
+                if picked is None:
+                    user.skip_id_less()
+                    return
+                values[id_field] = picked
+            if needs_fy:
+                values["fiscal_year"] = random.choice(FISCAL_YEARS)
+            user.request(template.format_map(values), name)
+
+    task.__name__ = f"get {name}"
+    task.__qualname__ = task.__name__
+    task.locust_tag_set = {*endpoint.tags, "detail" if endpoint.is_detail else "list"}  # type: ignore[attr-defined]
+    return task
+
+
+def build_tasks(endpoints: Sequence[Endpoint] = ENDPOINTS) -> dict[Callable[[OPSUser], None], int]:
+    return {make_task(ep): ep.weight for ep in endpoints}
+
+
+class OPSUser(FastHttpUser):
+    """A person using the OPS frontend: reads lists and details with the catalog's weights."""
+
+    wait_time = between(1, 3)  # replaced from the scenario's think time at test start
+    tasks = build_tasks()
+    # Overridden from config/environments.toml at test start (request_timeout_s, connect_timeout_s).
+    network_timeout = 60.0
+    connection_timeout = 10.0
+    insecure = False
+
+    def on_start(self) -> None:
+        self.index = next(_user_numbers)
+        self._reschedules = 0
+        if not CACHE.ready.is_set():
+            # On a worker, the master's ids normally arrive before the spawn message; wait if not.
+            CACHE.ready.wait(timeout=READY_WAIT_S)
+
+    def request(self, url: str, name: str) -> None:
+        self._reschedules = 0
+        headers_source = CONTEXT.headers
+        if headers_source is None:  # settings not resolved: the hooks stop the run before this
+            return
+        token, headers = headers_source.for_user(self.index)
+        response = self.client.get(url, name=name, headers=headers)
+        if response.status_code == 401 and CONTEXT.provider is not None:
+            # Recorded by Locust as the failure it was; the provider renews at most once per token.
+            CONTEXT.provider.on_unauthorized(token)
+
+    def skip_id_less(self) -> None:
+        """This endpoint's pool is empty (reported by the warm-up): pick another task at once."""
+        self._reschedules += 1
+        if self._reschedules <= MAX_RESCHEDULES:
+            raise RescheduleTaskImmediately()
+        self._reschedules = 0
