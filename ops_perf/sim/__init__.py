@@ -1,0 +1,14 @@
+"""The local OPS simulator: a real HTTP server on 127.0.0.1 that answers like the OPS API.
+
+It lets newcomers, tests and benchmarks run the suite without OPS access: the same paths and
+response shapes as OPS, its request rules (bearer token, Referer, no JSON Content-Type on GETs), its
+token life cycle (test login, refresh, one session per user), a deterministic portfolio-sized
+dataset, and latency/failure profiles (`healthy`, the measured `prod-2025-10-15`, `regression-demo`).
+
+Start it with `python -m ops_perf.sim --port 0` (or `ops-perf sim`); modules, one job each:
+`data` (the dataset), `views` (bodies), `routes` (the route table and Locust-name matcher), `api`
+(answers), `rules`, `tokens`, `profiles`, `recorder` (admin API), `app` (Flask), `server` (gevent).
+
+This package imports nothing at load time on purpose: `python -m ops_perf.sim` must be able to
+monkey-patch with gevent before anything else is imported.
+"""
