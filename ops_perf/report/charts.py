@@ -1,0 +1,137 @@
+"""PNG charts of a run's history: response-time percentiles, requests/s, failures/s and users over time.
+
+Why it is built this way:
+- No pyplot and no global backend switch: figures are made with `matplotlib.figure.Figure` on an Agg
+  canvas, so importing the report never changes matplotlib state for other code (or tests).
+- Deterministic bytes: fixed size, DPI, margins (no `tight_layout`, which also costs a second draw) and style, `metadata={"Software": None}` (no version stamp in
+  the PNG), fixed legend positions (`loc="best"` is slow on long series and data-dependent), and a fixed
+  `svg.hashsalt` in case anyone renders SVG. The same history gives the same file.
+- Fast at scale: a 24-hour history has 86,400 points per series; it is bucketed to at most
+  `MAX_POINTS` before plotting (percentiles and users by the bucket's max, so spikes survive; rates by
+  the mean), and the chart title says how long a bucket is.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from pathlib import Path
+
+import matplotlib as mpl
+import pandas as pd
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+
+from ops_perf.report.load import History, RunData
+
+MAX_POINTS = 1500
+TOP_ENDPOINTS = 8
+_STYLE = {
+    "svg.hashsalt": "ops-perf",
+    "font.family": "DejaVu Sans",
+    "font.size": 9.0,
+    "axes.grid": True,
+    "grid.alpha": 0.3,
+    "lines.linewidth": 1.2,
+    "figure.dpi": 100,
+    "savefig.dpi": 100,
+    "path.simplify": True,
+}
+_SAVE = {"format": "png", "metadata": {"Software": None}, "dpi": 100}
+
+
+def _bucket(
+    frame: pd.DataFrame, t0: int, max_points: int = MAX_POINTS, by: Sequence[str] = ()
+) -> tuple[pd.DataFrame, int]:
+    """Bucket a time series to at most `max_points` per group; returns (frame, bucket seconds)."""
+    span = int(frame["ts"].max()) - t0 + 1 if len(frame) else 1
+    size = max(1, math.ceil(span / max_points))
+    out = frame.assign(minute=((frame["ts"] - t0) // size * size).astype("float64") / 60.0)
+    if size == 1:
+        return out, 1
+    agg = {c: ("max" if c in ("users", "p50", "p95", "p99") else "mean") for c in frame.columns if c not in ("ts", *by)}
+    grouped = out.drop(columns=["ts"]).groupby([*by, "minute"], observed=True, sort=True).agg(agg).reset_index()
+    return grouped, size
+
+
+def _title_suffix(size: int) -> str:
+    return "" if size == 1 else f" (each point: {size} s)"
+
+
+def timeline_chart(prefix: str, history: History, path: Path) -> None:
+    """Three panels sharing the time axis: percentiles, rates, users."""
+    agg = history.aggregated
+    t0 = int(agg["ts"].iloc[0])
+    data, size = _bucket(agg[["ts", "users", "rps", "fps", "p50", "p95", "p99"]], t0)
+    window = "cumulative since start" if history.cumulative else "over the last ~10 s"
+    with mpl.rc_context(_STYLE):
+        fig = Figure(figsize=(10, 8))
+        FigureCanvasAgg(fig)
+        axes = fig.subplots(3, 1, sharex=True, height_ratios=[3, 2, 1])
+        ax = axes[0]
+        for col, label in (("p50", "median"), ("p95", "p95"), ("p99", "p99")):
+            ax.plot(data["minute"], data[col], label=label)
+        ax.set_ylabel("response time (ms)")
+        ax.set_title(f"{prefix}: response-time percentiles, {window}{_title_suffix(size)}")
+        ax.legend(loc="upper left")
+        ax = axes[1]
+        ax.plot(data["minute"], data["rps"], label="requests/s")
+        ax.plot(data["minute"], data["fps"], label="failures/s", color="tab:red")
+        ax.set_ylabel("per second")
+        ax.legend(loc="upper left")
+        ax = axes[2]
+        ax.step(data["minute"], data["users"], where="post", color="tab:gray")
+        ax.set_ylabel("users")
+        ax.set_xlabel("minutes since the first history row")
+        fig.subplots_adjust(left=0.08, right=0.98, top=0.95, bottom=0.07, hspace=0.12)
+        fig.savefig(path, **_SAVE)
+
+
+def endpoints_chart(prefix: str, history: History, slowest: Sequence[str], path: Path) -> None:
+    """p95 over time of the slowest endpoints (full history only: Locust's ~10 s window)."""
+    assert history.endpoints is not None
+    t0 = int(history.aggregated["ts"].iloc[0]) if len(history.aggregated) else int(history.endpoints["ts"].min())
+    wanted = history.endpoints[history.endpoints["label"].isin(list(slowest))][["ts", "label", "p95"]]
+    data, size = _bucket(wanted, t0, by=("label",))
+    with mpl.rc_context(_STYLE):
+        fig = Figure(figsize=(10, 6))
+        FigureCanvasAgg(fig)
+        ax = fig.subplots()
+        for label in slowest:
+            series = data[data["label"] == label]
+            ax.plot(series["minute"], series["p95"], label=label)
+        ax.set_ylabel("p95 response time (ms)")
+        ax.set_xlabel("minutes since the first history row")
+        ax.set_title(
+            f"{prefix}: p95 of the {len(slowest)} endpoints with the highest p95, "
+            f"over the last ~10 s{_title_suffix(size)}"
+        )
+        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.1), ncol=2, fontsize=8)
+        fig.subplots_adjust(left=0.08, right=0.98, top=0.93, bottom=0.3)
+        fig.savefig(path, **_SAVE)
+
+
+def chart_name(prefix: str, kind: str) -> str:
+    return f"{prefix}-{kind}.png"
+
+
+def render_charts(run: RunData, charts_dir: Path) -> dict[str, str]:
+    """Draw every chart the run's history allows into `charts_dir`; returns kind -> file name."""
+    out: dict[str, str] = {}
+    history = run.history
+    if history is None or history.aggregated.empty:
+        return out
+    name = chart_name(run.prefix, "timeline")
+    timeline_chart(run.prefix, history, charts_dir / name)
+    out["timeline"] = name
+    if history.endpoints is not None and not history.endpoints.empty:
+        ranked = run.endpoints[run.endpoints["requests"] > 0]
+        sort_cols = [c for c in ("p95", "avg") if c in ranked.columns]
+        ranked = ranked.sort_values([*sort_cols, "label"], ascending=[False] * len(sort_cols) + [True])
+        present = set(history.endpoints["label"].cat.categories)
+        slowest = [label for label in ranked["label"] if label in present][:TOP_ENDPOINTS]
+        if slowest:
+            name = chart_name(run.prefix, "endpoints-p95")
+            endpoints_chart(run.prefix, history, slowest, charts_dir / name)
+            out["endpoints"] = name
+    return out

@@ -1,0 +1,190 @@
+"""`ops-perf report RUN [RUN ...] [-o DIR] [--force]` and `write_report()` for `ops-perf run`.
+
+Why the writing is careful: a half-written report is worse than none, and an old report a reviewer has
+already read must not change under them. So everything is loaded and validated before anything is
+written; the report and its charts are written into a temporary folder next to the destination and
+moved into place with renames (one atomic rename when the folder is new; with `--force`, the charts
+folder is swapped first and `PERFORMANCE_REPORT.md` replaced last, each step atomic); an existing
+report is never replaced without `--force`; and on any error the temporary folder is removed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import shutil
+import tempfile
+from collections.abc import Sequence
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+from ops_perf.errors import OpsPerfError, die
+from ops_perf.exitcodes import ExitCode
+from ops_perf.paths import REPORTS_DIR
+from ops_perf.report.analyse import analyse
+from ops_perf.report.charts import render_charts
+from ops_perf.report.load import RunData, RunInputs, _read_json, discover_runs, file_digest, load_run
+from ops_perf.report.render import InputFile, render_markdown
+from ops_perf.targets import load_targets
+
+REPORT_NAME = "PERFORMANCE_REPORT.md"
+CHARTS_DIR = "charts"
+_DATE_DIR = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def catalog_names() -> list[str] | None:
+    """Locust names of the current catalog, or None when it cannot be imported (never fatal)."""
+    try:
+        from ops_perf import catalog
+    except Exception:  # the report must still work on a checkout with a broken catalog
+        return None
+    return [getattr(e, "locust_name", None) or e.name for e in catalog.ENDPOINTS]
+
+
+def _run_date(run: RunInputs) -> date | None:
+    """The day a run belongs to: its results folder (`results/<date>/`), else when it started."""
+    if _DATE_DIR.match(run.directory.name):
+        try:
+            return date.fromisoformat(run.directory.name)
+        except ValueError:
+            pass
+    if run.run_json is not None:
+        started = _read_json(run.run_json).get("started_at")
+        if isinstance(started, str):
+            try:
+                return datetime.fromisoformat(started.replace("Z", "+00:00")).date()
+            except ValueError:
+                pass
+    if run.history is not None:
+        with run.history.open(encoding="utf-8-sig", errors="replace") as fh:
+            fh.readline()
+            first = fh.readline().split(",", 1)[0].strip()
+        if first.isdigit():
+            return datetime.fromtimestamp(int(first), UTC).date()
+    return None
+
+
+def default_out_dir(runs: Sequence[RunInputs]) -> Path:
+    """`reports/<date>/`, the latest date among the runs (today when none can be told)."""
+    dates = [d for d in (_run_date(r) for r in runs) if d is not None]
+    day = max(dates) if dates else datetime.now(UTC).date()
+    return REPORTS_DIR / day.isoformat()
+
+
+def _refuse_overwrite(out_dir: Path, force: bool) -> None:
+    report = out_dir / REPORT_NAME
+    if report.exists() and not force:
+        raise OpsPerfError(f"{report} exists already; pass --force to replace it, or -o DIR to write elsewhere")
+
+
+def _input_files(run: RunData) -> list[InputFile]:
+    i = run.inputs
+    rows = {
+        i.stats: len(run.endpoints) + (1 if run.total is not None else 0),
+        i.history: run.history.rows if run.history is not None else None,
+        i.failures: len(run.failures) if run.failures is not None else None,
+        i.exceptions: len(run.exceptions) if run.exceptions is not None else None,
+    }
+    return [InputFile(run.prefix, str(p), rows.get(p), p.stat().st_size, file_digest(p)[:16]) for p in i.files]
+
+
+def _commit(tmp: Path, out_dir: Path, force: bool) -> None:
+    if not out_dir.exists():
+        try:
+            os.rename(tmp, out_dir)
+            return
+        except OSError:
+            if not out_dir.exists():
+                raise
+    _refuse_overwrite(out_dir, force)  # again: another process may have written one meanwhile
+    old_charts = out_dir / CHARTS_DIR
+    if old_charts.exists():
+        os.rename(old_charts, tmp / ".old-charts")
+    os.rename(tmp / CHARTS_DIR, old_charts)
+    os.replace(tmp / REPORT_NAME, out_dir / REPORT_NAME)
+
+
+def write_report(runs: list[Path], out_dir: Path, force: bool = False, *, targets_path: Path | None = None) -> Path:
+    """Write `out_dir/PERFORMANCE_REPORT.md` and `out_dir/charts/*.png` for the given runs.
+
+    `runs` are results folders or run prefixes. Raises `OpsPerfError` (exit code USAGE_ERROR) for bad
+    input or an existing report without `force`; nothing is written then. Returns the report's path.
+    """
+    out_dir = Path(out_dir)
+    _refuse_overwrite(out_dir, force)
+    inputs = discover_runs(runs)
+    default_targets = load_targets(targets_path)
+    catalog = catalog_names()
+    try:
+        out_dir.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.tmp-", dir=out_dir.parent))
+    except OSError as err:
+        raise OpsPerfError(f"cannot write the report under {out_dir.parent}: {err.strerror or err}") from None
+    try:
+        os.chmod(tmp, 0o755)  # mkdtemp makes it private; the report folder should not be
+        charts_dir = tmp / CHARTS_DIR
+        charts_dir.mkdir()
+        loaded: list[RunData] = []
+        charts: dict[str, dict[str, str]] = {}
+        files: list[InputFile] = []
+        for run_inputs in inputs:
+            run = load_run(run_inputs)
+            charts[run.prefix] = render_charts(run, charts_dir)
+            files.extend(_input_files(run))
+            if run.history is not None:
+                run.history.endpoints = None  # drawn; the analysis needs only the stats (memory at scale)
+            loaded.append(run)
+        per_run = {run.prefix: load_targets(targets_path, env=run.meta.env) for run in loaded}
+        analysis = analyse(loaded, per_run, default_targets, catalog)
+        for run_analysis in analysis.runs:
+            run_analysis.charts = charts.get(run_analysis.prefix, {})
+        markdown = render_markdown(analysis, files)
+        with (tmp / REPORT_NAME).open("w", encoding="utf-8", newline="\n") as fh:
+            fh.write(markdown)
+        try:
+            _commit(tmp, out_dir, force)
+        except OSError as err:
+            raise OpsPerfError(f"cannot move the report into {out_dir}: {err.strerror or err}") from None
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return out_dir / REPORT_NAME
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="ops-perf report",
+        description="Write PERFORMANCE_REPORT.md and its charts from Locust results.",
+    )
+    parser.add_argument(
+        "runs",
+        nargs="+",
+        metavar="RUN",
+        type=Path,
+        help="a run prefix (results/2025-10-15/production-baseline-normal) or a results folder (every run in it)",
+    )
+    parser.add_argument(
+        "-o",
+        "--output",
+        metavar="DIR",
+        type=Path,
+        default=None,
+        help="where to write (default: reports/<date of the runs>/)",
+    )
+    parser.add_argument("--force", action="store_true", help="replace an existing report")
+    parser.add_argument(
+        "--targets", metavar="FILE", type=Path, default=None, help="targets file (default: config/targets.toml)"
+    )
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point for `ops-perf report`; returns an `ExitCode` (errors exit via `die`)."""
+    args = build_parser().parse_args(argv)
+    try:
+        out_dir = args.output if args.output is not None else default_out_dir(discover_runs(args.runs))
+        path = write_report(args.runs, out_dir, args.force, targets_path=args.targets)
+    except OpsPerfError as err:
+        die(err, prog="ops-perf report")
+    print(path)
+    return int(ExitCode.OK)
