@@ -1,0 +1,284 @@
+"""One run as the verdicts see it: the loaded CSVs (`ops_perf.report.load`), plus what only verdicts need.
+
+`report.load` owns the CSV parsing and the meta inference (users from the history's peak, duration
+from its timestamps, env and scenario from the prefix). This module adds three things on top:
+- the run.json keys that decide validity and comparability but the report does not need
+  (`cpu_warning`, `catalog_fingerprint`, `tags`, `status_detail`);
+- the per-endpoint stats JSON (`<prefix>.json`, Locust's `--json-file` format, written by the suite's hooks), whose per-endpoint `response_times` histograms
+  let the comparison put a confidence interval on a percentile change;
+- per-row numbers in the units the targets use (`p95_ms`, `failure_pct`, ...).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, NoReturn
+
+from ops_perf.errors import OpsPerfError
+from ops_perf.report.load import AGGREGATED, RunData, RunInputs, discover_runs, load_run, split_prefix
+from ops_perf.verdict import noise
+
+ENV_ALIASES: Mapping[str, str] = {"production": "prod", "staging": "stg", "development": "dev"}
+
+METRICS: tuple[str, ...] = ("p50_ms", "p95_ms", "p99_ms", "avg_ms", "failure_pct", "rps")
+"""Every metric a verdict can speak about, in the order tables print them."""
+
+
+class OneLineParser(argparse.ArgumentParser):
+    """argparse whose errors are one `OpsPerfError` line (what is wrong, how to fix), not usage + exit."""
+
+    def error(self, message: str) -> NoReturn:
+        raise OpsPerfError(f"{message} (see {self.prog} --help)")
+
+
+HISTOGRAM_SLACK = (10, 0.02)
+"""How far `<prefix>.json` may differ from the stats CSV (requests per endpoint: 10, or 2 %) and still
+describe the same run. Locust rewrites the CSV every second but writes the JSON once at shutdown, so
+the JSON holds the last second's requests that the CSV missed; the histograms only size the noise,
+the point values always come from the CSV."""
+
+
+def normalise_env(env: str | None) -> str | None:
+    """`production` (the results spelling) and `prod` (the config spelling) are one environment."""
+    return ENV_ALIASES.get(env, env) if env else env
+
+
+@dataclass(frozen=True)
+class RowStats:
+    """One endpoint (or the Aggregated row) in target units; NaN where Locust wrote N/A."""
+
+    name: str
+    requests: int
+    failures: int
+    values: Mapping[str, float]
+
+    @property
+    def failure_pct(self) -> float:
+        return self.failures * 100.0 / self.requests if self.requests else math.nan
+
+
+@dataclass
+class Run:
+    """A loaded run plus the verdict-only extras. `label` is how tables and messages name it."""
+
+    data: RunData
+    record: dict[str, Any]
+    """run.json as written ({} without one): for keys `RunMeta` does not carry."""
+    histograms: dict[str, dict[int, int]] | None
+    """`<prefix>.json` histograms by endpoint label (+ Aggregated, their sum); None when absent or unusable."""
+    notes: list[str] = field(default_factory=list)
+    """Why a part of the run could not be used (e.g. histograms inconsistent with the CSV)."""
+    _rows: dict[str, RowStats] | None = field(default=None, repr=False)
+
+    @property
+    def prefix(self) -> str:
+        return self.data.prefix
+
+    @property
+    def label(self) -> str:
+        return f"{self.data.inputs.directory.name}/{self.prefix}"
+
+    @property
+    def env(self) -> str | None:
+        return normalise_env(self.data.meta.env)
+
+    @property
+    def rows(self) -> dict[str, RowStats]:
+        """Endpoint rows by label; the Aggregated row is `total`."""
+        if self._rows is None:
+            self._rows = {
+                str(rec["label"]): _row(str(rec["label"]), rec) for rec in self.data.endpoints.to_dict("records")
+            }
+        return self._rows
+
+    @property
+    def total(self) -> RowStats | None:
+        return _row(AGGREGATED, self.data.total) if self.data.total is not None else None
+
+    def row(self, name: str) -> RowStats | None:
+        return self.total if name == AGGREGATED else self.rows.get(name)
+
+    def histogram(self, name: str) -> dict[int, int] | None:
+        return None if self.histograms is None else self.histograms.get(name)
+
+    def invalid_reasons(self) -> list[str]:
+        """Why this run cannot be judged (empty when it can). Each reason is a short phrase."""
+        reasons: list[str] = []
+        status = self.data.meta.status
+        detail = self.record.get("status_detail")
+        suffix = f" ({detail})" if isinstance(detail, str) and detail else ""
+        if status == "cut_short_auth":
+            reasons.append(f"the token died and the run was cut short{suffix}")
+        elif status not in (None, "completed"):
+            reasons.append(f"the run ended with status {status!r}{suffix}")
+        if self.record.get("cpu_warning") is True:
+            reasons.append("the load generator was saturated (Locust's CPU warning); add --processes")
+        total = self.total
+        if total is None or total.requests == 0:
+            reasons.append("no requests were made")
+        elif (summed := sum(row.requests for row in self.rows.values())) != total.requests:
+            # Locust writes every row of the stats CSV in one pass, so they always add up. When they
+            # do not, the file was rewritten after `--json-file` reset the per-endpoint stats at
+            # shutdown (the Aggregated row survives that reset): the endpoint numbers are lost.
+            reasons.append(
+                f"the stats CSV is inconsistent: its endpoint rows add up to {summed} requests, "
+                f"its Aggregated row to {total.requests} (rewritten after Locust reset its stats "
+                "at shutdown)"
+            )
+        return reasons
+
+
+def _row(name: str, rec: Mapping[str, Any]) -> RowStats:
+    def num(key: str) -> float:
+        value = rec.get(key)
+        try:
+            return float(value) if value is not None else math.nan
+        except (TypeError, ValueError):
+            return math.nan
+
+    requests, failures = int(num("requests") or 0), int(num("failures") or 0)
+    p50 = num("p50")
+    values = {
+        "p50_ms": p50 if not math.isnan(p50) else num("median"),
+        "p95_ms": num("p95"),
+        "p99_ms": num("p99"),
+        "avg_ms": num("avg"),
+        "failure_pct": failures * 100.0 / requests if requests else math.nan,
+        "rps": num("rps"),
+    }
+    if requests == 0:  # Locust writes 0 for empty rows' averages; they mean "no data", not 0 ms
+        values = {k: math.nan for k in values}
+    return RowStats(name, requests, failures, values)
+
+
+def open_runs(refs: Sequence[Path | str]) -> list[Run]:
+    """Load each RUN argument as exactly one run (a folder must hold exactly one)."""
+    runs: list[Run] = []
+    for ref in refs:
+        found = discover_runs([ref])
+        if len(found) != 1:
+            names = ", ".join(r.prefix for r in found)
+            raise OpsPerfError(
+                f"{ref}: holds {len(found)} runs ({names}); pass one run prefix, e.g. {Path(ref) / found[0].prefix}"
+            )
+        runs.append(open_run(found[0]))
+    return runs
+
+
+def open_run(inputs: RunInputs) -> Run:
+    data = load_run(inputs)
+    record = _read_record(inputs.run_json) if inputs.run_json is not None else {}
+    run = Run(data=data, record=record, histograms=None)
+    run.histograms = _read_histograms(inputs.directory / f"{inputs.prefix}.json", run)
+    return run
+
+
+def _read_record(path: Path) -> dict[str, Any]:
+    # report.load has validated it already (it raises on a malformed file); this only keeps the dict.
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def _read_histograms(path: Path, run: Run) -> dict[str, dict[int, int]] | None:
+    """`<prefix>.json` (Locust `--json-file`): a list of serialised `StatsEntry`s, no Aggregated entry.
+
+    Optional on purpose: a run without it (older runs, the 2025-10-15 CSVs) or with one that does
+    not add up to the CSV is still compared, by the noise floors alone, and the comparison says so.
+    """
+    if not path.is_file():
+        return None
+    try:
+        entries = json.loads(path.read_text(encoding="utf-8"))
+        if not isinstance(entries, list):
+            raise ValueError("not a list")
+        hists: dict[str, dict[int, int]] = {}
+        for entry in entries:
+            name, method = str(entry["name"]), str(entry.get("method") or "")
+            label = name if method in ("", "GET") else f"{method} {name}"
+            hist = {int(float(k)): int(v) for k, v in dict(entry.get("response_times") or {}).items()}
+            hists[label] = noise.merge([hists.get(label, {}), hist])
+    except (OSError, ValueError, TypeError, KeyError, AttributeError) as err:
+        run.notes.append(f"{path.name} unreadable ({err}); no confidence intervals for this run")
+        return None
+    for label, row in run.rows.items():
+        in_json = sum(hists.get(label, {}).values())
+        if abs(in_json - row.requests) > max(HISTOGRAM_SLACK[0], HISTOGRAM_SLACK[1] * row.requests):
+            run.notes.append(
+                f"{path.name} disagrees with the stats CSV on {label} "
+                f"({in_json} vs {row.requests} requests); histograms not used"
+            )
+            return None
+    hists[AGGREGATED] = noise.merge(hists.values())
+    return hists
+
+
+def run_order_key(run: RunInputs, record: Mapping[str, Any]) -> tuple[str, float]:
+    """Oldest first: run.json `started_at` where present, else the stats file's modification time."""
+    started = record.get("started_at")
+    return (started if isinstance(started, str) else "", run.stats.stat().st_mtime)
+
+
+def find_previous_runs(candidate: Run, root: Path, count: int) -> tuple[list[Run], list[str]]:
+    """The last `count` valid runs under `root` of the candidate's environment and scenario.
+
+    Returns the runs (oldest first) and one note per run left out, so the comparison can say why a
+    night is missing from the baseline. Only run.json and file names are read to choose; only the
+    chosen runs are loaded.
+    """
+    if count < 1:
+        raise OpsPerfError(f"--baseline-last {count}: must be at least 1")
+    if not root.is_dir():
+        raise OpsPerfError(f"--results-root {root}: not a folder; point it at the results of earlier runs")
+    env, scenario = candidate.env, candidate.data.meta.scenario
+    cand_key = (candidate.data.inputs.directory.resolve(), candidate.prefix)
+    cand_started = candidate.record.get("started_at")
+    pool: list[tuple[tuple[str, float], RunInputs, dict[str, Any]]] = []
+    skipped: list[str] = []
+    for stats in sorted(root.rglob("*_stats.csv")):
+        if stats.name.endswith("_stats_history.csv"):
+            continue
+        inputs = discover_runs([stats])[0]
+        if (inputs.directory.resolve(), inputs.prefix) == cand_key:
+            continue
+        record = _read_record(inputs.run_json) if inputs.run_json is not None else {}
+        p_env, p_scenario = split_prefix(inputs.prefix)
+        r_env = normalise_env(record.get("env") if isinstance(record.get("env"), str) else p_env)
+        r_scenario = record.get("scenario") if isinstance(record.get("scenario"), str) else p_scenario
+        if r_env != env or r_scenario != scenario:
+            continue
+        where = f"{inputs.directory.name}/{inputs.prefix}"
+        started = record.get("started_at")
+        if isinstance(cand_started, str) and isinstance(started, str) and started >= cand_started:
+            continue  # newer than the candidate: not its baseline
+        status = record.get("status")
+        if status not in (None, "completed"):
+            skipped.append(f"{where} left out: status {status}")
+            continue
+        if record.get("cpu_warning") is True:
+            skipped.append(f"{where} left out: load generator saturated")
+            continue
+        pool.append((run_order_key(inputs, record), inputs, record))
+    pool.sort(key=lambda item: item[0])
+    chosen: list[Run] = []
+    for _, inputs, _ in reversed(pool):  # newest first, until `count` valid ones
+        if len(chosen) == count:
+            break
+        run = open_run(inputs)
+        if reasons := run.invalid_reasons():
+            skipped.append(f"{run.label} left out: {'; '.join(reasons)}")
+            continue
+        chosen.append(run)
+    chosen.reverse()
+    if not chosen:
+        raise OpsPerfError(
+            f"no earlier valid {env}-{scenario} runs under {root}; run the baseline first, or pass BASELINE explicitly"
+        )
+    return chosen, skipped
