@@ -5,7 +5,7 @@
 | `init_command_line_parser` | all | `--ops-env`, `--scenario`, `--think-time`, ... (also from `OPS_*` env vars and `.env`) |
 | `init` | master / local | settings resolved and checked, production guard, token acquired, host probed; a bad value exits with one line |
 | `init` | worker | message handlers for the master's ids and tokens |
-| `worker_connect` | master | a late (or reconnecting) worker gets the ids and the token at once |
+| `ops_perf_hello` message | master | a late (or reconnecting) worker asks for, and gets, the ids and the token |
 | `test_start` | master / local | the one warm-up; ids broadcast; statistics and the shape clock reset after it |
 | `test_start` | worker | settings from the options the master forwarded; waits for ids in `OPSUser.on_start` |
 | `quit` | master / local | `<prefix>_run.json` |
@@ -54,10 +54,12 @@ from ops_perf.user import OPSUser
 from ops_perf.warmup import CACHE, WarmupSummary, harvest
 
 logger = logging.getLogger("ops_perf")
+CONTEXT.prepare = lambda environment: _start_worker(environment)
 
 MSG_IDS = "ops_perf_ids"
 MSG_TOKEN = "ops_perf_token"
 MSG_RENEW = "ops_perf_renew"
+MSG_HELLO = "ops_perf_hello"
 AUTH_POLL_S = 0.5
 """How often the master checks whether the token provider has given up."""
 HOST_PROBE_TIMEOUT_S = 10.0
@@ -96,15 +98,12 @@ def on_init(environment: LocustEnvironment, **_: Any) -> None:
     auth.install_redaction()
     runner = environment.runner
     if isinstance(runner, WorkerRunner):
-        # Workers never log in or refresh: a refused token is reported to the master, which renews.
-        CONTEXT.provider = auth.TokenProvider(
-            "",
-            frontend_url="",
-            passive=True,
-            on_renewal_needed=lambda token: runner.send_message(MSG_RENEW, {"token": token}),
-        )
+        _passive_provider(runner)
         runner.register_message(MSG_IDS, _receive_ids)
         runner.register_message(MSG_TOKEN, _receive_token)
+        # Ask for the ids and the token now that we can receive them: anything the master pushed on
+        # connect arrived before these handlers existed (Locust drops unknown message types).
+        runner.send_message(MSG_HELLO)
         return
     options = environment.parsed_options
     if options is None:  # used as a library without Locust's CLI: the caller configures the context
@@ -127,12 +126,14 @@ def on_init(environment: LocustEnvironment, **_: Any) -> None:
     environment.host = host
     CONTEXT.env, CONTEXT.scenario, CONTEXT.host, CONTEXT.provider = env, scenario, host, provider
     CONTEXT.started_at = time.time()
+    CONTEXT.git_commit = _git_commit()  # now: a subprocess at quit would let Locust's CSV writer run again
     ScenarioShape.scenario = scenario
     _configure_users(env, scenario)
     CONTEXT.headers = RequestHeaders(provider, env.frontend_url)
     if isinstance(runner, MasterRunner):
         provider.on_renewed = lambda _token: _broadcast_token(runner)
-        events.worker_connect.add_listener(lambda client_id: _send_state(runner, client_id))
+        events.worker_connect.add_listener(lambda client_id: CONTEXT.worker_ids.add(client_id))
+        runner.register_message(MSG_HELLO, lambda environment, msg, **_kw: _send_state(runner, msg.node_id))
         runner.register_message(MSG_RENEW, _renewal_requested)
 
 
@@ -175,6 +176,7 @@ def _probe_host(host: str) -> None:
 def on_test_start(environment: LocustEnvironment, **_: Any) -> None:
     runner = environment.runner
     if isinstance(runner, WorkerRunner):
+        CONTEXT.headers = None  # a new test: settings may have changed on the master
         _start_worker(environment)
         return
     if CONTEXT.env is None or CONTEXT.provider is None:
@@ -200,6 +202,7 @@ def on_test_start(environment: LocustEnvironment, **_: Any) -> None:
     if options and options.csv_prefix:
         summary.write(Path(f"{options.csv_prefix}_warmup.json"))
     if isinstance(runner, MasterRunner):
+        CONTEXT.worker_ids.update(runner.clients.keys())  # those that connected before our init ran
         runner.send_message(MSG_IDS, CACHE.as_message())
         _broadcast_token(runner)
     # Load time starts now: statistics (Requests/s) and the scenario clock exclude the warm-up.
@@ -225,8 +228,26 @@ def _watch_auth(environment: LocustEnvironment) -> None:
         gevent.sleep(AUTH_POLL_S)
 
 
+def _passive_provider(runner: WorkerRunner) -> Any:
+    """Workers never log in or refresh: a refused token is reported to the master, which renews."""
+    if CONTEXT.provider is None:
+        CONTEXT.provider = auth.TokenProvider(
+            "",
+            frontend_url="",
+            passive=True,
+            on_renewal_needed=lambda token: runner.send_message(MSG_RENEW, {"token": token}),
+        )
+    return CONTEXT.provider
+
+
 def _start_worker(environment: LocustEnvironment) -> None:
-    """A worker takes its settings from the options the master forwarded with the spawn message."""
+    """A worker takes its settings from the options the master forwarded with the spawn message.
+
+    Also called from `OPSUser.on_start` (via `CONTEXT.prepare`): a worker that joins a running
+    test can get its first spawn message before Locust has fired `init` on it.
+    """
+    if CONTEXT.headers is not None:
+        return
     options = environment.parsed_options
     try:
         env, scenario = resolve(options)
@@ -234,11 +255,12 @@ def _start_worker(environment: LocustEnvironment) -> None:
         logger.error("worker cannot resolve settings: %s", err)
         return
     CONTEXT.env, CONTEXT.scenario, CONTEXT.host = env, scenario, environment.host or env.host
-    CONTEXT.headers = RequestHeaders(CONTEXT.provider, env.frontend_url)
     _configure_users(env, scenario)
+    CONTEXT.headers = RequestHeaders(_passive_provider(environment.runner), env.frontend_url)
 
 
 def _send_state(runner: MasterRunner, client_id: str) -> None:
+    CONTEXT.worker_ids.add(client_id)
     if CACHE.ready.is_set():
         runner.send_message(MSG_IDS, CACHE.as_message(), client_id=client_id)
         _broadcast_token(runner, client_id)
@@ -256,7 +278,7 @@ def _receive_ids(environment: LocustEnvironment, msg: Any, **_: Any) -> None:
 
 
 def _receive_token(environment: LocustEnvironment, msg: Any, **_: Any) -> None:
-    CONTEXT.provider.import_tokens(msg.data)
+    _passive_provider(environment.runner).import_tokens(msg.data)
 
 
 def _renewal_requested(environment: LocustEnvironment, msg: Any, **_: Any) -> None:
@@ -271,6 +293,24 @@ def _renewal_requested(environment: LocustEnvironment, msg: Any, **_: Any) -> No
 @events.cpu_warning.add_listener
 def on_cpu_warning(**_: Any) -> None:
     CONTEXT.cpu_warning = True
+
+
+@events.quitting.add_listener
+def on_quitting(environment: LocustEnvironment, **_: Any) -> None:
+    """`<prefix>.json`: per-endpoint stats with response-time histograms, for the bootstrap verdicts.
+
+    Written here rather than with Locust's `--json-file`, whose serialisation resets every entry
+    and so can zero the endpoint rows of the stats CSV if its writer runs once more at shutdown.
+    """
+    options = environment.parsed_options
+    if isinstance(environment.runner, WorkerRunner) or options is None or not options.csv_prefix:
+        return
+    entries = [
+        entry.serialize()
+        for entry in environment.runner.stats.entries.values()
+        if entry.num_requests or entry.num_failures
+    ]
+    Path(f"{options.csv_prefix}.json").write_text(json.dumps(entries, indent=1), encoding="utf-8")
 
 
 @events.quit.add_listener
@@ -295,9 +335,6 @@ def run_record(options: Any, exit_code: int) -> dict[str, Any]:
     """The run's metadata (schema 1, docs/ARCHITECTURE.md); never a token."""
     env, scenario = CONTEXT.env, CONTEXT.scenario
     assert env is not None and scenario is not None
-    environment = _last_options.get("environment")
-    runner = environment.runner if environment is not None else None
-    workers = len(runner.clients) if isinstance(runner, MasterRunner) else 0
     warmup: WarmupSummary | None = CONTEXT.warmup
     provider = CONTEXT.provider
     return {
@@ -314,10 +351,10 @@ def run_record(options: Any, exit_code: int) -> dict[str, Any]:
         "duration_s": scenario.duration_s,
         "stages": [{"duration_s": s.duration_s, "users": s.users, "spawn_rate": s.spawn_rate} for s in scenario.stages],
         "think_time_s": list(scenario.think_time_s),
-        "workers": workers,
+        "workers": len(CONTEXT.worker_ids),
         "locust_version": _locust_version(),
         "suite_version": __version__,
-        "git_commit": _git_commit(),
+        "git_commit": CONTEXT.git_commit,
         "catalog_fingerprint": catalog_fingerprint(),
         "endpoints": len(ENDPOINTS),
         "tags": sorted(options.tags or []),

@@ -7,6 +7,7 @@ through globals scattered across modules.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -16,6 +17,7 @@ from ops_perf.settings import Environment, Scenario
 from ops_perf.warmup import WarmupSummary
 
 USER_AGENT = f"ops-perf/{__version__} (locust)"
+"""Load requests; `RequestHeaders` adds the process id so that results can be traced to a worker."""
 WARMUP_USER_AGENT = f"ops-perf/{__version__} (warmup)"
 PROBE_USER_AGENT = f"ops-perf/{__version__} (probe)"
 
@@ -37,7 +39,7 @@ class RequestHeaders:
     def __init__(self, tokens: TokenSupplier, frontend_url: str, user_agent: str = USER_AGENT) -> None:
         self.tokens = tokens
         self.frontend_url = frontend_url
-        self.user_agent = user_agent
+        self.user_agent = f"{user_agent[:-1]}; pid {os.getpid()})" if user_agent.endswith(")") else user_agent
         self._by_token: dict[str, dict[str, str]] = {}
 
     def for_user(self, user_index: int) -> tuple[str, dict[str, str]]:
@@ -66,11 +68,14 @@ class RunContext:
     warmup: WarmupSummary | None = None
     started_at: float | None = None
     load_started_at: float | None = None
+    git_commit: str | None = None
     status: str = "completed"
     status_detail: str = ""
     cpu_warning: bool = False
-    workers: int = 0
-    on_stop: list[Callable[[], None]] = field(default_factory=list)
+    worker_ids: set[str] = field(default_factory=set)
+    """Every worker that connected during the run (late and reconnecting ones included)."""
+    prepare: Callable[[Any], None] | None = None
+    """Resolves a worker's settings (set by the hooks); users call it if a spawn beat `init`."""
 
 
 CONTEXT = RunContext()

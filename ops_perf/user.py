@@ -77,6 +77,8 @@ class OPSUser(FastHttpUser):
     def on_start(self) -> None:
         self.index = next(_user_numbers)
         self._reschedules = 0
+        if CONTEXT.headers is None and CONTEXT.prepare is not None:
+            CONTEXT.prepare(self.environment)
         if not CACHE.ready.is_set():
             # On a worker, the master's ids normally arrive before the spawn message; wait if not.
             CACHE.ready.wait(timeout=READY_WAIT_S)

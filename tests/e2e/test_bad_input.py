@@ -34,7 +34,7 @@ def assert_refused(result: subprocess.CompletedProcess[str], message: str) -> No
 
 
 def load_requests(sim) -> int:
-    return sum(1 for r in sim.requests() if "(locust)" in (r["user_agent"] or ""))
+    return sum(1 for r in sim.requests() if "(locust" in (r["user_agent"] or ""))
 
 
 @pytest.fixture
