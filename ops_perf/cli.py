@@ -39,8 +39,8 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--time-scale", type=float, default=None, help="simulator delay factor")
     demo.add_argument("--scenario", default="smoke")
     demo.add_argument("-t", "--run-time", default="30s", help="load time (default 30s)")
-    demo.add_argument("-u", "--users", type=int, default=5)
-    demo.add_argument("--think-time", default="0.2,1", help="MIN,MAX seconds (default 0.2,1)")
+    demo.add_argument("-u", "--users", type=int, default=10)
+    demo.add_argument("--think-time", default="0.1,0.5", help="MIN,MAX seconds (default 0.1,0.5)")
     demo.add_argument("--results-dir", type=Path, default=None)
     demo.add_argument("--reports-dir", type=Path, default=None)
 

@@ -54,8 +54,8 @@ def run_demo(
     time_scale: float | None = None,
     scenario: str = "smoke",
     run_time: str = "30s",
-    users: int = 5,
-    think_time: str = "0.2,1",
+    users: int = 10,
+    think_time: str = "0.1,0.5",
     results_dir: Path | None = None,
     reports_dir: Path | None = None,
 ) -> ExitCode:
