@@ -116,3 +116,12 @@ def test_second_run_with_the_same_prefix_gets_a_new_name(sim, tmp_path: Path) ->
     assert second.returncode == 0, second.stderr[-1500:]
     assert (results / "local-smoke_stats.csv").read_bytes() == stats
     assert (results / "local-smoke-2_stats.csv").exists() and (results / "local-smoke-2_run.json").exists()
+
+
+def test_settings_come_from_environment_variables_and_dotenv(sim, tmp_path: Path) -> None:
+    # An unknown value proves the setting was read from there (and refuses before any request).
+    result = run_locust(["--host", sim.url], env={"OPS_SCENARIO": "from-env-var"})
+    assert_refused(result, "unknown scenario 'from-env-var'")
+    (tmp_path / ".env").write_text("OPS_SCENARIO=from-dotenv\n")
+    result = run_locust(["--host", sim.url], cwd=tmp_path)
+    assert_refused(result, "unknown scenario 'from-dotenv'")
