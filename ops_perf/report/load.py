@@ -615,9 +615,9 @@ def read_history(path: Path) -> History:
 # --------------------------------------------------------------------------------------------------
 
 
-def read_failures(path: Path) -> pd.DataFrame:
-    header = _validate_small(path, _Spec("failures", _FAILURES_REQUIRED, {"Occurrences": (False, True)}))
-    frame = pd.read_csv(
+def _read_strings(path: Path, header: list[str]) -> pd.DataFrame:
+    """A small, already validated CSV read as text cells (no NA guessing), for failures and exceptions."""
+    return pd.read_csv(
         path,
         dtype=str,
         keep_default_na=False,
@@ -627,6 +627,11 @@ def read_failures(path: Path) -> pd.DataFrame:
         names=header,
         header=0,
     )
+
+
+def read_failures(path: Path) -> pd.DataFrame:
+    header = _validate_small(path, _Spec("failures", _FAILURES_REQUIRED, {"Occurrences": (False, True)}))
+    frame = _read_strings(path, header)
     out = pd.DataFrame(
         {
             "method": frame["Method"].str.strip(),
@@ -644,16 +649,7 @@ def read_failures(path: Path) -> pd.DataFrame:
 
 def read_exceptions(path: Path) -> pd.DataFrame:
     header = _validate_small(path, _Spec("exceptions", _EXCEPTIONS_REQUIRED, {"Count": (False, True)}))
-    frame = pd.read_csv(
-        path,
-        dtype=str,
-        keep_default_na=False,
-        engine="c",
-        encoding="utf-8-sig",
-        index_col=False,
-        names=header,
-        header=0,
-    )
+    frame = _read_strings(path, header)
     return pd.DataFrame(
         {
             "count": frame["Count"].astype(float).astype("int64"),
