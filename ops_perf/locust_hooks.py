@@ -118,6 +118,7 @@ def on_init(environment: LocustEnvironment, **_: Any) -> None:
             test_users=env.test_users[: max(1, options.test_users)] if env.test_users else (),
             frontend_url=env.frontend_url,
             timeout=env.connect_timeout_s + 5,
+            on_failed=_auth_failed,
         )
         provider.acquire(run_seconds=scenario.duration_s)
         _probe_host(host)
@@ -219,13 +220,23 @@ def _watch_auth(environment: LocustEnvironment) -> None:
     runner = environment.runner
     while runner is not None and runner.state not in ("stopped", "quitting", "cleanup"):
         if provider.failed:
-            CONTEXT.status = "cut_short_auth"
-            CONTEXT.status_detail = provider.failed
-            logger.error("stopping the run: %s", provider.failed)
+            if CONTEXT.status != "cut_short_auth":  # a provider without our listener (library use)
+                _auth_failed(provider.failed)
             environment.process_exit_code = int(ExitCode.RUN_INVALID)
             runner.quit()
             return
         gevent.sleep(AUTH_POLL_S)
+
+
+def _auth_failed(reason: str) -> None:
+    """The provider gave up renewing: the one line that says why, and the run's status (run.json).
+
+    Called by the provider the moment it gives up (so the status holds even if the run ends before
+    `_watch_auth` looks again); `_watch_auth` then stops the run.
+    """
+    CONTEXT.status = "cut_short_auth"
+    CONTEXT.status_detail = reason
+    logger.error("stopping the run: %s", reason)
 
 
 def _passive_provider(runner: WorkerRunner) -> Any:

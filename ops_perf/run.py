@@ -7,6 +7,7 @@ results prefix that overwrites nothing, and afterwards writes the report and jud
 
 from __future__ import annotations
 
+import contextlib
 import json
 import signal
 import subprocess
@@ -32,6 +33,8 @@ from ops_perf.settings import (
 
 LOCUST_USAGE_EXIT = 2
 """Locust's and our own exit code for bad input found inside the Locust process."""
+LOCUST_CSV_SUFFIXES = ("_stats.csv", "_stats_history.csv", "_failures.csv", "_exceptions.csv")
+"""The files Locust opens at start-up, before the suite's own checks can refuse the run."""
 
 
 @dataclass(frozen=True)
@@ -99,12 +102,14 @@ def plan(request: RunRequest) -> tuple[Path, list[str]]:
 
 def execute(request: RunRequest) -> RunOutcome:
     prefix, cmd = plan(request)
+    new_dir = not prefix.parent.exists()
     prefix.parent.mkdir(parents=True, exist_ok=True)
     print(f"ops-perf: running {prefix.name} -> {prefix.parent}/", flush=True)
     code = _run_locust(cmd)
     record = read_run_record(prefix)
     if record is None:
         if code == LOCUST_USAGE_EXIT:
+            _discard_refused(prefix, new_dir)
             return RunOutcome(prefix, ExitCode.USAGE_ERROR, None, None)
         print(f"ops-perf: locust exited with {code} and wrote no {prefix.name}_run.json", file=sys.stderr)
         return RunOutcome(prefix, ExitCode.RUN_INVALID, None, None)
@@ -118,6 +123,22 @@ def execute(request: RunRequest) -> RunOutcome:
     verdict = judge(prefix, record, request.env) if request.check else ExitCode.OK
     print(f"ops-perf: results in {prefix.parent}/{prefix.name}_*  (exit code {int(verdict)} {verdict.name})")
     return RunOutcome(prefix, verdict, report_path, record)
+
+
+def _discard_refused(prefix: Path, new_dir: bool) -> None:
+    """A run refused inside Locust (an expired token, an unreachable host) never started, but Locust had
+    already opened its CSV files: remove them while empty (the prefix was new, so they are ours), so
+    the refused run leaves nothing behind and the next run keeps this prefix."""
+    for suffix in LOCUST_CSV_SUFFIXES:
+        path = prefix.parent / f"{prefix.name}{suffix}"
+        try:
+            if path.stat().st_size < 4096 and path.read_text(encoding="utf-8").count("\n") <= 1:  # a header at most
+                path.unlink()
+        except (OSError, UnicodeDecodeError):
+            pass
+    if new_dir:
+        with contextlib.suppress(OSError):  # not empty: something else is in it
+            prefix.parent.rmdir()
 
 
 def judge(prefix: Path, record: dict[str, Any], env: str) -> ExitCode:

@@ -12,15 +12,19 @@ import random
 import re
 from collections.abc import Callable, Sequence
 
+import gevent
 from locust import FastHttpUser, between
-from locust.exception import RescheduleTaskImmediately
+from locust.exception import RescheduleTaskImmediately, StopUser
 
+from ops_perf.auth import AuthUnavailable
 from ops_perf.catalog import ENDPOINTS, FISCAL_YEARS, Endpoint
 from ops_perf.runtime import CONTEXT
 from ops_perf.warmup import CACHE, READY_WAIT_S
 
 MAX_RESCHEDULES = 50
 """Consecutive picks of id-less endpoints before a user takes a normal wait instead (no busy loop)."""
+NO_TOKEN_PAUSE_S = 1.0
+"""A user that got no token in time (renewal still going) pauses this long before its next task."""
 
 _ID_PLACEHOLDER = re.compile(r"\{(\w+)\}")
 _user_numbers = itertools.count()
@@ -88,7 +92,17 @@ class OPSUser(FastHttpUser):
         headers_source = CONTEXT.headers
         if headers_source is None:  # settings not resolved: the hooks stop the run before this
             return
-        token, headers = headers_source.for_user(self.index)
+        try:
+            token, headers = headers_source.for_user(self.index)
+        except AuthUnavailable:
+            # Nothing was sent, so nothing is recorded. The token can no longer be renewed: the hooks
+            # stop the run with the reason (one line, run.json `cut_short_auth`); this user ends
+            # quietly instead of raising the same exception from every task until then.
+            provider = CONTEXT.provider
+            if provider is None or provider.failed:
+                raise StopUser() from None
+            gevent.sleep(NO_TOKEN_PAUSE_S)  # no token within the wait: renewal may still succeed
+            return
         response = self.client.get(url, name=name, headers=headers)
         if response.status_code == 401 and CONTEXT.provider is not None:
             # Recorded by Locust as the failure it was; the provider renews at most once per token.

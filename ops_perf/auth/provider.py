@@ -159,7 +159,8 @@ class TokenProvider:
         self.on_renewed = on_renewed
         """Called with each renewed token (not the first one): the master broadcasts from here."""
         self.on_failed = on_failed
-        """Called once with the reason when the token can no longer be renewed."""
+        """Called once with the reason when the token can no longer be renewed. Its owner tells the user
+        (the hooks: "stopping the run: <reason>"); without one, the provider logs the reason itself."""
         self.on_renewal_needed = on_renewal_needed
         """Passive only: called with a token the server refused (401), to ask the master to renew."""
         self._env = env
@@ -699,7 +700,8 @@ class TokenProvider:
         if self.failed:
             return
         self.failed = redact(" ".join(str(reason).split()))
-        logger.error("token: %s", self.failed)
+        # One line per failure for the user: the listener's (it stops the run), else this one.
+        logger.log(logging.DEBUG if self.on_failed is not None else logging.ERROR, "token: %s", self.failed)
         for slot in self._slots:
             self._notify(slot)
         self._slots_changed.set()
