@@ -15,6 +15,7 @@ Workers never harvest and never renew tokens: the master does both once and send
 
 from __future__ import annotations
 
+import csv
 import json
 import logging
 import os
@@ -33,6 +34,7 @@ from locust import between, constant, events
 from locust.argument_parser import LocustArgumentParser
 from locust.env import Environment as LocustEnvironment
 from locust.runners import MasterRunner, WorkerRunner
+from locust.stats import PERCENTILES_TO_REPORT, StatsCSV
 
 from ops_perf import __version__, auth
 from ops_perf.catalog import ENDPOINTS, catalog_fingerprint, pools_in_use
@@ -316,12 +318,29 @@ def on_quitting(environment: LocustEnvironment, **_: Any) -> None:
     options = environment.parsed_options
     if isinstance(environment.runner, WorkerRunner) or options is None or not options.csv_prefix:
         return
+    _write_final_csvs(environment, options.csv_prefix)
     entries = [
         entry.serialize()
         for entry in environment.runner.stats.entries.values()
         if entry.num_requests or entry.num_failures
     ]
     Path(f"{options.csv_prefix}.json").write_text(json.dumps(entries, indent=1), encoding="utf-8")
+
+
+def _write_final_csvs(environment: LocustEnvironment, prefix: str) -> None:
+    """The stats, failures and exceptions CSVs as of the end of the run.
+
+    Locust rewrites them once a second and not again at shutdown, so the last second (for a run
+    stopped by the auth guard: every failure it recorded) could be missing. Same writer, same files.
+    """
+    writer = StatsCSV(environment, PERCENTILES_TO_REPORT)
+    for suffix, write in (
+        ("_stats.csv", writer.requests_csv),
+        ("_failures.csv", writer.failures_csv),
+        ("_exceptions.csv", writer.exceptions_csv),
+    ):
+        with open(f"{prefix}{suffix}", "w", encoding="utf-8", newline="") as fh:
+            write(csv.writer(fh))
 
 
 @events.quit.add_listener
