@@ -161,7 +161,8 @@ def read_run_record(prefix: Path) -> dict[str, Any] | None:
 
 def _run_locust(cmd: Sequence[str]) -> int:
     """Run Locust in the foreground; Ctrl+C is passed on so that Locust writes its results."""
-    process = subprocess.Popen(cmd)
+    # Locust asks stdin `isatty()`; with no stdin at all (a CI runner), give it /dev/null.
+    process = subprocess.Popen(cmd, stdin=subprocess.DEVNULL if sys.stdin is None else None)
     try:
         return process.wait()
     except KeyboardInterrupt:

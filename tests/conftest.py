@@ -14,6 +14,13 @@ import locust  # noqa: F401  (first: gevent's monkey-patching must precede any s
 import pytest
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
+
+# Child processes inherit our stdin, and Locust asks it `isatty()`: when a runner starts the tests
+# with stdin closed, give the children /dev/null instead of a missing file descriptor.
+try:
+    os.fstat(0)
+except OSError:
+    os.dup2(os.open(os.devnull, os.O_RDONLY), 0)
 REFERENCE_DIR = Path(os.environ.get("OPS_PERF_REFERENCE", REPO_ROOT.parent / "shared" / "reference"))
 REFERENCE_RESULTS = REFERENCE_DIR / "results-2025-10-15"
 

@@ -125,7 +125,7 @@ def test_processes_flag_gives_the_same_guarantees(tmp_path: Path) -> None:
     prefix = tmp_path / "local-smoke"
     with start_sim("healthy") as sim:
         result = run_locust(["--processes", "2", "--ops-env", "local", "--host", sim.url, "-u", "6", "-r", "6",
-                             "-t", "12s", "--think-time", "0,0.05", "--csv", str(prefix)])  # fmt: skip
+                             "-t", "8s", "--think-time", "0,0.05", "--csv", str(prefix)])  # fmt: skip
         log = sim.requests()
     assert result.returncode == 0, result.stderr[-2000:]
     assert_one_harvest(log)

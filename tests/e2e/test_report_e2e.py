@@ -18,7 +18,7 @@ def prod_like_run(tmp_path_factory: pytest.TempPathFactory) -> dict:
     root = tmp_path_factory.mktemp("prodlike")
     with start_sim("prod-2025-10-15", time_scale=0.01) as sim:
         result = run_cli(
-            ["run", "--env", "local", "--scenario", "smoke", "--host", sim.url, "-u", "10", "-r", "10", "-t", "15s",
+            ["run", "--env", "local", "--scenario", "smoke", "--host", sim.url, "-u", "10", "-r", "10", "-t", "10s",
              "--think-time", "0,0.05", "--results-dir", str(root / "results"), "--reports-dir", str(root / "reports")]
         )  # fmt: skip
     prefix = root / "results" / "local-smoke"

@@ -22,7 +22,7 @@ def healthy_run(tmp_path_factory: pytest.TempPathFactory) -> dict:
     prefix = tmp_path_factory.mktemp("healthy") / "local-smoke"
     with start_sim("healthy") as sim:
         result = run_locust(
-            ["--ops-env", "local", "--scenario", "smoke", "--host", sim.url, "-u", "8", "-r", "8", "-t", "12s",
+            ["--ops-env", "local", "--scenario", "smoke", "--host", sim.url, "-u", "8", "-r", "8", "-t", "8s",
              "--think-time", "0,0.05", "--csv", str(prefix), "--csv-full-history"]
         )  # fmt: skip
         log = sim.requests()
@@ -81,7 +81,7 @@ def test_every_load_request_carries_browser_headers_and_no_content_type(healthy_
 def test_run_json_describes_the_run(healthy_run: dict) -> None:
     record = json.loads(Path(f"{healthy_run['prefix']}_run.json").read_text())
     assert record["env"] == "local" and record["scenario"] == "smoke"
-    assert record["users"] == 8 and record["duration_s"] == 12
+    assert record["users"] == 8 and record["duration_s"] == 8
     assert record["endpoints"] == 64 and record["catalog_fingerprint"].startswith("sha256:")
     assert record["auth"]["source"] == "login" and record["status"] == "completed"
     assert record["warmup"]["requests"] > 0 and record["load_started_at"] >= record["started_at"]
@@ -91,7 +91,7 @@ def test_prod_profile_records_504s_and_404s_without_crashing(tmp_path: Path) -> 
     prefix = tmp_path / "local-smoke"
     with start_sim("prod-2025-10-15", time_scale=0.01) as sim:
         result = run_locust(
-            ["--ops-env", "local", "--host", sim.url, "-u", "10", "-r", "10", "-t", "15s", "--think-time", "0,0.05",
+            ["--ops-env", "local", "--host", sim.url, "-u", "10", "-r", "10", "-t", "10s", "--think-time", "0,0.05",
              "--csv", str(prefix)]
         )  # fmt: skip
     assert "Traceback" not in result.stderr
