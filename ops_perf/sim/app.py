@@ -102,9 +102,10 @@ class Simulator:
             if token is None or not referer_ok(self.config.play_env, request.headers.get("Referer")):
                 return 401, _NOT_AUTHORIZED, JSON, None
             try:
-                self.tokens.check_access(token)
+                claims = self.tokens.check_access(token)
             except TokenError as err:
                 return err.status, dumps(err.body), JSON, None
+            self.recorder.count_user(str(claims.get("sub", "")))
             if route.json_get_400 and json_content_type(request.headers.get("Content-Type")):
                 return 400, EMPTY, JSON, None
         name = locust_name(route, request.args)

@@ -39,6 +39,7 @@ class Recorder:
         self.by_path: dict[str, int] = {}
         self.by_name: dict[str, int] = {}
         self.by_status: dict[int, int] = {}
+        self.by_user: dict[str, int] = {}
         self.total = 0
 
     def _intern(self, value: str | None) -> int:
@@ -93,6 +94,10 @@ class Recorder:
         if name is not None:
             self.by_name[name] = self.by_name.get(name, 0) + 1
 
+    def count_user(self, subject: str) -> None:
+        """An authenticated API request by the token's subject (the user, never the token itself)."""
+        self.by_user[subject] = self.by_user.get(subject, 0) + 1
+
     @property
     def dropped(self) -> int:
         return self._first_seq
@@ -118,5 +123,6 @@ class Recorder:
             "by_path": dict(self.by_path),
             "by_name": dict(self.by_name),
             "by_status": {str(k): v for k, v in sorted(self.by_status.items())},
+            "by_user": dict(self.by_user),
             "total": self.total,
         }

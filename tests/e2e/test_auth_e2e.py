@@ -318,9 +318,13 @@ def test_three_test_users_log_in_once_each_and_are_renewed(tmp_path: Path) -> No
         result = run_locust(["--ops-env", "local", "--scenario", "smoke", "--host", sim.url, "--test-users", "3",
                              "-u", "6", "-r", "6", "-t", "6s", "--think-time", "0,0.05", "--csv", str(prefix)])  # fmt: skip
         log = sim.requests()
+        by_user = sim.counts()["by_user"]
     assert result.returncode == 0, result.stderr[-3000:]
     logins = [r for r in log if r["path"] == "/auth/login/"]
     assert [r["status"] for r in logins] == [200, 200, 200]
+    # The load is spread over the three users' own tokens (the simulator counts by token subject).
+    assert len(by_user) == 3, by_user
+    assert min(by_user.values()) > 0.2 * sum(by_user.values()), f"the load is not shared out: {by_user}"
     assert unauthorized(log) == []
     assert int(read_stats(prefix)["Aggregated"]["Failure Count"]) == 0
     run = json.loads(Path(f"{prefix}_run.json").read_text(encoding="utf-8"))
