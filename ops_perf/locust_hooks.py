@@ -65,6 +65,9 @@ MSG_HELLO = "ops_perf_hello"
 AUTH_POLL_S = 0.5
 """How often the master checks whether the token provider has given up."""
 HOST_PROBE_TIMEOUT_S = 10.0
+PROGRESS_MIN_INTERVAL_S = 5.0
+PROGRESS_MAX_INTERVAL_S = 60.0
+"""Progress lines come every tenth of the scenario, within these bounds."""
 
 load_dotenv(Path.cwd() / ".env", override=False)
 
@@ -214,6 +217,28 @@ def on_test_start(environment: LocustEnvironment, **_: Any) -> None:
         environment.shape_class.reset_time()
     CONTEXT.load_started_at = time.time()
     gevent.spawn(_watch_auth, environment)
+    gevent.spawn(_report_progress, environment)
+
+
+def _report_progress(environment: LocustEnvironment) -> None:
+    """One compact line now and then, so a long run (`--only-summary`) shows it is alive and how it goes."""
+    scenario, runner = CONTEXT.scenario, environment.runner
+    if scenario is None or runner is None or CONTEXT.load_started_at is None:
+        return
+    interval = min(PROGRESS_MAX_INTERVAL_S, max(PROGRESS_MIN_INTERVAL_S, scenario.duration_s / 10))
+    while True:
+        gevent.sleep(interval)
+        if runner.state in ("stopped", "quitting", "cleanup"):
+            return
+        total = runner.stats.total
+        elapsed = time.time() - CONTEXT.load_started_at
+        failed_pct = 100.0 * total.num_failures / total.num_requests if total.num_requests else 0.0
+        p95 = total.get_response_time_percentile(0.95) if total.num_requests else 0
+        logger.info(
+            "progress: %.0f/%.0f s, %d users, %d requests, %d failures (%.2f%%), p95 %s ms, %.1f req/s",
+            min(elapsed, scenario.duration_s), scenario.duration_s, runner.user_count, total.num_requests,
+            total.num_failures, failed_pct, p95, total.total_rps,
+        )  # fmt: skip
 
 
 def _watch_auth(environment: LocustEnvironment) -> None:

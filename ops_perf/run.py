@@ -80,7 +80,7 @@ def plan(request: RunRequest) -> tuple[Path, list[str]]:
     cmd = [
         sys.executable, "-m", "locust", "-f", str(LOCUSTFILE), "--headless",
         "--ops-env", env.name, "--scenario", request.scenario, "--host", host,
-        "--csv", str(prefix), "--csv-full-history", "--html", f"{prefix}.html",
+        "--csv", str(prefix), "--csv-full-history", "--html", f"{prefix}.html", "--only-summary",
     ]  # fmt: skip
     if request.users is not None:
         cmd += ["--users", str(request.users)]
