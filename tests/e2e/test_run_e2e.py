@@ -7,10 +7,12 @@ from collections import defaultdict
 from pathlib import Path
 from urllib.parse import parse_qs
 
+import locust
 import pytest
 from run_helpers import read_failures, read_stats, run_locust
 from sim_helpers import start_sim
 
+from ops_perf import __version__
 from ops_perf.catalog import ENDPOINTS, ListShape, pools_in_use
 
 pytestmark = pytest.mark.e2e
@@ -84,6 +86,11 @@ def test_run_json_describes_the_run(healthy_run: dict) -> None:
     assert record["users"] == 8 and record["duration_s"] == 8
     assert record["endpoints"] == 64 and record["catalog_fingerprint"].startswith("sha256:")
     assert record["auth"]["source"] == "login" and record["status"] == "completed"
+    assert record["locust_version"] == locust.__version__ and record["suite_version"] == __version__
+    assert record["host"].startswith("http://127.0.0.1:") and record["spawn_rate"] == 8
+    assert "git_commit" in record and record["ended_at"] > record["load_started_at"]
+    assert record["warmup"]["pools"] and record["warmup"]["endpoints_without_ids"] == []
+    assert "Bearer" not in json.dumps(record)
     assert record["warmup"]["requests"] > 0 and record["load_started_at"] >= record["started_at"]
 
 
