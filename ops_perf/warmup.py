@@ -32,6 +32,9 @@ PAGE_LIMIT_MAX = 50
 """OPS answers 400 to `limit` above 50."""
 DEFAULT_CONCURRENCY = 8
 """At most this many warm-up requests in flight: enough to finish fast, gentle enough for prod."""
+DEADLINE_REACHED = "warm-up deadline reached"
+RETRIES_ON_5XX = 1
+"""A list page that answers 5xx is asked once more before its pool is reported as failed."""
 READY_WAIT_S = 300.0
 """How long a user on a worker waits for the master's ids before running without them."""
 
@@ -136,16 +139,21 @@ class _Harvester:
     def get(self, result: PoolHarvest, params: Mapping[str, int] | None = None) -> requests.Response:
         remaining = self.deadline - time.monotonic()
         if remaining <= 0:
-            raise TimeoutError("warm-up deadline reached")
+            raise TimeoutError(DEADLINE_REACHED)
         with self.slots:
             result.requests += 1
-            return self.session.get(
-                self.base_url + result.list_path,
-                params=params,
-                headers=dict(self.headers()),
-                timeout=min(self.timeout_s, remaining),
-                allow_redirects=False,
-            )
+            try:
+                return self.session.get(
+                    self.base_url + result.list_path,
+                    params=params,
+                    headers=dict(self.headers()),
+                    timeout=min(self.timeout_s, remaining),
+                    allow_redirects=False,
+                )
+            except requests.Timeout:
+                if remaining < self.timeout_s:  # cut short by the deadline, not by the request timeout
+                    raise TimeoutError(DEADLINE_REACHED) from None
+                raise
 
     def harvest(self, pool: Pool) -> PoolHarvest:
         result = PoolHarvest(pool.name, pool.list_path)
@@ -198,6 +206,10 @@ class _Harvester:
 
     def _json(self, result: PoolHarvest, pool: Pool, params: Mapping[str, int] | None) -> Any:
         response = self.get(result, params)
+        for _ in range(RETRIES_ON_5XX):
+            if response.status_code < 500:
+                break
+            response = self.get(result, params)  # a gateway timeout is often transient; the deadline bounds it
         if response.status_code == 404 and pool.empty_is_404:
             result.table_empty = True
             return None
@@ -237,8 +249,8 @@ def harvest(
         else:
             job.kill(block=False)
             deadline_hit = True
-            results[name] = PoolHarvest(name, pools[name].list_path, error="warm-up deadline reached")
-    deadline_hit = deadline_hit or any(r.error == "warm-up deadline reached" for r in results.values())
+            results[name] = PoolHarvest(name, pools[name].list_path, error=DEADLINE_REACHED)
+    deadline_hit = deadline_hit or any(r.error == DEADLINE_REACHED for r in results.values())
     ids = {name: r.ids for name, r in results.items()}
     empty = sorted(name for name, r in results.items() if not r.ids)
     summary = WarmupSummary(
