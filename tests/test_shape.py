@@ -1,0 +1,35 @@
+"""ScenarioShape: the scenario's stages in order, then the end of the run."""
+
+from __future__ import annotations
+
+import pytest
+
+from ops_perf.settings import apply_overrides, load_scenario
+from ops_perf.shape import ScenarioShape
+
+
+def ticks_at(shape: ScenarioShape, seconds: list[float], monkeypatch: pytest.MonkeyPatch) -> list[object]:
+    out = []
+    for second in seconds:
+        monkeypatch.setattr(shape, "get_run_time", lambda s=second: s)
+        out.append(shape.tick())
+    return out
+
+
+def test_stages_follow_each_other_and_the_run_ends(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(ScenarioShape, "scenario", load_scenario("spike"))
+    shape = ScenarioShape()
+    assert ticks_at(shape, [0, 299, 300, 479, 480, 779, 780], monkeypatch) == [
+        (5, 1.0), (5, 1.0), (30, 25.0), (30, 25.0), (5, 25.0), (5, 25.0), None,
+    ]  # fmt: skip
+
+
+def test_run_time_override_is_load_time(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(ScenarioShape, "scenario", apply_overrides(load_scenario("normal"), run_time=90))
+    assert ticks_at(ScenarioShape(), [0, 89.9, 90], monkeypatch) == [(10, 2.0), (10, 2.0), None]
+
+
+def test_no_scenario_means_no_load(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert ScenarioShape.use_common_options, "the shape reads -u/-r/-t itself"
+    monkeypatch.setattr(ScenarioShape, "scenario", None)
+    assert ScenarioShape().tick() is None
