@@ -1,6 +1,8 @@
 """The OPS read API as data: every request the suite makes, and where detail ids come from.
 
-One table drives everything: the Locust tasks are generated from it, the warm-up harvests the pools it
+Two tables, one catalog: `ENDPOINTS` (the 64 weighted requests of the endpoint user) and
+`PAGE_ONLY_ENDPOINTS` (the frontend's GETs that the 64 lack, weight 0, sent only by page views).
+The first drives everything: the Locust tasks are generated from it, the warm-up harvests the pools it
 names, the report lists the endpoints it never saw, and `catalog_fingerprint()` ties a run's results to
 the exact catalog that produced them. Locust names follow the historic convention (`[id]` for ids,
 `[fy]` for fiscal years, query kept) so that new runs line up with the 2025-10-15 results.
@@ -177,8 +179,51 @@ ENDPOINTS: tuple[Endpoint, ...] = (
 )
 
 
-def by_name() -> dict[str, Endpoint]:
-    return {endpoint.locust_name: endpoint for endpoint in ENDPOINTS}
+# The 15 GET endpoints the OPS frontend uses that the 64 above lack (frontend-journeys.md section 4).
+# Weight 0: the endpoint user (smoke, baseline: the nightly) never picks them, so its mix and
+# `catalog_fingerprint()` stay exactly those of the historic runs; the page user sends them as the
+# frontend does (ops_perf/data/pages.toml). Names follow the house style without the query string.
+PAGE_ONLY_ENDPOINTS: tuple[Endpoint, ...] = (
+    _e(
+        "/reporting-summary/", 0, None, "reporting", query="fiscal_year={fiscal_year}", name=f"{API}/reporting-summary/"
+    ),
+    _e("/cans/funding/", 0, None, "cans", "funding", query="fiscal_year={fiscal_year}", name=f"{API}/cans/funding/"),
+    _e("/cans/{can_id}/history/", 0, "can_ids", "cans", "history"),
+    _e("/agreements/{agreement_id}/history/", 0, "agreement_ids", "agreements", "history"),
+    _e("/projects/{project_id}/history/", 0, "project_ids", "projects", "history"),
+    _e("/projects/{project_id}/spending/", 0, "project_ids", "projects", "funding"),
+    _e("/agreements/{agreement_id}/spending/", 0, "agreement_ids", "agreements", "funding"),
+    _e("/projects-filters/", 0, None, "filters"),
+    _e(
+        "/grant-numbers/",
+        0,
+        "agreement_ids",
+        "procurement",
+        query="agreement_id={agreement_id}",
+        name=f"{API}/grant-numbers/",
+    ),
+    _e("/documents/", 0, "agreement_ids", "procurement", query="agreement_id={agreement_id}", name=f"{API}/documents/"),
+    _e("/vendors/", 0, None, "procurement"),
+    _e("/procurement-tracker-steps/pending-approvals/", 0, None, "procurement"),
+    _e("/procurement-tracker-steps/pending-requisitions/", 0, None, "procurement"),
+    _e("/procurement-tracker-steps/pending-award-approvals/", 0, None, "procurement"),
+    Endpoint("/auth/roles/", 0, None, "", "", ("users",)),
+)
+
+NOT_IN_OPENAPI: Mapping[str, str] = {
+    f"{API}/vendors/": "in backend/ops_api/ops/urls.py, missing from ops-openapi.yml",
+    f"{API}/procurement-tracker-steps/pending-requisitions/": "in the backend's urls.py, missing from ops-openapi.yml",
+    f"{API}/procurement-tracker-steps/pending-award-approvals/": "in the backend's urls.py, missing from ops-openapi.yml",
+    "/auth/roles/": "outside /api/v1 (the auth blueprint); the API spec does not cover /auth/",
+}
+"""Catalog entries that `ops-openapi.yml` lacks, and why: checked against the spec like the rest."""
+
+ALL_ENDPOINTS: tuple[Endpoint, ...] = ENDPOINTS + PAGE_ONLY_ENDPOINTS
+"""Every GET the suite knows: the endpoint user's weighted 64, then the page-only 15."""
+
+
+def by_name(endpoints: tuple[Endpoint, ...] = ALL_ENDPOINTS) -> dict[str, Endpoint]:
+    return {endpoint.locust_name: endpoint for endpoint in endpoints}
 
 
 def pools_in_use(endpoints: tuple[Endpoint, ...] = ENDPOINTS) -> dict[str, Pool]:
@@ -201,19 +246,26 @@ def catalog_fingerprint(endpoints: tuple[Endpoint, ...] = ENDPOINTS) -> str:
 
 def validate() -> None:
     """Catch catalog typos at import time rather than as odd results an hour into a run."""
-    names = [ep.locust_name for ep in ENDPOINTS]
+    names = [ep.locust_name for ep in ENDPOINTS + PAGE_ONLY_ENDPOINTS]
     duplicates = {n for n in names if names.count(n) > 1}
     if duplicates:
         raise ValueError(f"duplicate Locust names in catalog: {sorted(duplicates)}")
-    for ep in ENDPOINTS:
+    for ep in ENDPOINTS + PAGE_ONLY_ENDPOINTS:
         placeholders = _PLACEHOLDER.findall(ep.path + ep.query)
         id_placeholders = [p for p in placeholders if p != "fiscal_year"]
         if ep.pool is None and id_placeholders:
             raise ValueError(f"{ep.locust_name}: placeholder without a pool")
         if ep.pool is not None and (ep.pool not in POOLS or len(id_placeholders) != 1):
             raise ValueError(f"{ep.locust_name}: pool {ep.pool!r} needs exactly one id placeholder and a known pool")
+    for ep in ENDPOINTS:
         if ep.weight <= 0:
-            raise ValueError(f"{ep.locust_name}: weight must be positive")
+            raise ValueError(f"{ep.locust_name}: weight must be positive (weight 0 belongs in PAGE_ONLY_ENDPOINTS)")
+    for ep in PAGE_ONLY_ENDPOINTS:
+        if ep.weight != 0:
+            raise ValueError(f"{ep.locust_name}: a page-only endpoint has weight 0 (the endpoint user's mix is fixed)")
+    unknown = set(NOT_IN_OPENAPI) - {ep.locust_name for ep in ENDPOINTS + PAGE_ONLY_ENDPOINTS}
+    if unknown:
+        raise ValueError(f"NOT_IN_OPENAPI names endpoints the catalog lacks: {sorted(unknown)}")
 
 
 validate()

@@ -98,3 +98,56 @@ def test_validate_rejects_a_pool_without_placeholder(monkeypatch: pytest.MonkeyP
     monkeypatch.setattr(catalog, "ENDPOINTS", bad)
     with pytest.raises(ValueError, match="placeholder"):
         catalog.validate()
+
+
+def journeys_missing_table(journeys: Path) -> list[tuple[str, bool | None]]:
+    """Section 4 of frontend-journeys.md: (path as sent, in openapi: True/False/None for n/a)."""
+    rows, inside = [], False
+    for line in journeys.read_text(encoding="utf-8").splitlines():
+        if line.startswith("## "):
+            inside = line.startswith("## 4.")
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if inside and len(cells) == 4 and cells[0].startswith("`"):
+            rows.append((cells[0].strip("`"), {"yes": True, "no": False}.get(cells[3])))
+    return rows
+
+
+def _route_of(sent: str) -> str:
+    """`cans/{id}/history/?limit=5..` -> `/api/v1/cans/{}/history/` (`/auth/..` stays outside /api/v1)."""
+    path = sent.split(" ")[0].strip("`").split("?")[0]
+    path = re.sub(r"\{[^}]+\}", "{}", path)
+    return path if path.startswith("/") else f"{API}/{path}"
+
+
+def test_the_fifteen_frontend_endpoints_join_the_catalog(reference_dir: Path) -> None:
+    rows = journeys_missing_table(reference_dir / "frontend-journeys.md")
+    assert len(rows) == 15, "frontend-journeys.md section 4 should list 15 endpoints"
+    page_only = {re.sub(r"\{[^}]+\}", "{}", ep.path) for ep in catalog.PAGE_ONLY_ENDPOINTS}
+    assert {_route_of(sent) for sent, _ in rows} == page_only
+    assert len(catalog.PAGE_ONLY_ENDPOINTS) == 15
+    for sent, in_spec in rows:
+        ep = next(e for e in catalog.PAGE_ONLY_ENDPOINTS if re.sub(r"\{[^}]+\}", "{}", e.path) == _route_of(sent))
+        assert (ep.locust_name not in catalog.NOT_IN_OPENAPI) == bool(in_spec), sent
+
+
+def test_page_only_endpoints_are_in_the_spec_unless_named_as_missing(reference_dir: Path) -> None:
+    gets = openapi_gets(reference_dir / "ops-openapi.yml")
+    for ep in catalog.PAGE_ONLY_ENDPOINTS:
+        relative = re.sub(r"\{[^}]+\}", "{}", ep.path.removeprefix(API))
+        assert (relative in gets) == (ep.locust_name not in catalog.NOT_IN_OPENAPI), ep.locust_name
+
+
+def test_page_only_endpoints_leave_the_endpoint_mix_alone() -> None:
+    assert all(ep.weight == 0 for ep in catalog.PAGE_ONLY_ENDPOINTS)
+    assert set(catalog.by_name()) == {ep.locust_name for ep in catalog.ALL_ENDPOINTS}
+    assert len(catalog.by_name()) == 79
+    names = set(catalog.by_name(ENDPOINTS))
+    assert not names & {ep.locust_name for ep in catalog.PAGE_ONLY_ENDPOINTS}
+    assert all("{" not in n and "?" not in n for n in (ep.locust_name for ep in catalog.PAGE_ONLY_ENDPOINTS))
+
+
+def test_validate_rejects_a_weighted_page_only_endpoint(monkeypatch: pytest.MonkeyPatch) -> None:
+    bad = (*catalog.PAGE_ONLY_ENDPOINTS, catalog.Endpoint("/api/v1/x/", 2))
+    monkeypatch.setattr(catalog, "PAGE_ONLY_ENDPOINTS", bad)
+    with pytest.raises(ValueError, match="weight 0"):
+        catalog.validate()
