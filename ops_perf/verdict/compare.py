@@ -9,15 +9,19 @@ Why the verdict has three gates and not one:
   a change that clears the floors but is within what resampling the runs produces is not flagged.
 A baseline may be several runs (their median per metric), so one noisy night does not set the bar.
 
-Runs that were not made the same way (users, duration, host, environment, endpoint set, think time)
-are not compared silently: refused with one line naming the differences, or with `--allow-mismatch`
-compared with the differences at the top of COMPARISON.md.
+Runs whose load differed (users, stages, think time, environment, scenario, user model) are not
+compared silently: refused with one line naming the differences, or with `--allow-mismatch` compared
+with the differences at the top of COMPARISON.md. What does not change the load does not refuse: a
+catalog that grew or shrank (endpoints only in one run are *new* or *gone*, the rest are compared; a
+nightly must survive the suite gaining endpoints) and the host (each `ops-perf demo` picks a free
+simulator port; runs are compared by environment) are noted instead.
 """
 
 from __future__ import annotations
 
 import argparse
 import math
+import operator
 import statistics
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -149,7 +153,13 @@ class Comparison:
 
 
 def differences(baselines: Sequence[Run], candidate: Run) -> list[str]:
-    """How the baseline runs were made differently from the candidate, one phrase per property.
+    """How the *load* of the baseline runs differed from the candidate's, one phrase per property.
+
+    Only what changes the load refuses a comparison: users, stages (or the duration, for runs whose
+    stages were not recorded), think time, environment, scenario, user model, arrival model and tag
+    filters. What does not change the load is compared or noted instead: a grown or shrunk catalog
+    (endpoints only in one run are *new* or *gone*, the rest are compared) and the host (the
+    simulator picks a free port per run; runs are compared by environment).
 
     Unknown values (no run.json, nothing to infer from) are not differences: we cannot tell, and
     refusing would make the 2025-10-15 CSVs uncomparable with anything.
@@ -159,64 +169,103 @@ def differences(baselines: Sequence[Run], candidate: Run) -> list[str]:
     def prop(
         name: str,
         get: Callable[[Run], object],
-        same: Callable[[object, object], bool],
+        same: Callable[[object, object], bool] = operator.eq,
         show: Callable[[object], str] = str,
+        runs: Sequence[Run] = baselines,
     ) -> None:
         want = get(candidate)
         if want is None:
             return
-        odd = [(r, v) for r in baselines if (v := get(r)) is not None and not same(v, want)]
+        odd = [(r, v) for r in runs if (v := get(r)) is not None and not same(v, want)]
         if odd:
             theirs = ", ".join(f"{show(v)} ({r.label})" for r, v in odd)
             out.append(f"{name}: candidate {show(want)} vs baseline {theirs}")
 
-    prop("users", lambda r: r.data.meta.users, lambda a, b: a == b)
-    prop("duration", lambda r: r.data.meta.duration_s, _same_duration, lambda v: f"{v:g} s")  # type: ignore[str-format]
-    prop("host", lambda r: r.data.meta.host, lambda a, b: str(a).rstrip("/") == str(b).rstrip("/"))
-    prop("environment", lambda r: r.env, lambda a, b: a == b)
-    prop("think time", lambda r: r.data.meta.think_time_s, lambda a, b: a == b, lambda v: "{:g}-{:g} s".format(*v))  # type: ignore[misc]
-    fingerprints = [_endpoint_set_id(r) for r in [*baselines, candidate]]
-    if all(f is not None for f in fingerprints):
-        prop("endpoint set", _endpoint_set_id, lambda a, b: a == b, lambda v: _short(str(v)))
-    else:
-        want = set(candidate.rows)
-        for run in baselines:
-            have = set(run.rows)
-            if have != want:
-                only_b, only_c = sorted(have - want), sorted(want - have)
-                parts = []
-                if only_b:
-                    parts.append(f"{len(only_b)} only in baseline {run.label} ({_names(only_b)})")
-                if only_c:
-                    parts.append(f"{len(only_c)} only in candidate ({_names(only_c)})")
-                out.append("endpoint set: " + ", ".join(parts))
+    prop("users", lambda r: r.data.meta.users)
+    prop("stages", _stages, show=_show_stages)
+    # The duration alone only where a side has no recorded stages (older runs, inferred from the history).
+    unstaged = baselines if _stages(candidate) is None else [r for r in baselines if _stages(r) is None]
+    prop("duration", lambda r: r.data.meta.duration_s, _same_duration, lambda v: f"{v:g} s", unstaged)  # type: ignore[str-format]
+    prop("environment", lambda r: r.env)
+    prop("scenario", lambda r: r.data.meta.scenario)
+    prop("think time", lambda r: r.data.meta.think_time_s, show=lambda v: "{:g}-{:g} s".format(*v))  # type: ignore[misc]
+    prop("user model", lambda r: _recorded(r, "user", "endpoints"))
+    prop("arrival model", lambda r: _recorded(r, "model", "closed"))
+    prop("tag filter", _tag_filter)
     return out
+
+
+def catalog_notes(baselines: Sequence[Run], candidate: Run) -> list[str]:
+    """What differs between the runs without changing their load: said, never refused."""
+    notes: list[str] = []
+    fp = candidate.record.get("catalog_fingerprint")
+    changed = [r for r in baselines if isinstance(fp, str) and r.record.get("catalog_fingerprint") not in (None, fp)]
+    if changed:
+        counts = ", ".join(f"{r.label}: {_count(r)}" for r in changed if _count(r) is not None)
+        notes.append(
+            f"the endpoint catalog changed between the runs (candidate {_count(candidate) or '?'} endpoints"
+            + (f"; {counts}" if counts else "")
+            + "): endpoints only in one run are listed as new or gone, the others are compared; "
+            "the Aggregated row includes them"
+        )
+    host = candidate.data.meta.host
+    other = sorted({h for r in baselines if (h := r.data.meta.host) and host and h.rstrip("/") != host.rstrip("/")})
+    if other:
+        notes.append(
+            f"host: candidate {host} vs baseline {', '.join(other)} (not a difference in load: compared by environment)"
+        )
+    return notes
+
+
+def _count(run: Run) -> int | None:
+    value = run.record.get("endpoints")
+    return value if isinstance(value, int) else None
+
+
+def _recorded(run: Run, key: str, default: str) -> str | None:
+    """A run.json key; runs from before the key existed have the default, runs without run.json are unknown."""
+    value = run.record.get(key)
+    if isinstance(value, str) and value:
+        return value
+    return default if run.record else None
+
+
+def _stages(run: Run) -> tuple[tuple[tuple[str, object], ...], ...] | None:
+    stages = run.record.get("stages")
+    if not isinstance(stages, list) or not stages or not all(isinstance(s, dict) for s in stages):
+        return None
+    return tuple(tuple(sorted((str(k), _plain(v)) for k, v in s.items())) for s in stages)
+
+
+def _plain(value: object) -> object:
+    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else value
+
+
+def _show_stages(value: object) -> str:
+    """`60 s at 3 users (1/s) + 120 s at 10 users (2/s)`; other stage keys (e.g. arrival_rate) as k=v."""
+    parts = []
+    for stage in value:  # type: ignore[attr-defined]
+        items = dict(stage)
+        text = f"{items.pop('duration_s', 0):g} s at {items.pop('users', 0):g} users"
+        if (rate := items.pop("spawn_rate", None)) is not None:
+            text += f" ({rate:g}/s)"
+        text += "".join(f", {k} {v:g}" if isinstance(v, float) else f", {k} {v}" for k, v in items.items())
+        parts.append(text)
+    return " + ".join(parts)
+
+
+def _tag_filter(run: Run) -> str | None:
+    if "tags" not in run.record and "exclude_tags" not in run.record:
+        return None
+    tags = ",".join(sorted(run.record.get("tags") or [])) or "all"
+    excluded = ",".join(sorted(run.record.get("exclude_tags") or []))
+    return f"tags {tags}" + (f" minus {excluded}" if excluded else "")
 
 
 def _same_duration(a: object, b: object) -> bool:
     fa, fb = float(a), float(b)  # type: ignore[arg-type]
     rel, floor = DURATION_TOLERANCE
     return abs(fa - fb) <= max(floor, rel * max(fa, fb))
-
-
-def _endpoint_set_id(run: Run) -> str | None:
-    """The catalog fingerprint plus tag filters: what the suite meant to request, not what it got."""
-    fp = run.record.get("catalog_fingerprint")
-    if not isinstance(fp, str):
-        return None
-    tags = ",".join(run.record.get("tags") or [])
-    excluded = ",".join(run.record.get("exclude_tags") or [])
-    return f"{fp}|tags={tags}|exclude={excluded}"
-
-
-def _short(set_id: str) -> str:
-    fp, _, rest = set_id.partition("|")
-    return f"{fp[:19]}… {rest}".replace("|", " ")
-
-
-def _names(names: Sequence[str], limit: int = 3) -> str:
-    shown = ", ".join(names[:limit])
-    return shown + (f", +{len(names) - limit} more" if len(names) > limit else "")
 
 
 # --------------------------------------------------------------------------------------------------
@@ -236,6 +285,7 @@ def compare_runs(baselines: Sequence[Run], candidate: Run, settings: Noise, allo
     if diffs and not allow_mismatch and not invalid:
         raise OpsPerfError("runs are not comparable: " + "; ".join(diffs) + "; pass --allow-mismatch to compare anyway")
     comparison = Comparison(list(baselines), candidate, settings, diffs, None, [], invalid)
+    comparison.notes.extend(catalog_notes(baselines, candidate))
     for run in [*baselines, candidate]:
         comparison.notes.extend(f"{run.label}: {note}" for note in run.notes)
     if invalid:
@@ -693,8 +743,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--allow-mismatch",
         action="store_true",
-        help="compare runs made differently (users, duration, host, env, endpoints), with the differences at the top",
+        help="compare runs whose load differed (users, stages, think time, env, scenario, user model), "
+        "with the differences at the top",
     )
+    parser.add_argument("--force", action="store_true", help="replace an existing COMPARISON.md")
     parser.add_argument("--junit", type=Path, metavar="FILE", help="write every verdict as JUnit XML")
     parser.add_argument(
         "--baseline-last",
@@ -727,15 +779,21 @@ def main(argv: Sequence[str]) -> int:
         if len(args.runs) < 2:
             raise OpsPerfError("pass BASELINE and CANDIDATE runs (or CANDIDATE with --baseline-last N)")
         *baselines, candidate = open_runs(args.runs)
+    output = args.output or default_output(candidate)
+    if output.exists() and not args.force:
+        raise _exists(output)
     env = args.env or candidate.env
     settings = load_targets(args.targets, env).noise
     comparison = compare_runs(baselines, candidate, settings, allow_mismatch=args.allow_mismatch)
     comparison.notes[:0] = notes
-    output = args.output or default_output(candidate)
     text = render_markdown(comparison, allow_mismatch=args.allow_mismatch)
     try:
         output.parent.mkdir(parents=True, exist_ok=True)
-        output.write_text(text, encoding="utf-8")
+        # "x": never replace a COMPARISON.md that appeared meanwhile (another compare) without --force
+        with open(output, "w" if args.force else "x", encoding="utf-8") as fh:
+            fh.write(text)
+    except FileExistsError:
+        raise _exists(output) from None
     except OSError as err:
         raise OpsPerfError(f"cannot write {output} ({err.strerror}); pass a writable -o FILE") from None
     if args.junit:
@@ -752,6 +810,10 @@ def main(argv: Sequence[str]) -> int:
         )
     print("\n".join(summary_lines(comparison, output)), flush=True)
     return int(comparison.exit_code)
+
+
+def _exists(output: Path) -> OpsPerfError:
+    return OpsPerfError(f"{output} exists already; pass --force to replace it, or -o FILE to write elsewhere")
 
 
 def default_output(candidate: Run) -> Path:
