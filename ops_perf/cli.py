@@ -62,6 +62,11 @@ def _add_run_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("-r", "--spawn-rate", type=float, help="override the scenario: users started per second")
     parser.add_argument("-t", "--run-time", help="override the scenario: load time, e.g. 90s, 10m")
     parser.add_argument("--think-time", help="MIN,MAX seconds between a user's requests (default 1,3)")
+    parser.add_argument(
+        "--arrival-rate",
+        type=float,
+        help="open model: arrivals per second (people per minute for the page user); -u is then the pool cap",
+    )
     parser.add_argument("--processes", type=int, help="Locust worker processes on this machine (-1: one per core)")
     parser.add_argument("--test-users", type=int, help="test users to log in and share out (login source only)")
     parser.add_argument("--confirm-prod", action="store_true", help="required to load production")
@@ -117,7 +122,7 @@ def _run(args: argparse.Namespace) -> int:
         RunRequest(
             env=args.env, scenario=args.scenario, host=args.host, results_dir=args.results_dir,
             reports_dir=args.reports_dir, users=args.users, spawn_rate=args.spawn_rate, run_time=args.run_time,
-            think_time=args.think_time, processes=args.processes, confirm_prod=args.confirm_prod,
+            think_time=args.think_time, arrival_rate=args.arrival_rate, processes=args.processes, confirm_prod=args.confirm_prod,
             report=not args.no_report, check=not args.no_check, test_users=args.test_users, extra_args=extra,
         )
     )  # fmt: skip

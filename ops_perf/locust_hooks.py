@@ -9,6 +9,7 @@
 | `test_start` | master / local | the one warm-up; ids broadcast; statistics and the shape clock reset after it |
 | `test_start` | worker | settings from the options the master forwarded; waits for ids in `OPSUser.on_start` |
 | `quit` | master / local | `<prefix>_run.json` |
+| open model | all | the pacer, the rate shared across workers, dropped arrivals: `ops_perf/arrival_hooks.py` |
 
 Workers never harvest and never renew tokens: the master does both once and sends the result.
 """
@@ -36,7 +37,7 @@ from locust.env import Environment as LocustEnvironment
 from locust.runners import MasterRunner, WorkerRunner
 from locust.stats import PERCENTILES_TO_REPORT, StatsCSV
 
-from ops_perf import __version__, auth
+from ops_perf import __version__, arrival_hooks, auth
 from ops_perf.catalog import ENDPOINTS, catalog_fingerprint, pools_in_use
 from ops_perf.errors import OpsPerfError, die
 from ops_perf.exitcodes import ExitCode
@@ -83,6 +84,13 @@ def add_arguments(parser: LocustArgumentParser) -> None:
     group.add_argument(
         "--think-time", env_var="OPS_THINK_TIME", default="", help="MIN,MAX seconds between tasks (default: scenario)"
     )
+    group.add_argument(
+        "--arrival-rate",
+        env_var="OPS_ARRIVAL_RATE",
+        type=float,
+        default=0.0,
+        help="open model: arrivals per second (tasks; people per minute for the page user), one steady stage",
+    )
     group.add_argument("--ids-per-pool", env_var="OPS_IDS_PER_POOL", type=int, default=0, help="warm-up ids per pool")
     group.add_argument(
         "--warmup-deadline", env_var="OPS_WARMUP_DEADLINE", type=float, default=0.0, help="warm-up deadline (s)"
@@ -102,6 +110,7 @@ def add_arguments(parser: LocustArgumentParser) -> None:
 def on_init(environment: LocustEnvironment, **_: Any) -> None:
     auth.install_redaction()
     runner = environment.runner
+    arrival_hooks.register(runner)
     if isinstance(runner, WorkerRunner):
         _passive_provider(runner)
         runner.register_message(MSG_IDS, _receive_ids)
@@ -134,7 +143,7 @@ def on_init(environment: LocustEnvironment, **_: Any) -> None:
     CONTEXT.started_at = time.time()
     CONTEXT.git_commit = _git_commit()  # now: a subprocess at quit would let Locust's CSV writer run again
     ScenarioShape.scenario = scenario
-    _configure_users(env, scenario)
+    _configure_users(env, scenario, environment)
     CONTEXT.headers = RequestHeaders(provider, env.frontend_url)
     if isinstance(runner, MasterRunner):
         provider.on_renewed = lambda _token: _broadcast_token(runner)
@@ -154,15 +163,17 @@ def resolve(options: Any) -> tuple[Environment, Scenario]:
         spawn_rate=options.spawn_rate,
         run_time=options.run_time,
         think_time=think,
+        arrival_rate=getattr(options, "arrival_rate", 0.0) or None,
     )
     return env, scenario
 
 
-def _configure_users(env: Environment, scenario: Scenario) -> None:
+def _configure_users(env: Environment, scenario: Scenario, environment: LocustEnvironment) -> None:
     low, high = scenario.think_time_s
     OPSUser.wait_time = constant(low) if low == high else between(low, high)
     OPSUser.network_timeout = env.request_timeout_s
     OPSUser.connection_timeout = env.connect_timeout_s
+    arrival_hooks.configure(list(environment.user_classes or [OPSUser]), scenario)
 
 
 def _probe_host(host: str) -> None:
@@ -184,6 +195,7 @@ def on_test_start(environment: LocustEnvironment, **_: Any) -> None:
     if isinstance(runner, WorkerRunner):
         CONTEXT.headers = None  # a new test: settings may have changed on the master
         _start_worker(environment)
+        arrival_hooks.start_worker(environment)
         return
     if CONTEXT.env is None or CONTEXT.provider is None:
         return
@@ -216,6 +228,7 @@ def on_test_start(environment: LocustEnvironment, **_: Any) -> None:
     if environment.shape_class is not None:
         environment.shape_class.reset_time()
     CONTEXT.load_started_at = time.time()
+    arrival_hooks.start(environment)
     gevent.spawn(_watch_auth, environment)
     gevent.spawn(_report_progress, environment)
 
@@ -235,9 +248,9 @@ def _report_progress(environment: LocustEnvironment) -> None:
         failed_pct = 100.0 * total.num_failures / total.num_requests if total.num_requests else 0.0
         p95 = total.get_response_time_percentile(0.95) if total.num_requests else 0
         logger.info(
-            "progress: %.0f/%.0f s, %d users, %d requests, %d failures (%.2f%%), p95 %s ms, %.1f req/s",
+            "progress: %.0f/%.0f s, %d users, %d requests, %d failures (%.2f%%), p95 %s ms, %.1f req/s%s",
             min(elapsed, scenario.duration_s), scenario.duration_s, runner.user_count, total.num_requests,
-            total.num_failures, failed_pct, p95, total.total_rps,
+            total.num_failures, failed_pct, p95, total.total_rps, arrival_hooks.progress_suffix(),
         )  # fmt: skip
 
 
@@ -293,7 +306,7 @@ def _start_worker(environment: LocustEnvironment) -> None:
         logger.error("worker cannot resolve settings: %s", err)
         return
     CONTEXT.env, CONTEXT.scenario, CONTEXT.host = env, scenario, environment.host or env.host
-    _configure_users(env, scenario)
+    _configure_users(env, scenario, environment)
     CONTEXT.headers = RequestHeaders(_passive_provider(environment.runner), env.frontend_url)
 
 
@@ -340,6 +353,7 @@ def on_quitting(environment: LocustEnvironment, **_: Any) -> None:
     Written here rather than with Locust's `--json-file`, whose serialisation resets every entry
     and so can zero the endpoint rows of the stats CSV if its writer runs once more at shutdown.
     """
+    arrival_hooks.judge_drops(environment)  # before Locust picks the exit code
     options = environment.parsed_options
     if isinstance(environment.runner, WorkerRunner) or options is None or not options.csv_prefix:
         return
@@ -404,7 +418,7 @@ def run_record(options: Any, exit_code: int) -> dict[str, Any]:
         "users": scenario.peak_users,
         "spawn_rate": scenario.first_spawn_rate,
         "duration_s": scenario.duration_s,
-        "stages": [{"duration_s": s.duration_s, "users": s.users, "spawn_rate": s.spawn_rate} for s in scenario.stages],
+        "stages": [_stage_record(s) for s in scenario.stages],
         "think_time_s": list(scenario.think_time_s),
         "workers": len(CONTEXT.worker_ids),
         "locust_version": _locust_version(),
@@ -424,7 +438,15 @@ def run_record(options: Any, exit_code: int) -> dict[str, Any]:
         "status_detail": CONTEXT.status_detail,
         "exit_code": exit_code,
         "command": [auth.redact(arg) for arg in sys.argv],
+        **arrival_hooks.record_fields(scenario),
     }
+
+
+def _stage_record(stage: Any) -> dict[str, Any]:
+    record = {"duration_s": stage.duration_s, "users": stage.users, "spawn_rate": stage.spawn_rate}
+    if stage.arrival_rate is not None:
+        record["arrival_rate"] = stage.arrival_rate
+    return record
 
 
 def _iso(timestamp: float | None) -> str | None:

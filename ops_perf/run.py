@@ -48,6 +48,8 @@ class RunRequest:
     spawn_rate: float | None = None
     run_time: str | None = None
     think_time: str | None = None
+    arrival_rate: float | None = None
+    """Open model: arrivals per second (people per minute for the page user), one steady stage."""
     processes: int | None = None
     confirm_prod: bool = False
     report: bool = True
@@ -70,7 +72,7 @@ def plan(request: RunRequest) -> tuple[Path, list[str]]:
     scenario = load_scenario(request.scenario)
     run_time_s = parse_duration(request.run_time, "--run-time") if request.run_time else None
     think = parse_think_time(request.think_time) if request.think_time else None
-    scenario = apply_overrides(scenario, request.users, request.spawn_rate, run_time_s, think)
+    scenario = apply_overrides(scenario, request.users, request.spawn_rate, run_time_s, think, request.arrival_rate)
     host = (request.host or env.host).rstrip("/")
     check_run_allowed(env, scenario, host, request.confirm_prod)
     if request.processes is not None and (request.processes == 0 or request.processes < -1):
@@ -90,6 +92,8 @@ def plan(request: RunRequest) -> tuple[Path, list[str]]:
         cmd += ["--run-time", request.run_time]
     if request.think_time:
         cmd += ["--think-time", request.think_time]
+    if request.arrival_rate is not None:
+        cmd += ["--arrival-rate", f"{request.arrival_rate:g}"]
     if request.processes:
         cmd += ["--processes", str(request.processes)]
     if request.test_users:

@@ -23,6 +23,15 @@ from ops_perf.paths import CONFIG_DIR, SCENARIOS_DIR
 ENVIRONMENTS_FILE = CONFIG_DIR / "environments.toml"
 TOKEN_SOURCES = ("env", "refresh", "login")
 DEFAULT_THINK_TIME_S = (1.0, 3.0)
+MODELS = ("closed", "open")
+ARRIVAL_PROCESSES = ("poisson", "constant")
+DEFAULT_OPEN_MAX_USERS = 100
+"""Pool cap of an open run made from a closed scenario by `--arrival-rate` without `-u`."""
+DEFAULT_MAX_RATE_RPS = 10.0
+DEFAULT_MAX_PEOPLE_PER_MIN = 10.0
+"""Rate caps of an environment whose table does not set them: small, so that forgetting is safe."""
+OPEN_POOL_SPAWN_RATE = 50.0
+"""Users started per second when an open run's pool grows (recorded as the stages' spawn_rate)."""
 _THINK_TIME = re.compile(r"^\s*(\d+(?:\.\d*)?)\s*(?:[,-]\s*(\d+(?:\.\d*)?))?\s*$")
 
 
@@ -43,13 +52,23 @@ class Environment:
     requires_confirmation: bool
     warmup_deadline_s: float
     warmup_ids_per_pool: int
+    capacity_allowed: bool = False
+    """Whether `ops-perf capacity` may load this environment past its targets on purpose."""
+    max_rate_rps: float = DEFAULT_MAX_RATE_RPS
+    """Cap on the offered rate of an open run (endpoint tasks per second) and on a capacity search."""
+    max_people_per_min: float = DEFAULT_MAX_PEOPLE_PER_MIN
+    """Cap on the offered rate of an open run of the page user (people starting a session per minute)."""
 
 
 @dataclass(frozen=True)
 class Stage:
     duration_s: float
     users: int
+    """Closed model: the users of this stage. Open model: the pool cap (the scenario's max_users)."""
     spawn_rate: float
+    arrival_rate: float | None = None
+    """Open model only: arrivals per second (tasks for the endpoint user, sessions for the page user),
+    converted from the file's unit (people per minute for the page user)."""
 
 
 @dataclass(frozen=True)
@@ -59,7 +78,37 @@ class Scenario:
     stages: tuple[Stage, ...]
     think_time_s: tuple[float, float] = DEFAULT_THINK_TIME_S
     overridden: tuple[str, ...] = field(default=())
-    """Which of users / spawn_rate / run_time came from the command line rather than the file."""
+    """Which of users / spawn_rate / run_time / arrival_rate came from the command line rather than the file."""
+    model: str = "closed"
+    """"open": arrivals at the stages' rates, whatever OPS does (see ops_perf/arrivals.py)."""
+    arrivals: str = "poisson"
+    """Open model: "poisson" (random gaps, the default) or "constant" (evenly spaced)."""
+    ramp: bool = False
+    """Open model: each stage ramps linearly from the previous stage's rate (the first from 0), as
+    k6's ramping-arrival-rate; otherwise the rate steps at stage boundaries."""
+    rate_per: float = 1.0
+    """Seconds in the file's rate unit: 1 (tasks per second) or 60 (people per minute, the page user)."""
+
+    @property
+    def is_open(self) -> bool:
+        return self.model == "open"
+
+    @property
+    def rate_unit(self) -> str:
+        return "people/min" if self.rate_per == 60 else "tasks/s"
+
+    @property
+    def offered_rate(self) -> float | None:
+        """Mean planned arrivals per second over the load time (None in the closed model)."""
+        if not self.is_open or not self.duration_s:
+            return None
+        total, previous = 0.0, 0.0
+        for stage in self.stages:
+            rate = stage.arrival_rate or 0.0
+            start = previous if self.ramp else rate
+            total += (start + rate) / 2 * stage.duration_s
+            previous = rate
+        return total / self.duration_s
 
     @property
     def duration_s(self) -> float:
@@ -112,6 +161,9 @@ def _environment(name: str, table: Any, path: Path) -> Environment:
         requires_confirmation=reader.boolean("requires_confirmation"),
         warmup_deadline_s=reader.number("warmup_deadline_s", minimum=0.001),
         warmup_ids_per_pool=int(reader.number("warmup_ids_per_pool", minimum=1, integer=True)),
+        capacity_allowed=reader.optional_boolean("capacity", default=False),
+        max_rate_rps=reader.optional_number("max_rate_rps", DEFAULT_MAX_RATE_RPS, minimum=0.001),
+        max_people_per_min=reader.optional_number("max_people_per_min", DEFAULT_MAX_PEOPLE_PER_MIN, minimum=0.001),
     )
     reader.reject_unknown()
     if env.deployed and env.gateway_timeout_s and env.request_timeout_s <= env.gateway_timeout_s:
@@ -143,23 +195,35 @@ def load_scenario(name_or_path: str, directory: Path = SCENARIOS_DIR) -> Scenari
     reader = _Reader(raw, str(path))
     description = reader.string("description", required=False) or ""
     think = reader.think_time("think_time_s", required=False) or DEFAULT_THINK_TIME_S
+    model = reader.choice("model", MODELS, default="closed")
+    is_open = model == "open"
+    arrivals = reader.choice("arrivals", ARRIVAL_PROCESSES, default="poisson") if is_open else "poisson"
+    ramp = reader.optional_boolean("ramp", default=False) if is_open else False
+    max_users = int(reader.number("max_users", minimum=1, integer=True)) if is_open else 0
+    rate_per = 60.0 if raw.get("user") == "pages" else 1.0
     stages_raw = raw.get("stages")
     reader.seen.add("stages")
     reader.reject_unknown()
     if not isinstance(stages_raw, list) or not stages_raw:
-        raise OpsPerfError(f"{path}: needs at least one [[stages]] table with duration, users and spawn_rate")
+        needs = "duration and arrival_rate" if is_open else "duration, users and spawn_rate"
+        raise OpsPerfError(f"{path}: needs at least one [[stages]] table with {needs}")
     stages = []
     for index, stage_raw in enumerate(stages_raw, start=1):
         stage_reader = _Reader(stage_raw, f"{path} stage {index}")
-        stages.append(
-            Stage(
-                duration_s=stage_reader.duration("duration"),
-                users=int(stage_reader.number("users", minimum=1, integer=True)),
-                spawn_rate=stage_reader.number("spawn_rate", minimum=0.001),
-            )
-        )
+        duration = stage_reader.duration("duration")
+        if is_open:
+            rate = stage_reader.number("arrival_rate", minimum=0) / rate_per
+            stages.append(Stage(duration, max_users, OPEN_POOL_SPAWN_RATE, arrival_rate=rate))
+        else:
+            users = int(stage_reader.number("users", minimum=1, integer=True))
+            stages.append(Stage(duration, users, stage_reader.number("spawn_rate", minimum=0.001)))
         stage_reader.reject_unknown()
-    return Scenario(name=path.stem, description=description, stages=tuple(stages), think_time_s=think)
+    if is_open and not any(stage.arrival_rate for stage in stages):
+        raise OpsPerfError(f"{path}: every stage has arrival_rate 0; give at least one stage a positive rate")
+    return Scenario(
+        name=path.stem, description=description, stages=tuple(stages), think_time_s=think,
+        model=model, arrivals=arrivals, ramp=ramp, rate_per=rate_per,
+    )  # fmt: skip
 
 
 def apply_overrides(
@@ -168,13 +232,22 @@ def apply_overrides(
     spawn_rate: float | None = None,
     run_time: float | None = None,
     think_time: tuple[float, float] | None = None,
+    arrival_rate: float | None = None,
 ) -> Scenario:
-    """Locust's `-u/-r/-t` (and `--think-time`) win over the scenario file.
+    """Locust's `-u/-r/-t` (and `--think-time`, `--arrival-rate`) win over the scenario file.
 
     Any of -u/-r/-t turns the scenario into one steady stage: the missing values come from the
     file (peak users, first spawn rate, total duration), so `--scenario normal -t 2m` is "normal,
     but for two minutes".
+
+    In the open model (or with `--arrival-rate`, which makes any scenario open: its user and think
+    time stay) the steady stage offers the given rate (default: the file's peak rate), in the file's
+    unit, and `-u` is the pool cap; `-r` does not apply (the pool grows by itself).
     """
+    if arrival_rate is not None and arrival_rate <= 0:
+        raise OpsPerfError(f"arrival rate must be positive, not {arrival_rate:g}; e.g. --arrival-rate 20")
+    if scenario.is_open or arrival_rate is not None:
+        return _open_overrides(scenario, users, run_time, think_time, arrival_rate)
     if users is not None and users <= 0:
         raise OpsPerfError(f"users must be a positive number, not {users}; pass -u/--users 1 or more")
     if spawn_rate is not None and spawn_rate <= 0:
@@ -193,6 +266,38 @@ def apply_overrides(
             spawn_rate=spawn_rate if spawn_rate is not None else scenario.first_spawn_rate,
         )
         scenario = replace(scenario, stages=(stage,), overridden=overridden)
+    if think_time is not None:
+        scenario = replace(scenario, think_time_s=think_time)
+    return scenario
+
+
+def _open_overrides(
+    scenario: Scenario,
+    users: int | None,
+    run_time: float | None,
+    think_time: tuple[float, float] | None,
+    arrival_rate: float | None,
+) -> Scenario:
+    if users is not None and users <= 0:
+        raise OpsPerfError(f"users must be a positive number, not {users}; pass -u/--users 1 or more")
+    if run_time is not None and run_time <= 0:
+        raise OpsPerfError(f"run time must be positive, not {run_time:g}s; pass -t/--run-time like 30s, 10m, 1h")
+    was_open = scenario.is_open
+    cap = users if users is not None else (scenario.peak_users if was_open else DEFAULT_OPEN_MAX_USERS)
+    overridden = tuple(
+        name
+        for name, value in (("users", users), ("run_time", run_time), ("arrival_rate", arrival_rate))
+        if value is not None
+    )
+    if arrival_rate is not None or run_time is not None or not was_open:
+        peak = max((s.arrival_rate or 0.0) for s in scenario.stages) if was_open else 0.0
+        rate = arrival_rate / scenario.rate_per if arrival_rate is not None else peak
+        duration = run_time if run_time is not None else scenario.duration_s
+        stages: tuple[Stage, ...] = (Stage(duration, cap, OPEN_POOL_SPAWN_RATE, arrival_rate=rate),)
+        scenario = replace(scenario, model="open", stages=stages, ramp=False)
+    else:
+        scenario = replace(scenario, stages=tuple(replace(s, users=cap) for s in scenario.stages))
+    scenario = replace(scenario, overridden=overridden)
     if think_time is not None:
         scenario = replace(scenario, think_time_s=think_time)
     return scenario
@@ -248,9 +353,26 @@ def check_run_allowed(env: Environment, scenario: Scenario, host: str, confirmed
             f"{scenario.peak_users} users exceed the cap of {env.max_users} for {env.name}; "
             f"lower -u or raise max_users in config/environments.toml after review"
         )
+    if scenario.is_open:
+        check_rate_allowed(env, scenario)
     if env.requires_confirmation and not confirmed:
         raise OpsPerfError(
             f"{env.name} is production: add --confirm-prod (or OPS_CONFIRM_PROD=1) to load it on purpose"
+        )
+
+
+def check_rate_allowed(env: Environment, scenario: Scenario) -> None:
+    """An open run offers its rate whatever OPS does: the environment's cap bounds it."""
+    peak = max((stage.arrival_rate or 0.0) for stage in scenario.stages) * scenario.rate_per
+    cap, key = (
+        (env.max_people_per_min, "max_people_per_min")
+        if scenario.rate_per == 60
+        else (env.max_rate_rps, "max_rate_rps")
+    )
+    if peak > cap:
+        raise OpsPerfError(
+            f"arrival rate {peak:g} {scenario.rate_unit} exceeds the cap of {cap:g} for {env.name}; "
+            f"lower it or raise {key} in config/environments.toml after review"
         )
 
 
@@ -301,11 +423,25 @@ class _Reader:
             raise OpsPerfError(f"{self.where}: {key} must be an http(s) URL, not {value!r}")
         return value.rstrip("/")
 
+    def optional_boolean(self, key: str, default: bool) -> bool:
+        return self.boolean(key) if key in self.table else default
+
+    def optional_number(self, key: str, default: float, minimum: float | None = None) -> float:
+        return self.number(key, minimum) if key in self.table else default
+
     def boolean(self, key: str) -> bool:
         value = self._get(key)
         if not isinstance(value, bool):
             raise OpsPerfError(f"{self.where}: {key} must be true or false, not {value!r}")
         return value
+
+    def choice(self, key: str, allowed: Sequence[str], default: str) -> str:
+        value = self._get(key, required=False)
+        if value is None:
+            return default
+        if value not in allowed:
+            raise OpsPerfError(f"{self.where}: {key} must be one of {', '.join(map(repr, allowed))}, not {value!r}")
+        return str(value)
 
     def number(self, key: str, minimum: float | None = None, integer: bool = False) -> float:
         value = self._get(key)

@@ -1,0 +1,132 @@
+"""The open model end to end (issue 10): real simulators, real Locust runs, the files they write.
+
+A profile file with a fixed service time makes the figures computable: at time scale 1 every answer
+takes 50 ms, at 4 it takes 200 ms ("slowed 4x"). The runs of one test start together (they are light:
+tens of requests per second) so that the module stays a few seconds long.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+import pytest
+from run_helpers import LOCUSTFILE, REPO_ROOT, clean_env, read_stats, run_cli
+from sim_helpers import start_sim
+
+pytestmark = pytest.mark.e2e
+
+SERVICE_MS = 50.0
+RATE = 20  # tasks per second
+SECONDS = 6
+SPEEDS = {"open-fast": 1.0, "open-slow": 4.0, "closed-fast": 1.0, "closed-slow": 4.0}
+"""Simulator time scale per run: 4 is the simulator slowed 4x."""
+
+
+def fixed_profile(directory: Path, service_ms: float = SERVICE_MS, gateway_s: float = 20.0) -> Path:
+    path = directory / "fixed.json"
+    path.write_text(
+        json.dumps(
+            {
+                "name": "fixed-test",
+                "description": f"every answer takes {service_ms:g} ms",
+                "extends": "healthy",
+                "gateway_timeout_s": gateway_s,
+                "default": {"latency_ms": [[0, service_ms], [100, service_ms]], "latency_multiplier": 1.0},
+                "endpoints": {},
+            }
+        ),
+        encoding="utf-8",
+    )
+    return path
+
+
+def open_scenario(directory: Path, rate: float = RATE, max_users: int = 100, arrivals: str = "constant") -> Path:
+    path = directory / "open-test.toml"
+    path.write_text(
+        f'description = "test"\nmodel = "open"\narrivals = "{arrivals}"\nmax_users = {max_users}\n'
+        f'[[stages]]\nduration = "{SECONDS}s"\narrival_rate = {rate}\n',
+        encoding="utf-8",
+    )
+    return path
+
+
+def start_locust(args: Sequence[str]) -> subprocess.Popen[str]:
+    cmd = [sys.executable, "-m", "locust", "-f", str(LOCUSTFILE), "--headless", "--ops-env", "local", *args]
+    return subprocess.Popen(
+        cmd, cwd=REPO_ROOT, env=clean_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+
+
+def finish(proc: subprocess.Popen[str], timeout: float = 90) -> tuple[int, str]:
+    try:
+        _, err = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        _, err = proc.communicate()
+    return proc.returncode, err
+
+
+def aggregate(prefix: Path) -> tuple[float, float, int]:
+    """(requests/s, median ms, requests) of a run's Aggregated row."""
+    row = read_stats(prefix)["Aggregated"]
+    return float(row["Requests/s"]), float(row["50%"]), int(row["Request Count"])
+
+
+def test_open_keeps_its_rate_while_latency_grows_and_closed_slows_down(tmp_path: Path) -> None:
+    profile = str(fixed_profile(tmp_path))
+    scenario = str(open_scenario(tmp_path))
+    users = "4"  # the closed runs: as many users as the open pool keeps busy at the slow speed (20/s x 0.2 s)
+    # One simulator per run: a second login as the same test user ends the first one's session.
+    sims = {label: start_sim(profile, time_scale=scale) for label, scale in SPEEDS.items()}
+    try:
+        runs = {}
+        for label, sim in sims.items():
+            if label.startswith("open"):
+                args = ["--scenario", scenario]
+            else:
+                args = ["--scenario", "smoke", "-u", users, "-r", users, "-t", f"{SECONDS}s", "--think-time", "0"]
+            runs[label] = start_locust([*args, "--host", sim.url, "--csv", str(tmp_path / label)])
+        outcomes = {label: finish(proc) for label, proc in runs.items()}
+    finally:
+        for sim in sims.values():
+            sim.close()
+    for label, (code, err) in outcomes.items():
+        assert code == 0, f"{label}: {err[-2000:]}"
+    figures = {label: aggregate(tmp_path / label) for label in runs}
+    open_fast, open_slow = figures["open-fast"], figures["open-slow"]
+    closed_fast, closed_slow = figures["closed-fast"], figures["closed-slow"]
+    assert open_slow[1] >= 3 * open_fast[1], f"latency should grow about 4x: {open_fast} -> {open_slow}"
+    for rps, _, _ in (open_fast, open_slow):
+        assert rps == pytest.approx(RATE, rel=0.05), f"the open run must offer its rate: {figures}"
+    assert closed_slow[0] < 0.5 * closed_fast[0], f"a closed run slows down with OPS: {figures}"
+    record = json.loads((tmp_path / "open-slow_run.json").read_text(encoding="utf-8"))
+    assert record["model"] == "open" and record["offered_rate"] == RATE and record["dropped_arrivals"] == 0
+    assert record["arrivals"] == RATE * SECONDS and record["status"] == "completed"
+    closed = json.loads((tmp_path / "closed-slow_run.json").read_text(encoding="utf-8"))
+    assert (closed["model"], closed["offered_rate"], closed["arrivals"]) == ("closed", None, 0)
+
+
+def test_a_pool_too_small_drops_arrivals_and_the_run_is_invalid(tmp_path: Path) -> None:
+    profile = str(fixed_profile(tmp_path))
+    scenario = str(open_scenario(tmp_path, rate=30, max_users=2, arrivals="poisson"))
+    with start_sim(profile, time_scale=4.0) as sim:  # 2 users x 5 answers/s serve 10 of the 30 arrivals/s
+        result = run_cli(
+            ["run", "--env", "local", "--scenario", scenario, "--host", sim.url, "--results-dir", str(tmp_path / "r"),
+             "--reports-dir", str(tmp_path / "reports")]
+        )  # fmt: skip
+    assert result.returncode == 4, result.stdout[-2000:] + result.stderr[-2000:]
+    assert "run invalid" in result.stderr and "dropped" in result.stderr
+    progress = [line for line in result.stderr.splitlines() if "progress:" in line]
+    assert progress and "dropped" in progress[-1]
+    (record_path,) = (tmp_path / "r").glob("*_run.json")
+    record = json.loads(record_path.read_text(encoding="utf-8"))
+    assert record["status"] == "invalid" and "arrivals" in record["status_detail"]
+    assert record["dropped_arrivals"] > 0.5 * record["arrivals"] > 0
+    assert record["peak_pool"] <= 2
+    served = int(read_stats(record_path.parent / record["prefix"])["Aggregated"]["Request Count"])
+    started = record["arrivals"] - record["dropped_arrivals"]
+    assert started - 2 <= served <= started, "a dropped arrival is never sent (2 may be cut by the end)"
