@@ -9,7 +9,7 @@ from werkzeug.datastructures import MultiDict
 
 from ops_perf.sim import data
 from ops_perf.sim.api import Api
-from ops_perf.sim.routes import ROUTES, Shape
+from ops_perf.sim.routes import FRONTEND_ROUTES, ROUTES, Shape
 
 
 @pytest.fixture(scope="module")
@@ -26,7 +26,7 @@ def test_same_seed_same_rows_and_other_seed_other_rows(ds: data.Dataset) -> None
 @pytest.mark.parametrize(
     ("table", "low", "high"),
     [
-        ("budget_line_items", 500, 800),
+        ("budget_line_items", 900, 1200),  # the seed: ~1,090
         ("agreements", 55, 65),
         ("cans", 35, 45),
         ("projects", 15, 25),
@@ -57,7 +57,10 @@ def test_relations_point_at_existing_rows(ds: data.Dataset) -> None:
         assert ds.get("agreements", bli["agreement_id"]) is not None
         can = ds.get("cans", bli["can_id"])
         assert can is not None and bli["portfolio_id"] == can["portfolio_id"]
-        assert ds.get("services_components", bli["services_component_id"])["agreement_id"] == bli["agreement_id"]
+        if bli["services_component_id"] is not None:
+            sc = ds.get("services_components", bli["services_component_id"])
+            assert sc["agreement_id"] == bli["agreement_id"]
+        assert ds.get("users", bli["created_by"]) is not None
     for can in ds.rows("cans"):
         assert ds.get("portfolios", can["portfolio_id"]) is not None
         assert ds.get("can_funding_details", can["funding_details_id"]) is not None
@@ -68,6 +71,52 @@ def test_relations_point_at_existing_rows(ds: data.Dataset) -> None:
     assert all(
         ds.get("procurement_trackers", s["procurement_tracker_id"]) for s in ds.rows("procurement_tracker_steps")
     )
+    for step in ds.rows("procurement_tracker_steps"):
+        for field in ("task_completed_by", "approval_requested_by", "requisition_approved_by"):
+            assert step[field] is None or ds.get("users", step[field]) is not None
+    for table, field, owner in (
+        ("agreement_history", "agreement_id", "agreements"),
+        ("can_history", "can_id", "cans"),
+        ("project_history", "project_id", "projects"),
+        ("grant_numbers", "agreement_id", "agreements"),
+        ("documents", "agreement_id", "agreements"),
+    ):
+        assert ds.rows(table), table
+        assert all(ds.get(owner, row[field]) for row in ds.rows(table)), table
+    for notification in ds.rows("notifications"):
+        assert ds.get("users", notification["recipient_id"]) is not None
+        assert notification["agreement_id"] is None or ds.get("agreements", notification["agreement_id"])
+    # The frontend asks portfolios-url/{portfolio id}.
+    assert {u["id"] for u in ds.rows("portfolio_urls")} == set(ds.ids("portfolios"))
+
+
+def test_sizes_like_the_seed_where_pages_fan_out(ds: data.Dataset) -> None:
+    """The heaviest page (a portfolio's spending tab) fans out to 231 budget lines in the current FY,
+    the others to a few dozen; budget lines have five creators and a few lack a services component."""
+    per_portfolio: dict[int, int] = {}
+    for bli in ds.rows("budget_line_items"):
+        if bli["fiscal_year"] == ds.current_fy:
+            per_portfolio[bli["portfolio_id"]] = per_portfolio.get(bli["portfolio_id"], 0) + 1
+    counts = sorted(per_portfolio.values(), reverse=True)
+    assert counts[0] == data.HEAVY_PORTFOLIO_BLIS
+    assert 5 <= counts[1] <= 60
+    blis = ds.rows("budget_line_items")
+    assert len({b["created_by"] for b in blis}) == data.BLI_CREATORS
+    nulls = sum(b["services_component_id"] is None for b in blis)
+    assert 0 < nulls < 0.1 * len(blis)
+    heavy = max(ds.ids("agreements"), key=lambda a: sum(b["agreement_id"] == a for b in blis))
+    assert sum(b["agreement_id"] == heavy for b in blis) > 300
+
+
+def test_fiscal_years_span_the_current_federal_one() -> None:
+    from datetime import date
+
+    assert data.federal_fiscal_year(date(2026, 9, 30)) == 2026
+    assert data.federal_fiscal_year(date(2026, 10, 1)) == 2027
+    pinned = data.build(current_fy=2026)
+    assert pinned.current_fy == 2026 and 2026 in pinned.fiscal_years and 2027 in pinned.fiscal_years
+    assert {b["fiscal_year"] for b in pinned.rows("budget_line_items")} <= set(pinned.fiscal_years)
+    assert data.build(current_fy=2026).tables == pinned.tables
 
 
 def test_the_seven_test_users_exist_with_roles(ds: data.Dataset) -> None:
@@ -86,8 +135,8 @@ def test_empty_tables_only_for_the_emptiable_ones() -> None:
 
 def test_every_route_renders_valid_json_for_a_real_id(ds: data.Dataset) -> None:
     api = Api(ds)
-    for route in ROUTES:
-        row_id = ds.ids(route.table)[0] if route.shape is Shape.ITEM else None
+    for route in (*ROUTES, *FRONTEND_ROUTES):
+        row_id = ds.ids(route.parent or route.table)[0] if route.shape in (Shape.ITEM, Shape.CHILDREN) else None
         args = MultiDict({name: "500" for name in route.required})
         status, body = api.respond(route, row_id, args)
         assert status == 200, route.name

@@ -192,3 +192,19 @@ def test_conditioning_on_gateway_timeouts_keeps_the_curve_shape() -> None:
     assert derive_profile.condition_on_gateway(raw, 0.0) == raw
     out = derive_profile.condition_on_gateway(raw, 0.1)
     assert out[0] == [0.0, 100.0] and out[1] == [55.5556, 200.0] and out[-1] == [100.0, 1000.0]
+
+
+def test_prod_profile_covers_the_frontends_routes_with_a_measured_basis() -> None:
+    """Frontend-only routes borrow the production curve of a catalog sibling (derive_profile.FRONTEND_BASIS)."""
+    from ops_perf.sim.derive_profile import FRONTEND_BASIS, FRONTEND_NAMES
+
+    raw = profiles.load_raw("prod-2025-10-15")
+    prod = profiles.load("prod-2025-10-15", seed=1)
+    assert set(FRONTEND_NAMES) <= set(raw["endpoints"])
+    for name in FRONTEND_NAMES:
+        basis = FRONTEND_BASIS[name]
+        spec = raw["endpoints"][name]
+        assert spec["source"]["basis"] == basis and "csv_name" in raw["endpoints"][basis]["source"]
+        assert prod.behaviours[name].latencies_ms == prod.behaviours[basis].latencies_ms
+        assert set(spec["errors"]) <= {"504"}
+        assert prod.behaviours[name] != prod.behaviours["/api/v1/health/"] or basis == "/api/v1/health/"

@@ -8,21 +8,49 @@ from pathlib import Path
 import pytest
 from sim_helpers import facts_rows
 
-from ops_perf.sim.routes import REMOVED_ROUTES, ROUTES, all_names, locust_name, match
+from ops_perf.sim.routes import (
+    FRONTEND_ROUTES,
+    REMOVED_ROUTES,
+    ROUTES,
+    all_names,
+    catalog_names,
+    locust_name,
+    match,
+)
 
 
 def test_58_routes_and_the_query_variants() -> None:
     assert len(ROUTES) == 58
     assert len({r.name for r in ROUTES}) == 58
     # 64 requests of the facts table + the bare /change-requests/ (which only ever answers 400).
-    assert len(all_names()) == 65
+    assert len(catalog_names()) == 65
+    assert len(all_names()) == 65 + len(FRONTEND_ROUTES)
+    assert len({r.name for r in (*ROUTES, *FRONTEND_ROUTES)}) == 58 + len(FRONTEND_ROUTES)
 
 
 def test_route_table_matches_the_facts_file(reference_dir: Path) -> None:
     rows = facts_rows(reference_dir)
     assert len(rows) == 64
     facts_names = {name for _, _, name, _ in rows}
-    assert facts_names == set(all_names()) - {"/api/v1/change-requests/"}
+    assert facts_names == set(catalog_names()) - {"/api/v1/change-requests/"}
+
+
+_SECTION_4_ROW = re.compile(r"^\| `([^`]+)`[^|]*\|.*\| (yes|no|n/a) \|$")
+
+
+def test_the_frontends_extra_endpoints_are_all_served(reference_dir: Path) -> None:
+    """frontend-journeys.md section 4: the 15 GET endpoints the frontend uses beyond the catalog."""
+    text = (reference_dir / "frontend-journeys.md").read_text(encoding="utf-8")
+    section = text.split("## 4.", 1)[1].split("## 5.", 1)[0]
+    paths = [m.group(1) for line in section.splitlines() if (m := _SECTION_4_ROW.match(line))]
+    assert len(paths) == 15
+    for sent in paths:
+        path = sent.split("?", 1)[0]
+        path = re.sub(r"\{[a-z_]+\}", "7", path)
+        full = path if path.startswith("/auth/") else f"/api/v1/{path}"
+        found = match(full)
+        assert found is not None, sent
+        assert found[0] in FRONTEND_ROUTES, sent
 
 
 @pytest.mark.parametrize(

@@ -195,14 +195,25 @@ def _gap(table: str) -> int:
 def test_unknown_ids_removed_routes_and_missing_user_id(sim: SimProcess, token: str) -> None:
     for path in (
         f"/api/v1/cans/{_gap('cans')}",
-        f"/api/v1/agreements/{_gap('agreements')}",
-        f"/api/v1/budget-line-items/{_gap('budget_line_items')}",
-        "/api/v1/agreements/999999",
         "/api/v1/lookups/portfolio-status/9",
         f"/api/v1/projects/{_gap('projects')}/funding/",
+        "/api/v1/users/-1",  # the tracker tab's `?? -1`: Flask's <int:id> does not match negatives
+        "/api/v1/portfolios/null",
+        "/api/v1/",
     ):
         response = sim.get(path, token)
         assert (response.status_code, response.json()) == (404, {}), path
+    # Some resources name what was missing, as OPS does (ops-responses.md, "Calls that error").
+    for path, resource in (
+        (f"/api/v1/agreements/{_gap('agreements')}", "Agreement"),
+        ("/api/v1/agreements/999999", "Agreement"),
+        (f"/api/v1/budget-line-items/{_gap('budget_line_items')}", "BudgetLineItem"),
+        ("/api/v1/services-components/0", "ServicesComponent"),
+    ):
+        response = sim.get(path, token)
+        assert response.status_code == 404, path
+        body = response.json()
+        assert body["details"]["resource_type"] == resource and "not found" in body["message"], path
     for name in REMOVED_ROUTES:
         path, _, query = name.partition("?")
         response = sim.get(path.replace("[id]", "1") + (f"?{query.replace('[id]', '1')}" if query else ""), token)

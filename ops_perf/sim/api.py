@@ -16,11 +16,13 @@ from typing import Any
 from werkzeug.datastructures import MultiDict
 
 from ops_perf.sim.data import Dataset, Row
+from ops_perf.sim.frontend import FrontendViews
 from ops_perf.sim.routes import Route, Shape
 from ops_perf.sim.views import Body, Views
 
 DEFAULT_LIMIT = 10
-MAX_LIMIT = 50
+MAX_LIMIT = 50  # the usual cap; a route may raise it (`Route.max_limit`)
+_TRUE, _FALSE = frozenset({"true", "1", "yes"}), frozenset({"false", "0", "no"})
 CACHE_CAP = 50_000  # distinct (route, id, query) bodies kept; the whole cache is dropped when exceeded
 
 EMPTY = b"{}"
@@ -52,6 +54,7 @@ class Api:
     def __init__(self, ds: Dataset) -> None:
         self.ds = ds
         self.views = v = Views(ds)
+        self.frontend = f = FrontendViews(v)
         self._cache: dict[tuple[Any, ...], Answer] = {}
         lookups = v.lookups()
         # Renderers per row (item and list routes) and per route (static routes).
@@ -59,7 +62,7 @@ class Api:
             "user": lambda r, q: v.user(r),
             "can_list": lambda r, q: v.can(r, full=False),
             "can": lambda r, q: v.can(r, full=True),
-            "can_funding": lambda r, q: v.can_funding(r),
+            "can_funding": lambda r, q: v.can_funding(r, q.get("fiscal_year")),
             "agreement_list": lambda r, q: v.agreement(r, full=False),
             "agreement": lambda r, q: v.agreement(r, full=True),
             "notification": lambda r, q: v.notification(r),
@@ -70,8 +73,8 @@ class Api:
             "project_funding": lambda r, q: v.project_funding(r, q.get("fiscal_year")),
             "portfolio_list": lambda r, q: v.portfolio(r, full=False),
             "portfolio": lambda r, q: v.portfolio(r, full=True),
-            "portfolio_cans": lambda r, q: v.portfolio_cans(r),
-            "portfolio_funding_summary": lambda r, q: v.portfolio_funding_summary(r),
+            "portfolio_cans": lambda r, q: f.portfolio_cans(r, q.get("budgetFiscalYear"), q.get("includeInactive")),
+            "portfolio_funding_summary": lambda r, q: v.portfolio_funding_summary(r, q.get("fiscal_year")),
             "portfolio_url": lambda r, q: v.portfolio_url(r),
             "funding_budget": lambda r, q: v.funding_budget(r, full=True),
             "funding_budget_list": lambda r, q: v.funding_budget(r, full=False),
@@ -88,11 +91,14 @@ class Api:
             "procurement_action": lambda r, q: v.procurement_action(r),
             "change_request": lambda r, q: v.change_request(r),
             "row": lambda r, q: dict(r),
+            "history": lambda r, q: f.history(r),
+            "project_spending": lambda r, q: f.project_spending(r),
+            "agreement_spending": lambda r, q: f.agreement_spending(r),
+            "grant_number": lambda r, q: f.grant_number(r),
         }
         self.static_renderers: dict[str, Callable[[], Body]] = {
             "health": v.health,
             "version": v.version,
-            "portfolio_funding_summaries": v.portfolio_funding_summaries,
             "lookup_portfolio_status": lambda: lookups["portfolio-status"],
             "lookup_research_types": lambda: lookups["research-types"],
             "lookup_agreement_reasons": lambda: lookups["agreement-reasons"],
@@ -100,6 +106,27 @@ class Api:
             "bli_filters": v.bli_filters,
             "cans_filters": v.cans_filters,
             "agreements_filters": v.agreements_filters,
+            "projects_filters": f.projects_filters,
+            "pending_approvals": lambda: f.pending_steps("approvals"),
+            "pending_requisitions": lambda: f.pending_steps("requisitions"),
+            "pending_award_approvals": lambda: f.pending_steps("award_approvals"),
+        }
+        # Bodies computed from the query alone (summaries over a fiscal year and a set of portfolios).
+        self.custom_renderers: dict[str, Callable[[dict[str, Any]], Body]] = {
+            "portfolio_funding_summaries": f.portfolio_funding_summaries,
+            "reporting_summary": f.reporting_summary,
+            "cans_funding": f.cans_funding,
+            "documents": f.documents,
+        }
+        # Row selectors for what plain integer filters cannot say (fiscal years, "only mine", ...).
+        self.selectors: dict[str, Callable[[list[Row], dict[str, Any]], list[Row]]] = {
+            "users": f.select_users,
+            "notifications": f.select_notifications,
+            "agreements": f.select_agreements,
+            "blis": f.select_blis,
+            "cans": f.select_cans,
+            "projects": f.select_projects,
+            "agencies": f.select_agencies,
         }
         self.extras_renderers: dict[str, Callable[[list[Row]], dict[str, Body]]] = {
             "agreement_extras": v.agreement_extras,
@@ -107,9 +134,11 @@ class Api:
         }
 
     # ---------------------------------------------------------------------------------------------
-    def respond(self, route: Route, row_id: int | None, args: MultiDict[str, str]) -> Answer:
-        """(status, JSON bytes) for a request that passed the auth rules."""
-        parsed = self._parse(route, args)
+    def respond(
+        self, route: Route, row_id: int | None, args: MultiDict[str, str], user_id: int | None = None
+    ) -> Answer:
+        """(status, JSON bytes) for a request that passed the auth rules (`user_id`: the caller's)."""
+        parsed = self._parse(route, args, user_id)
         if isinstance(parsed, BadQuery):
             return parsed.answer
         key = (route.name, row_id, parsed)
@@ -121,7 +150,7 @@ class Api:
             self._cache[key] = answer
         return answer
 
-    def _parse(self, route: Route, args: MultiDict[str, str]) -> tuple[Any, ...] | BadQuery:
+    def _parse(self, route: Route, args: MultiDict[str, str], user_id: int | None) -> tuple[Any, ...] | BadQuery:
         """The query parameters the route reads, validated, as a hashable key; or a 400 answer."""
         for name in route.required:
             if not args.get(name):
@@ -141,6 +170,19 @@ class Api:
                     out.append((name, int(value)))
                 except ValueError:
                     return BadQuery(_error(name, "Not a valid integer."))
+        for name in route.flags:
+            value = args.get(name)
+            if value is not None:
+                lowered = value.strip().lower()
+                if lowered not in _TRUE | _FALSE:
+                    return BadQuery(_error(name, "Not a valid boolean."))
+                out.append((name, lowered in _TRUE))
+                if name == "only_my" and lowered in _TRUE:
+                    out.append(("me", user_id))
+        for name in route.str_params:
+            value = args.get(name)
+            if value is not None:
+                out.append((name, value))
         if route.paginated:
             try:
                 limit = int(args.get("limit", DEFAULT_LIMIT))
@@ -150,47 +192,68 @@ class Api:
                 offset = int(args.get("offset", 0))
             except ValueError:
                 return BadQuery(_error("offset", "Not a valid integer."))
-            if not 1 <= limit <= MAX_LIMIT:
+            if not 1 <= limit <= route.max_limit:
                 return BadQuery(
-                    _error("limit", f"Must be greater than or equal to 1 and less than or equal to {MAX_LIMIT}.")
+                    _error("limit", f"Must be greater than or equal to 1 and less than or equal to {route.max_limit}.")
                 )
             if offset < 0:
                 return BadQuery(_error("offset", "Must be greater than or equal to 0."))
             out += [("limit", limit), ("offset", offset)]
         return tuple(out)
 
+    def _not_found(self, route: Route, row_id: int | None) -> Answer:
+        if route.not_found is None:
+            return 404, EMPTY
+        return 404, dumps(
+            {
+                "details": {"resource_id": row_id, "resource_type": route.not_found},
+                "message": f"{route.not_found} with id {row_id} not found",
+            }
+        )
+
     def _answer(self, route: Route, row_id: int | None, params: dict[str, Any]) -> Answer:
         if route.shape is Shape.STATIC:
             return 200, dumps(self.static_renderers[route.render]())
+        if route.shape is Shape.CUSTOM:
+            return 200, dumps(self.custom_renderers[route.render](params))
         render = self.row_renderers[route.render]
-        ints = {k: v for k, v in params.items() if k in route.int_params}
         assert route.table is not None
         if route.shape is Shape.ITEM:
             row = self.ds.get(route.table, row_id) if row_id is not None else None
-            return (200, dumps(render(row, ints))) if row is not None else (404, EMPTY)
+            return (200, dumps(render(row, params))) if row is not None else self._not_found(route, row_id)
 
-        rows = self.ds.rows(route.table)
-        if route.empty_404 and not rows:
-            return 404, EMPTY
+        if route.shape is Shape.CHILDREN:
+            assert route.parent is not None and route.parent_field is not None
+            if row_id is None or self.ds.get(route.parent, row_id) is None:
+                return 404, EMPTY
+            rows = self.frontend.children(route.table, route.parent_field, row_id)
+        else:
+            rows = self.ds.rows(route.table)
+            if route.empty_404 and not rows:
+                return 404, EMPTY
+        if route.select:
+            rows = self.selectors[route.select](rows, params)
         for name, field in route.filters:
             wanted = params.get(name)
-            if wanted is not None:
+            if wanted is not None and field:
                 rows = [r for r in rows if _matches(r[field], wanted)]
         if route.shape is Shape.PLAIN:
-            return 200, dumps([render(r, ints) for r in rows])
+            return 200, dumps([render(r, params) for r in rows])
 
         limit, offset = params["limit"], params["offset"]
         page = rows[offset : offset + limit]
-        items = [render(r, ints) for r in page]
+        items = [render(r, params) for r in page]
         if route.shape is Shape.PLAIN_PAGED:
             return 200, dumps(items)
         if route.shape is Shape.BLI:
+            if not items:
+                return 200, dumps([])  # OPS: a page past the end is a bare [] (no `_meta` to carry)
             meta = {
                 "total_count": len(rows),
                 "number_of_pages": -(-len(rows) // limit),
                 "limit": limit,
                 "offset": offset,
-                "query_parameters": {k: v for k, v in params.items() if k not in ("limit", "offset")},
+                "query_parameters": {k: v for k, v in params.items() if k not in ("limit", "offset", "me")},
                 **self.views.bli_totals(rows),
             }
             for item in items:

@@ -20,9 +20,10 @@ from dataclasses import dataclass
 from typing import Any
 
 import gevent
-from flask import Flask, Response, request
+from flask import Flask, Response, g, request
 
 from ops_perf.sim import data, profiles
+from ops_perf.sim.admin import data_query
 from ops_perf.sim.api import EMPTY, Api, dumps
 from ops_perf.sim.recorder import DEFAULT_CAP, Recorder
 from ops_perf.sim.routes import locust_name, match
@@ -85,6 +86,7 @@ class Simulator:
         self.sleep = sleep
         self.clock = clock
         self._test_users = {row["test_code"]: row for row in self.dataset.rows("users") if row["test_code"]}
+        self._user_ids = {row["oidc_id"]: row["id"] for row in self.dataset.rows("users")}
 
     # ---- the OPS surface -----------------------------------------------------------------------
     def handle_api(self, method: str, path: str) -> Answer:
@@ -97,6 +99,7 @@ class Simulator:
         route, row_id = found
         if method not in ("GET", "HEAD"):
             return 405, EMPTY, JSON, None
+        user_id: int | None = None
         if route.auth:
             token = bearer_token(request.headers.get("Authorization"))
             if token is None or not referer_ok(self.config.play_env, request.headers.get("Referer")):
@@ -105,7 +108,9 @@ class Simulator:
                 claims = self.tokens.check_access(token)
             except TokenError as err:
                 return err.status, dumps(err.body), JSON, None
-            self.recorder.count_user(str(claims.get("sub", "")))
+            subject = str(claims.get("sub", ""))
+            self.recorder.count_user(subject)
+            user_id = self._user_ids.get(subject)
             if route.json_get_400 and json_content_type(request.headers.get("Content-Type")):
                 return 400, EMPTY, JSON, None
         name = locust_name(route, request.args)
@@ -115,7 +120,7 @@ class Simulator:
         if outcome.status is not None:
             page = _GATEWAY_PAGES.get(outcome.status)
             return (outcome.status, page, HTML, name) if page else (outcome.status, EMPTY, JSON, name)
-        status, body = self.api.respond(route, row_id, request.args)
+        status, body = self.api.respond(route, row_id, request.args, user_id)
         return status, body, JSON, name
 
     def handle_login(self) -> Answer:
@@ -189,9 +194,13 @@ class Simulator:
                     "time_scale": self.profile.time_scale,
                     "play_env": self.config.play_env,
                     "seed": self.config.seed,
+                    "current_fiscal_year": self.dataset.current_fy,
+                    "fiscal_years": list(self.dataset.fiscal_years),
                     "sizes": self.dataset.sizes(),
                 }
             )
+        if path.startswith("/__sim__/data") and method == "GET":
+            return data_query(self.dataset, path.removeprefix("/__sim__/data").strip("/"), request.args)
         return 404, EMPTY
 
 
@@ -210,8 +219,9 @@ def create_app(sim: Simulator) -> Flask:
             status, body = sim.handle_admin(method, full_path)
             return response_class(body, status=status, content_type=JSON)
         headers = request.headers
+        g.arrival = sim.clock()
         seq = sim.recorder.start(
-            sim.clock(),
+            g.arrival,
             method,
             full_path,
             request.query_string.decode("latin-1"),
@@ -221,13 +231,16 @@ def create_app(sim: Simulator) -> Flask:
             headers.get("Content-Type"),
             bearer_token(headers.get("Authorization")) is not None,
         )
-        if full_path == "/auth/login/" and method == "POST":
-            status, body, content_type, name = sim.handle_login()
-        elif full_path == "/auth/refresh/" and method == "POST":
-            status, body, content_type, name = sim.handle_refresh()
-        else:
-            status, body, content_type, name = sim.handle_api(method, full_path)
-        sim.recorder.finish(seq, status, name)
+        try:
+            if full_path == "/auth/login/" and method == "POST":
+                status, body, content_type, name = sim.handle_login()
+            elif full_path == "/auth/refresh/" and method == "POST":
+                status, body, content_type, name = sim.handle_refresh()
+            else:
+                status, body, content_type, name = sim.handle_api(method, full_path)
+            sim.recorder.finish(seq, status, name, sim.clock(), g.get("queued_ms", 0.0))
+        finally:
+            pass
         if content_type == "redirect":
             return response_class(b"", status=status, headers={"Location": body.decode()})
         return response_class(body, status=status, content_type=content_type)

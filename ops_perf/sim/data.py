@@ -36,7 +36,23 @@ TEST_USERS: dict[str, tuple[str, str, list[str]]] = {
 #: Tables `--profile` options may empty (OPS answers their list endpoints 404 `{}` when empty).
 EMPTIABLE_TABLES = ("divisions", "product_service_codes")
 
-FISCAL_YEARS = (2023, 2024, 2025, 2026)
+#: The fiscal years the portfolio spans: four before the current federal one to one after it. The
+#: frontend sends the current federal fiscal year (`getCurrentFiscalYear`), so the data must have it;
+#: `build(current_fy=...)` pins it (tests, reproducible bodies), else it comes from today's date.
+FY_BEFORE, FY_AFTER = 4, 1
+HEAVY_PORTFOLIO_BLIS = 231  # distinct budget lines of the heaviest portfolio in the current FY (seed's max)
+BLI_CREATORS = 5  # the seed's budget lines have five distinct creators
+NULL_SC_RATE = 0.05  # budget lines without a services component (seed: 70 of 1,088)
+ROLES = (
+    "SYSTEM_OWNER",
+    "VIEWER_EDITOR",
+    "REVIEWER_APPROVER",
+    "USER_ADMIN",
+    "BUDGET_TEAM",
+    "PROCUREMENT_TEAM",
+    "SUPER_USER",
+    "READ_ONLY",
+)
 BLI_STATUSES = ("DRAFT", "PLANNED", "IN_EXECUTION", "OBLIGATED")
 AGREEMENT_TYPES = ("CONTRACT", "GRANT", "DIRECT_OBLIGATION", "IAA", "AA")
 AGREEMENT_REASONS = ("NEW_REQ", "RECOMPETE", "LOGICAL_FOLLOW_ON")
@@ -187,6 +203,8 @@ class Dataset:
     """All tables, as id-sorted row lists plus an id index per table."""
 
     seed: int
+    current_fy: int
+    fiscal_years: tuple[int, ...]
     tables: dict[str, list[Row]] = field(default_factory=dict)
     index: dict[str, dict[int, Row]] = field(default_factory=dict)
 
@@ -223,8 +241,133 @@ def _day(rng: random.Random, first: date, span_days: int) -> str:
     return (first + timedelta(days=rng.randint(0, span_days))).isoformat()
 
 
-def build(seed: int = DEFAULT_SEED, empty_tables: tuple[str, ...] | list[str] = ()) -> Dataset:
-    """Generate the whole portfolio from `seed` (same seed, same rows, same ids)."""
+def federal_fiscal_year(day: date) -> int:
+    """The US federal fiscal year of `day` (October to September), as the OPS frontend computes it."""
+    return day.year + 1 if day.month >= 10 else day.year
+
+
+def fiscal_years(current_fy: int) -> tuple[int, ...]:
+    """The fiscal years a portfolio built for `current_fy` spans."""
+    return tuple(range(current_fy - FY_BEFORE, current_fy + FY_AFTER + 1))
+
+
+def _frontend_tables(rng: random.Random, t: dict[str, list[Row]], user_ids: list[int], years: tuple[int, ...]) -> None:
+    """Tables only the frontend's pages read: grant numbers, documents, vendors, the three histories."""
+    grants = [a for a in t["agreements"] if a["agreement_type"] == "GRANT"]
+    gn_ids = iter(_ids(rng, 1, 3 * len(grants), 2))
+    t["grant_numbers"] = [
+        {
+            "id": next(gn_ids),
+            "agreement_id": a["id"],
+            "grant_number": f"90XX{rng.randint(1000, 9999)}",
+            "fain": f"{rng.randint(10**9, 10**10 - 1)}",
+            "created_by": a["created_by"],
+            "created_on": _stamp(rng),
+        }
+        for a in grants
+        for _ in range(rng.randint(1, 3))
+    ]
+    doc_ids = iter(_ids(rng, 1, 2 * len(t["agreements"]), 3))
+    t["documents"] = [
+        {
+            "id": next(doc_ids),
+            "agreement_id": a["id"],
+            "document_type": rng.choice(("STATEMENT_OF_REQUIREMENTS", "ITP", "SIGNED_CONTRACT")),
+            "document_name": f"agreement-{a['id']}-document-{n + 1}.pdf",
+            "document_size": rng.randint(50_000, 5_000_000),
+            "status": "UPLOADED",
+            "created_by": a["created_by"],
+            "created_on": _stamp(rng),
+        }
+        for a in t["agreements"]
+        for n in range(rng.choice((0, 0, 1, 2)))
+    ]
+    t["vendors"] = [
+        {"id": v_id, "name": name, "duns": f"{rng.randint(10**8, 10**9 - 1)}", "active": True}
+        for v_id, name in zip(_ids(rng, 1, len(_VENDORS), 2), _VENDORS, strict=True)
+    ]
+    t["roles"] = [{"id": i, "name": name} for i, name in enumerate(ROLES, start=1)]
+    t["agreement_history"] = _history(rng, "agreement_id", t["agreements"], (1, 6), user_ids, years)
+    t["can_history"] = _history(rng, "can_id", t["cans"], (0, 20), user_ids, years)
+    t["project_history"] = _history(rng, "project_id", t["projects"], (0, 4), user_ids, years)
+
+
+_HISTORY_TYPES = (
+    "CREATED",
+    "UPDATED",
+    "BUDGET_LINE_ITEM_CREATED",
+    "BUDGET_LINE_ITEM_UPDATED",
+    "STATUS_CHANGED",
+    "FUNDING_RECEIVED_ADDED",
+)
+
+
+def _history(
+    rng: random.Random,
+    owner_field: str,
+    owners: list[Row],
+    per_owner: tuple[int, int],
+    user_ids: list[int],
+    years: tuple[int, ...],
+) -> list[Row]:
+    """History events (`.../{id}/history/`), newest first per owner, as OPS lists them."""
+    rows: list[Row] = []
+    ids = iter(_ids(rng, 1, per_owner[1] * len(owners), 3))
+    for owner in owners:
+        events = []
+        for _ in range(rng.randint(*per_owner)):
+            history_type = rng.choice(_HISTORY_TYPES)
+            events.append(
+                {
+                    "id": next(ids),
+                    owner_field: owner["id"],
+                    "history_type": history_type,
+                    "event_type": "NEW" if history_type.endswith("CREATED") else "UPDATED",
+                    "history_title": history_type.replace("_", " ").title(),
+                    "history_message": f"{history_type.replace('_', ' ').lower()} by a team member",
+                    "fiscal_year": rng.choice(years),
+                    "created_by": rng.choice(user_ids),
+                    "timestamp": _stamp(rng),
+                }
+            )
+        events.sort(key=lambda e: e["timestamp"], reverse=True)
+        rows += events
+    rows.sort(key=lambda e: e["id"])
+    return rows
+
+
+def _heavy_agreement(rng: random.Random, agreements: list[Row], projects: list[Row], user_ids: list[int]) -> Row:
+    """A contract with hundreds of budget lines on one portfolio's CANs, like the seed's agreement 1.
+
+    It makes the heaviest page views real: `/portfolios/:id/spending` for that portfolio fans out to
+    `HEAVY_PORTFOLIO_BLIS` calls in the current fiscal year, and `agreements/{id}` is a big body.
+    """
+    template = dict(agreements[0])
+    return template | {
+        "id": agreements[-1]["id"] + 2,
+        "agreement_type": "CONTRACT",
+        "project_id": projects[0]["id"],
+        "name": "Portfolio-wide Research and Evaluation Support Contract",
+        "nick_name": "PRES",
+        "description": f"The portfolio's umbrella contract, supporting {projects[0]['title']}.",
+        "project_officer_id": user_ids[0],
+        "alternate_project_officer_id": rng.choice(user_ids),
+        "vendor": rng.choice(_VENDORS),
+        "contract_number": f"HHSP2332015{rng.randint(10000, 99999)}",
+        "requesting_agency_id": None,
+        "servicing_agency_id": None,
+        "created_by": user_ids[0],
+        "created_on": _stamp(rng),
+    }
+
+
+def build(
+    seed: int = DEFAULT_SEED, empty_tables: tuple[str, ...] | list[str] = (), current_fy: int | None = None
+) -> Dataset:
+    """Generate the whole portfolio from `seed` (same seed and current FY: same rows, same ids)."""
+    if current_fy is None:
+        current_fy = federal_fiscal_year(date.today())
+    years = fiscal_years(current_fy)
     unknown = sorted(set(empty_tables) - set(EMPTIABLE_TABLES))
     if unknown:
         raise ValueError(f"cannot empty table(s) {', '.join(unknown)}; emptiable: {', '.join(EMPTIABLE_TABLES)}")
@@ -284,19 +427,20 @@ def build(seed: int = DEFAULT_SEED, empty_tables: tuple[str, ...] | list[str] = 
         for pid, (name, abbr) in zip(_ids(rng, 1, len(_PORTFOLIOS), 2), _PORTFOLIOS, strict=True)
     ]
     portfolio_ids = [p["id"] for p in t["portfolios"]]
+    # One URL per portfolio, under the portfolio's id: the frontend asks `portfolios-url/{portfolio id}`.
     t["portfolio_urls"] = [
         {
-            "id": url_id,
+            "id": p["id"],
             "portfolio_id": p["id"],
             "url": f"https://acf.gov/opre/topic/{p['name'].lower().replace(' ', '-').replace('&', 'and')}",
         }
-        for url_id, p in zip(_ids(rng, 1, len(t["portfolios"]), 3), t["portfolios"], strict=True)
+        for p in t["portfolios"]
     ]
 
     # CANs and their funding.
     details: list[Row] = []
     for fd_id in _ids(rng, 1, 30, 3):
-        fy = rng.choice(FISCAL_YEARS[:3])
+        fy = rng.choice(years[:3])
         period = rng.choice((1, 1, 5))
         details.append(
             {
@@ -340,10 +484,10 @@ def build(seed: int = DEFAULT_SEED, empty_tables: tuple[str, ...] | list[str] = 
     can_ids = [c["id"] for c in cans]
     budgets: list[Row] = []
     received: list[Row] = []
-    budget_ids = iter(_ids(rng, 1, 40 * len(FISCAL_YEARS), 3))
-    received_ids = iter(_ids(rng, 500, 40 * len(FISCAL_YEARS), 4))
+    budget_ids = iter(_ids(rng, 1, 40 * len(years), 3))
+    received_ids = iter(_ids(rng, 500, 40 * len(years), 4))
     for can in cans:
-        for fy in FISCAL_YEARS:
+        for fy in years:
             if rng.random() < 0.55:
                 amount = float(rng.randint(20, 900) * 10000)
                 budgets.append(
@@ -439,7 +583,7 @@ def build(seed: int = DEFAULT_SEED, empty_tables: tuple[str, ...] | list[str] = 
                 "product_service_code_id": rng.choice(psc_ids),
                 "awarding_entity_id": rng.choice(shop_ids),
                 "project_officer_id": rng.choice(user_ids),
-                "alternate_project_officer_id": rng.choice(user_ids),
+                "alternate_project_officer_id": rng.choice(user_ids) if rng.random() < 0.7 else None,
                 "team_member_ids": rng.sample(user_ids, 3),
                 "vendor": rng.choice(_VENDORS) if a_type in ("CONTRACT", "AA") else None,
                 "contract_number": f"HHSP2332015{rng.randint(10000, 99999)}" if a_type in ("CONTRACT", "AA") else None,
@@ -479,37 +623,58 @@ def build(seed: int = DEFAULT_SEED, empty_tables: tuple[str, ...] | list[str] = 
     for sc in components:
         sc_by_agreement.setdefault(sc["agreement_id"], []).append(sc["id"])
 
-    # Budget line items: 6-18 per agreement (~700 in all).
+    # Budget line items: 6-18 per agreement (~700), then one heavy agreement (see `_heavy_agreement`).
     blis: list[Row] = []
-    bli_ids = iter(_ids(rng, 15000, 60 * 18, 3))
+    bli_ids = iter(_ids(rng, 15000, 60 * 18 + 2 * HEAVY_PORTFOLIO_BLIS, 3))
     can_by_id = {c["id"]: c for c in cans}
+    creators = [user_ids[0], *rng.sample(user_ids[1:], BLI_CREATORS - 1)]
+
+    def new_bli(agreement: Row, can: Row, fy: int) -> Row:
+        shop = rng.choice(t["procurement_shops"])
+        scs = sc_by_agreement.get(agreement["id"], [])
+        return {
+            "id": next(bli_ids),
+            "agreement_id": agreement["id"],
+            "can_id": can["id"],
+            "portfolio_id": can["portfolio_id"],
+            "budget_line_item_type": agreement["agreement_type"],
+            "services_component_id": (rng.choice(scs) if scs and rng.random() >= NULL_SC_RATE else None),
+            "amount": float(rng.randint(5, 2000) * 1000),
+            "fiscal_year": fy,
+            "status": rng.choices(BLI_STATUSES, weights=(2, 4, 2, 3))[0],
+            "date_needed": _day(rng, date(fy - 1, 10, 1), 364),
+            "line_description": f"{rng.choice(_TOPIC_WORDS)} line {rng.randint(1, 99)}",
+            "proc_shop_fee_percentage": shop["fee_percentage"] / 100,
+            "procurement_shop_id": shop["id"],
+            "comments": "",
+            "is_obe": rng.random() < 0.02,
+            "created_by": rng.choice(creators),
+            "created_on": _stamp(rng),
+        }
+
     for agreement in agreements:
         agreement_cans = rng.sample(can_ids, 3)
         for _ in range(rng.randint(6, 18)):
-            can = can_by_id[rng.choice(agreement_cans)]
-            fy = rng.choice(FISCAL_YEARS)
-            shop = rng.choice(t["procurement_shops"])
-            blis.append(
-                {
-                    "id": next(bli_ids),
-                    "agreement_id": agreement["id"],
-                    "can_id": can["id"],
-                    "portfolio_id": can["portfolio_id"],
-                    "budget_line_item_type": agreement["agreement_type"],
-                    "services_component_id": rng.choice(sc_by_agreement[agreement["id"]]),
-                    "amount": float(rng.randint(5, 2000) * 1000),
-                    "fiscal_year": fy,
-                    "status": rng.choices(BLI_STATUSES, weights=(2, 4, 2, 3))[0],
-                    "date_needed": _day(rng, date(fy - 1, 10, 1), 364),
-                    "line_description": f"{rng.choice(_TOPIC_WORDS)} line {rng.randint(1, 99)}",
-                    "proc_shop_fee_percentage": shop["fee_percentage"] / 100,
-                    "procurement_shop_id": shop["id"],
-                    "comments": "",
-                    "is_obe": rng.random() < 0.02,
-                    "created_by": rng.choice(user_ids),
-                    "created_on": _stamp(rng),
-                }
-            )
+            blis.append(new_bli(agreement, can_by_id[rng.choice(agreement_cans)], rng.choice(years)))
+    heavy = _heavy_agreement(rng, agreements, projects, user_ids)
+    agreements.append(heavy)
+    for number in (1, 2, 3):
+        sc = dict(components[0]) | {
+            "id": next(sc_ids),
+            "agreement_id": heavy["id"],
+            "number": number,
+            "optional": number > 2,
+            "description": f"Services component {number} of agreement {heavy['id']}",
+        }
+        components.append(sc)
+        sc_by_agreement.setdefault(heavy["id"], []).append(sc["id"])
+    heavy_cans = [c for c in cans if c["portfolio_id"] == portfolio_ids[0]]
+    already = sum(1 for b in blis if b["portfolio_id"] == portfolio_ids[0] and b["fiscal_year"] == current_fy)
+    for i in range(max(0, HEAVY_PORTFOLIO_BLIS - already)):
+        blis.append(new_bli(heavy, heavy_cans[i % len(heavy_cans)], current_fy))
+    for i in range(HEAVY_PORTFOLIO_BLIS // 2):
+        blis.append(new_bli(heavy, heavy_cans[i % len(heavy_cans)], rng.choice(years[:-2])))
+    blis.sort(key=lambda b: b["id"])
     t["budget_line_items"] = blis
 
     # Procurement: actions for awarded contract-like agreements, trackers with six steps each.
@@ -547,6 +712,10 @@ def build(seed: int = DEFAULT_SEED, empty_tables: tuple[str, ...] | list[str] = 
                         "status": "COMPLETED" if number < active else ("ACTIVE" if number == active else "PENDING"),
                         "step_start_date": started,
                         "step_completed_date": _day(rng, date(2024, 6, 1), 300) if number < active else None,
+                        # Who did what: the tracker tab looks these users up (users/{id}).
+                        "task_completed_by": rng.choice(user_ids) if number < active else None,
+                        "approval_requested_by": rng.choice(user_ids) if number >= 5 and number <= active else None,
+                        "requisition_approved_by": rng.choice(user_ids) if number == 5 and number < active else None,
                     }
                 )
         if rng.random() < 0.7:
@@ -590,12 +759,16 @@ def build(seed: int = DEFAULT_SEED, empty_tables: tuple[str, ...] | list[str] = 
         )
     t["change_requests"] = change_requests
     notifications: list[Row] = []
-    for n_id in _ids(rng, 1, 100, 5):
+    for i, n_id in enumerate(_ids(rng, 1, 100, 5)):
         cr = rng.choice(change_requests) if rng.random() < 0.4 else None
         notifications.append(
             {
                 "id": n_id,
-                "recipient_id": rng.choice(user_ids),
+                # Every test user has notifications (the header polls `notifications/?oidc_id=`).
+                "recipient_id": user_ids[i % len(TEST_USERS)] if i < 3 * len(TEST_USERS) else rng.choice(user_ids),
+                "agreement_id": cr["agreement_id"]
+                if cr
+                else (rng.choice(agreements)["id"] if rng.random() < 0.3 else None),
                 "is_read": rng.random() < 0.5,
                 "notification_type": "CHANGE_REQUEST_NOTIFICATION" if cr else "NOTIFICATION",
                 "change_request_id": cr["id"] if cr else None,
@@ -607,10 +780,12 @@ def build(seed: int = DEFAULT_SEED, empty_tables: tuple[str, ...] | list[str] = 
         )
     t["notifications"] = notifications
 
+    _frontend_tables(rng, t, user_ids, years)
+
     # Not a table in OPS (an enum), but served by id like one: /lookups/portfolio-status/{id}.
     t["portfolio_statuses"] = [{"id": i, "name": name} for i, name in enumerate(PORTFOLIO_STATUSES, start=1)]
 
     for table in empty_tables:
         t[table] = []
     index = {name: {row["id"]: row for row in rows} for name, rows in t.items()}
-    return Dataset(seed=seed, tables=t, index=index)
+    return Dataset(seed=seed, current_fy=current_fy, fiscal_years=years, tables=t, index=index)

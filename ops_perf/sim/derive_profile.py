@@ -16,6 +16,14 @@ How the numbers are made, per Locust name of `production-baseline-normal_stats.c
 - Names: old CSV names are mapped to the current routes they correspond to (`CSV_NAME_MAP`);
   current routes absent from the CSV fall back to `default`, derived the same way from the
   Aggregated row; CSV rows for removed or uncovered routes are listed under `source.unmapped`.
+- The frontend's own routes (`routes.FRONTEND_ROUTES`: summaries, histories, spending, grant
+  numbers, documents, vendors, pending steps, roles) were never load-tested, so the CSV has no row
+  for them. Each borrows the curve of a *basis*: the catalog route doing the same kind of work at a
+  similar cost on a local OPS (`FRONTEND_BASIS`, local medians from ops-responses.md in the
+  comments). Why not scale by local cost: under the 2025-10-15 load even a 10 ms route took
+  ~270 ms at the median (divisions/[id], users/[id], services-components/[id]), so production
+  latency was mostly waiting, not work; a sibling's measured curve carries that waiting. Of the
+  basis's failures only the 504s are kept (its 404s were routes not yet deployed).
 """
 
 from __future__ import annotations
@@ -31,7 +39,9 @@ from pathlib import Path
 from typing import Any
 
 from ops_perf.sim.profiles import PROFILE_DIR
-from ops_perf.sim.routes import all_names
+from ops_perf.sim.routes import FRONTEND_ROUTES, all_names
+
+FRONTEND_NAMES = tuple(name for route in FRONTEND_ROUTES for name in route.names())
 
 PROFILE_NAME = "prod-2025-10-15"
 RUN_PREFIX = "production-baseline-normal"
@@ -66,6 +76,28 @@ CSV_NAME_MAP: dict[str, tuple[str, ...]] = {
         "/api/v1/budget-line-items/?limit=10&offset=0",
         "/api/v1/budget-line-items/",
     ),
+}
+
+#: Frontend-only route -> the catalog route whose production curve it borrows (see the docstring).
+#: Local medians (ms, one OPS on a laptop, ops-responses.md) of the route / of its basis in comments.
+FRONTEND_BASIS: dict[str, str] = {
+    "/api/v1/reporting-summary/": "/api/v1/portfolio-funding-summary/[id]",  # 67-78 / 122: sums over BLIs
+    "/api/v1/cans/funding/": "/api/v1/portfolio-funding-summary/[id]",  # 17 / 122: funding sums
+    "/api/v1/cans/[id]/history/": "/api/v1/change-requests/?userId=[id]",  # 7-8 / 12-14: small paged list
+    "/api/v1/agreements/[id]/history/": "/api/v1/change-requests/?userId=[id]",  # 10-12 / 12-14
+    "/api/v1/projects/[id]/history/": "/api/v1/change-requests/?userId=[id]",  # 12 / 12-14
+    "/api/v1/projects/[id]/spending/": "/api/v1/projects/[id]",  # 25 / 54: one project's agreements
+    "/api/v1/agreements/[id]/spending/": "/api/v1/budget-line-items/?agreement_id=[id]",  # 19: its BLIs
+    "/api/v1/projects-filters/": "/api/v1/budget-line-items-filters/",  # 25 / 175: the filters with a row
+    "/api/v1/grant-numbers/": "/api/v1/services-components/[id]",  # 8-12 / 10: a few rows by agreement
+    "/api/v1/grant-numbers/[id]": "/api/v1/services-components/[id]",  # 11 / 10
+    "/api/v1/documents/": "/api/v1/services-components/[id]",  # 11 / 10
+    "/api/v1/vendors/": "/api/v1/procurement-shops/",  # 8 / 14: a short plain list
+    "/api/v1/vendors/[id]": "/api/v1/procurement-shops/[id]",  # - / 13
+    "/api/v1/procurement-tracker-steps/pending-approvals/": "/api/v1/procurement-tracker-steps/",  # 14
+    "/api/v1/procurement-tracker-steps/pending-requisitions/": "/api/v1/procurement-tracker-steps/",  # 10
+    "/api/v1/procurement-tracker-steps/pending-award-approvals/": "/api/v1/procurement-tracker-steps/",  # 15
+    "/auth/roles/": "/api/v1/lookups/portfolio-status/",  # 7: a static lookup list
 }
 
 _STATUS = re.compile(r"\b([45]\d\d) (?:Server|Client) Error")
@@ -173,6 +205,16 @@ def derive(results_dir: Path) -> dict[str, Any]:
             continue
         for target in targets:
             endpoints[target] = _behaviour(row, failure_counts.get(name, {}), name)
+    missing = sorted(set(FRONTEND_NAMES) - set(FRONTEND_BASIS))
+    if missing:
+        raise ValueError(f"frontend route(s) without a basis in FRONTEND_BASIS: {', '.join(missing)}")
+    for name, basis in FRONTEND_BASIS.items():
+        spec = endpoints[basis]
+        endpoints[name] = {
+            "latency_ms": spec["latency_ms"],
+            "errors": {k: v for k, v in spec["errors"].items() if k == "504"},
+            "source": {"basis": basis, "basis_csv_name": spec["source"]["csv_name"]},
+        }
     default = _behaviour(aggregated, total_by_status, "Aggregated")
     return {
         "name": PROFILE_NAME,

@@ -1,8 +1,9 @@
 """What the simulator saw: a capped request log and exact counts, for tests (`/__sim__/...`).
 
 Why columnar: a soak run sends millions of requests. One dict per request would cost ~1 KB each;
-here a request costs ~40 bytes (a float, a status and interned-string indices in `array`s), so the
-default cap of 2 million entries stays under ~100 MB. When the cap is reached the oldest half is
+here a request costs ~60 bytes (a float, a status and interned-string indices in `array`s), so the
+default cap of 2 million entries stays under ~150 MB. `t` is the arrival, `t_end` the moment the
+response was ready (None while in flight), so tests can count requests in flight at any instant. When the cap is reached the oldest half is
 dropped in one go (amortised O(1)) and `dropped` says how many went; the counts are never capped.
 Never holds a token: only whether a bearer token was present.
 """
@@ -31,6 +32,9 @@ class Recorder:
         self._strings: list[str] = []
         self._string_ids: dict[str, int] = {}
         self._t = array("d")
+        self._t_end = array("d")  # when the response was ready (0 while in flight)
+        self._queued_ms = array("f")  # time spent waiting for a worker (`--workers`; else 0)
+        self._name = array("I")  # the Locust name the simulator matched ("" for none)
         self._status = array("H")
         self._bearer = array("b")
         self._columns = {name: array("I") for name in _FIELDS}
@@ -70,13 +74,24 @@ class Recorder:
         """Log a request on arrival (status 0 until `finish`); returns its sequence number."""
         if len(self._t) >= self.cap:
             half = self.cap // 2
-            for column in (self._t, self._status, self._bearer, *self._columns.values()):
+            for column in (
+                self._t,
+                self._t_end,
+                self._queued_ms,
+                self._name,
+                self._status,
+                self._bearer,
+                *self._columns.values(),
+            ):
                 del column[:half]
             self._first_seq += half
         values = (method, path, query, user_agent, referer, accept, content_type)
         for name, value in zip(_FIELDS, values, strict=True):
             self._columns[name].append(self._intern(value))
         self._t.append(t)
+        self._t_end.append(0.0)
+        self._queued_ms.append(0.0)
+        self._name.append(self._intern(None))
         self._status.append(0)
         self._bearer.append(1 if has_bearer else 0)
         self.by_path[path] = self.by_path.get(path, 0) + 1
@@ -85,11 +100,17 @@ class Recorder:
         self._next_seq += 1
         return seq
 
-    def finish(self, seq: int, status: int, name: str | None = None) -> None:
-        """Record the status the request got (and its Locust name, for `by_name` counts)."""
+    def finish(
+        self, seq: int, status: int, name: str | None = None, t_end: float = 0.0, queued_ms: float = 0.0
+    ) -> None:
+        """Record the status the request got, its Locust name (also for `by_name` counts), when its
+        response was ready and how long it queued for a worker."""
         index = seq - self._first_seq
         if 0 <= index < len(self._status):
             self._status[index] = status
+            self._t_end[index] = t_end
+            self._queued_ms[index] = queued_ms
+            self._name[index] = self._intern(name)
         self.by_status[status] = self.by_status.get(status, 0) + 1
         if name is not None:
             self.by_name[name] = self.by_name.get(name, 0) + 1
@@ -110,9 +131,11 @@ class Recorder:
         start = max(0, offset)
         stop = len(self._t) if limit is None else min(len(self._t), start + max(0, limit))
         for i in range(start, stop):
-            entry: dict[str, Any] = {"t": self._t[i]}
+            entry: dict[str, Any] = {"t": self._t[i], "t_end": self._t_end[i] or None}
             for name in _FIELDS:
                 entry[name] = strings[columns[name][i]]
+            entry["name"] = strings[self._name[i]] or None
+            entry["queued_ms"] = round(self._queued_ms[i], 3)
             entry["status"] = self._status[i]
             entry["has_bearer"] = bool(self._bearer[i])
             out.append(entry)

@@ -26,6 +26,8 @@ class Shape(StrEnum):
     BLI = "bli"  # bare paged list whose items carry `_meta.total_count` (budget line items)
     ITEM = "item"  # one row by the id in the path; unknown id -> 404
     STATIC = "static"  # one body that does not depend on the request
+    CHILDREN = "children"  # wrapped paged rows of `table` whose `parent_field` is the path's id (histories)
+    CUSTOM = "custom"  # a body computed from the query (summaries); renderer gets (id, params)
 
 
 @dataclass(frozen=True)
@@ -54,8 +56,17 @@ class Route:
     shape: Shape
     render: str  # key of the renderer (see api.py) applied to each row / the one body
     table: str | None = None  # dataset table behind the route
-    filters: tuple[tuple[str, str], ...] = ()  # (query parameter, row field); repeated values OR together
+    # (query parameter, row field) of integer filters; repeated values OR together. An empty field
+    # means the route's selector (or custom renderer) applies it.
+    filters: tuple[tuple[str, str], ...] = ()
     int_params: tuple[str, ...] = ()  # integer query parameters passed to the renderer (e.g. fiscal_year)
+    flags: tuple[str, ...] = ()  # boolean query parameters read ("true"/"false", any case, as OPS parses them)
+    str_params: tuple[str, ...] = ()  # string query parameters read (e.g. oidc_id)
+    select: str | None = None  # row selector (api.py) applying the flags/strings/ints the plain filters cannot
+    max_limit: int = 50  # OPS caps `limit` at 50 on every paged list but change-requests
+    parent: str | None = None  # CHILDREN: the table whose id is in the path (unknown id -> 404)
+    parent_field: str | None = None  # CHILDREN: the row field holding that id
+    not_found: str | None = None  # the 404 body's resource type when OPS answers {details, message}
     required: tuple[str, ...] = ()  # query parameters without which OPS answers 400
     extras: str | None = None  # renderer adding keys next to `data` (totals, summary)
     variants: tuple[Variant, ...] = ()
@@ -65,7 +76,7 @@ class Route:
 
     @property
     def paginated(self) -> bool:
-        return self.shape in (Shape.WRAPPED, Shape.PLAIN_PAGED, Shape.BLI)
+        return self.shape in (Shape.WRAPPED, Shape.PLAIN_PAGED, Shape.BLI, Shape.CHILDREN)
 
     def names(self) -> list[str]:
         return [self.name] + [f"{self.name}?{v.query}" for v in self.variants]
@@ -93,39 +104,76 @@ def _crud(
 
 
 ROUTES: tuple[Route, ...] = (
-    *_crud("users", "users", Shape.PLAIN, "user", json_get_400=True),
+    Route(
+        f"{API}/users/",
+        Shape.PLAIN,
+        "user",
+        "users",
+        str_params=("oidc_id",),
+        flags=("exclude_read_only", "exclude_system_admin"),
+        select="users",
+        json_get_400=True,
+    ),
+    Route(f"{API}/users/[id]", Shape.ITEM, "user", "users", json_get_400=True),
     Route(
         f"{API}/cans/",
         Shape.WRAPPED,
         "can_list",
         "cans",
         filters=(("portfolio_id", "portfolio_id"),),
+        int_params=("fiscal_year",),
+        select="cans",
         variants=_v("portfolio_id=[id]"),
     ),
     Route(f"{API}/cans/[id]", Shape.ITEM, "can", "cans"),
-    Route(f"{API}/cans/[id]/funding/", Shape.ITEM, "can_funding", "cans"),
+    Route(f"{API}/cans/[id]/funding/", Shape.ITEM, "can_funding", "cans", int_params=("fiscal_year",)),
     Route(
         f"{API}/agreements/",
         Shape.WRAPPED,
         "agreement_list",
         "agreements",
-        filters=(("project_id", "project_id"),),
+        filters=(("project_id", "project_id"), ("portfolio", "")),
+        int_params=("fiscal_year",),
+        flags=("only_my", "include_procurement"),
+        str_params=("name",),
+        select="agreements",
         extras="agreement_extras",
         variants=_v("project_id=[id]"),
         json_get_400=True,
     ),
-    Route(f"{API}/agreements/[id]", Shape.ITEM, "agreement", "agreements", json_get_400=True),
-    *_crud("notifications", "notifications", Shape.PLAIN, "notification"),
+    Route(f"{API}/agreements/[id]", Shape.ITEM, "agreement", "agreements", json_get_400=True, not_found="Agreement"),
+    Route(
+        f"{API}/notifications/",
+        Shape.PLAIN,
+        "notification",
+        "notifications",
+        filters=(("agreement_id", "agreement_id"),),
+        str_params=("oidc_id",),
+        flags=("is_read",),
+        select="notifications",
+    ),
+    Route(f"{API}/notifications/[id]", Shape.ITEM, "notification", "notifications"),
     Route(
         f"{API}/budget-line-items/",
         Shape.BLI,
         "bli_list",
         "budget_line_items",
-        filters=(("agreement_id", "agreement_id"), ("can_id", "can_id")),
+        filters=(("agreement_id", "agreement_id"), ("can_id", "can_id"), ("fiscal_year", "fiscal_year")),
+        flags=("only_my", "include_fees"),
+        select="blis",
         variants=_v("agreement_id=[id]", "can_id=[id]", "limit=10&offset=0"),
     ),
-    Route(f"{API}/budget-line-items/[id]", Shape.ITEM, "bli", "budget_line_items"),
-    Route(f"{API}/projects/", Shape.WRAPPED, "project_list", "projects", extras="project_summary"),
+    Route(f"{API}/budget-line-items/[id]", Shape.ITEM, "bli", "budget_line_items", not_found="BudgetLineItem"),
+    Route(
+        f"{API}/projects/",
+        Shape.WRAPPED,
+        "project_list",
+        "projects",
+        int_params=("fiscal_year", "portfolio_id"),
+        str_params=("sort_field", "sort_descending"),
+        select="projects",
+        extras="project_summary",
+    ),
     Route(f"{API}/projects/[id]", Shape.ITEM, "project", "projects"),
     Route(
         f"{API}/projects/[id]/funding/",
@@ -136,9 +184,28 @@ ROUTES: tuple[Route, ...] = (
         variants=_v("fiscal_year=[fy]"),
     ),
     *_crud("portfolios", "portfolios", Shape.PLAIN, "portfolio", "portfolio_list"),
-    Route(f"{API}/portfolios/[id]/cans/", Shape.ITEM, "portfolio_cans", "portfolios"),
-    Route(f"{API}/portfolio-funding-summary/", Shape.STATIC, "portfolio_funding_summaries"),
-    Route(f"{API}/portfolio-funding-summary/[id]", Shape.ITEM, "portfolio_funding_summary", "portfolios"),
+    Route(
+        f"{API}/portfolios/[id]/cans/",
+        Shape.ITEM,
+        "portfolio_cans",
+        "portfolios",
+        int_params=("budgetFiscalYear",),
+        flags=("includeInactive",),
+    ),
+    Route(
+        f"{API}/portfolio-funding-summary/",
+        Shape.CUSTOM,
+        "portfolio_funding_summaries",
+        filters=(("portfolio_ids", "id"),),
+        int_params=("fiscal_year",),
+    ),
+    Route(
+        f"{API}/portfolio-funding-summary/[id]",
+        Shape.ITEM,
+        "portfolio_funding_summary",
+        "portfolios",
+        int_params=("fiscal_year",),
+    ),
     *_crud("portfolios-url", "portfolio_urls", Shape.PLAIN, "portfolio_url"),
     Route(f"{API}/health/", Shape.STATIC, "health", auth=False),
     Route(f"{API}/version/", Shape.STATIC, "version"),
@@ -152,15 +219,43 @@ ROUTES: tuple[Route, ...] = (
     Route(f"{API}/lookups/agreement-types/", Shape.STATIC, "lookup_agreement_types"),
     *_crud("research-methodologies", "research_methodologies", Shape.PLAIN_PAGED, "row"),
     *_crud("special-topics", "special_topics", Shape.PLAIN_PAGED, "row"),
-    *_crud("agreement-agencies", "agreement_agencies", Shape.PLAIN_PAGED, "row"),
+    Route(
+        f"{API}/agreement-agencies/",
+        Shape.PLAIN_PAGED,
+        "row",
+        "agreement_agencies",
+        flags=("requesting", "servicing"),
+        select="agencies",
+    ),
+    Route(f"{API}/agreement-agencies/[id]", Shape.ITEM, "row", "agreement_agencies"),
     *_crud("divisions", "divisions", Shape.PLAIN, "division", empty_404=True),
     *_crud("product-service-codes", "product_service_codes", Shape.PLAIN, "row", empty_404=True),
     Route(f"{API}/budget-line-items-filters/", Shape.STATIC, "bli_filters"),
     Route(f"{API}/cans-filters/", Shape.STATIC, "cans_filters"),
     Route(f"{API}/agreements-filters/", Shape.STATIC, "agreements_filters"),
-    *_crud("services-components", "services_components", Shape.PLAIN, "services_component"),
+    Route(
+        f"{API}/services-components/",
+        Shape.PLAIN,
+        "services_component",
+        "services_components",
+        filters=(("agreement_id", "agreement_id"),),
+    ),
+    Route(
+        f"{API}/services-components/[id]",
+        Shape.ITEM,
+        "services_component",
+        "services_components",
+        not_found="ServicesComponent",
+    ),
     *_crud("procurement-shops", "procurement_shops", Shape.PLAIN, "shop"),
-    *_crud("procurement-trackers", "procurement_trackers", Shape.WRAPPED, "tracker"),
+    Route(
+        f"{API}/procurement-trackers/",
+        Shape.WRAPPED,
+        "tracker",
+        "procurement_trackers",
+        filters=(("agreement_id", "agreement_id"),),
+    ),
+    Route(f"{API}/procurement-trackers/[id]", Shape.ITEM, "tracker", "procurement_trackers"),
     *_crud("procurement-tracker-steps", "procurement_tracker_steps", Shape.WRAPPED, "tracker_step"),
     *_crud("procurement-actions", "procurement_actions", Shape.WRAPPED, "procurement_action", json_get_400=True),
     Route(
@@ -171,7 +266,63 @@ ROUTES: tuple[Route, ...] = (
         required=("userId",),
         filters=(("userId", "user_ids"),),
         variants=_v("userId=[id]"),
+        max_limit=10_000,  # the frontend's For Review list sends limit=1000 and OPS accepts it
     ),
+)
+
+#: The GET endpoints only the frontend's pages use (frontend-journeys.md section 4): 15 routes plus
+#: `grant-numbers/[id]` and `vendors/[id]`, which the frontend defines but no page calls.
+FRONTEND_ROUTES: tuple[Route, ...] = (
+    Route(
+        f"{API}/reporting-summary/",
+        Shape.CUSTOM,
+        "reporting_summary",
+        filters=(("portfolio_ids", "portfolio_id"),),
+        int_params=("fiscal_year",),
+    ),
+    Route(f"{API}/cans/funding/", Shape.CUSTOM, "cans_funding", int_params=("fiscal_year",)),
+    Route(
+        f"{API}/cans/[id]/history/",
+        Shape.CHILDREN,
+        "history",
+        "can_history",
+        filters=(("fiscal_year", "fiscal_year"),),
+        parent="cans",
+        parent_field="can_id",
+    ),
+    Route(
+        f"{API}/agreements/[id]/history/",
+        Shape.CHILDREN,
+        "history",
+        "agreement_history",
+        parent="agreements",
+        parent_field="agreement_id",
+    ),
+    Route(
+        f"{API}/projects/[id]/history/",
+        Shape.CHILDREN,
+        "history",
+        "project_history",
+        parent="projects",
+        parent_field="project_id",
+    ),
+    Route(f"{API}/projects/[id]/spending/", Shape.ITEM, "project_spending", "projects"),
+    Route(f"{API}/agreements/[id]/spending/", Shape.ITEM, "agreement_spending", "agreements"),
+    Route(f"{API}/projects-filters/", Shape.STATIC, "projects_filters"),
+    Route(
+        f"{API}/grant-numbers/",
+        Shape.PLAIN,
+        "grant_number",
+        "grant_numbers",
+        filters=(("agreement_id", "agreement_id"),),
+    ),
+    Route(f"{API}/grant-numbers/[id]", Shape.ITEM, "grant_number", "grant_numbers"),
+    Route(f"{API}/documents/", Shape.CUSTOM, "documents", filters=(("agreement_id", "agreement_id"),)),
+    *_crud("vendors", "vendors", Shape.PLAIN, "row"),
+    Route(f"{API}/procurement-tracker-steps/pending-approvals/", Shape.STATIC, "pending_approvals"),
+    Route(f"{API}/procurement-tracker-steps/pending-requisitions/", Shape.STATIC, "pending_requisitions"),
+    Route(f"{API}/procurement-tracker-steps/pending-award-approvals/", Shape.STATIC, "pending_award_approvals"),
+    Route("/auth/roles/", Shape.PLAIN, "row", "roles"),
 )
 
 #: Routes OPS has removed (they answer 404 like any unknown path); listed so tests can check them.
@@ -185,11 +336,16 @@ REMOVED_ROUTES: tuple[str, ...] = (
     f"{API}/ops-db-histories/",
 )
 
-ROUTES_BY_NAME: dict[str, Route] = {route.name: route for route in ROUTES}
+ROUTES_BY_NAME: dict[str, Route] = {route.name: route for route in (*ROUTES, *FRONTEND_ROUTES)}
 
 
 def all_names() -> list[str]:
     """Every Locust name the simulator can produce (the keys a profile may use)."""
+    return [name for route in (*ROUTES, *FRONTEND_ROUTES) for name in route.names()]
+
+
+def catalog_names() -> list[str]:
+    """The names of the facts file's 58 routes (the endpoint user's catalog), without the frontend's."""
     return [name for route in ROUTES for name in route.names()]
 
 

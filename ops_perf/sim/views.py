@@ -16,9 +16,9 @@ from ops_perf.sim.data import (
     AGREEMENT_REASONS,
     AGREEMENT_TYPES,
     BLI_STATUSES,
-    FISCAL_YEARS,
     PORTFOLIO_STATUSES,
     RESEARCH_TYPES,
+    ROLES,
     Dataset,
     Row,
 )
@@ -72,7 +72,12 @@ class Views:
         user = self.ds.get("users", user_id) if user_id is not None else None
         if user is None:
             return None
-        return {"id": user["id"], "full_name": f"{user['first_name']} {user['last_name']}", "email": user["email"]}
+        return {
+            "id": user["id"],
+            "full_name": f"{user['first_name']} {user['last_name']}",
+            "email": user["email"],
+            "oidc_id": user["oidc_id"],
+        }
 
     def user(self, row: Row) -> Body:
         full = f"{row['first_name']} {row['last_name']}"
@@ -86,7 +91,7 @@ class Views:
             "full_name": full,
             "display_name": full,
             "division": row["division"],
-            "roles": list(row["roles"]),
+            "roles": [{"id": ROLES.index(r) + 1, "name": r} for r in row["roles"]],  # OPS: role objects
             "status": row["status"],
             "is_superuser": "SUPER_USER" in row["roles"],
             "created_on": row["created_on"],
@@ -271,7 +276,7 @@ class Views:
             "funding_details": self.funding_details(details, full=False) if details else None,
             "funding_budgets": [self.funding_budget(b, full=False) for b in self.budgets_by_can.get(can["id"], [])],
             "funding_received": [self.funding_received(r, full=False) for r in self.received_by_can.get(can["id"], [])],
-            "portfolio": can["portfolio_id"],
+            "portfolio": self._can_portfolio(can["portfolio_id"]),
             "projects": self._can_projects(blis),
             "created_on": can["created_on"],
             "updated_on": can["created_on"],
@@ -281,8 +286,22 @@ class Views:
         if full:
             body["budget_line_items"] = [self.bli_list_item(b) for b in blis]
         else:
-            body["budget_line_items"] = [b["id"] for b in blis]
+            body["budget_line_items"] = [{"id": b["id"]} for b in blis]  # OPS's CAN list: objects holding only id
         return body
+
+    def _can_portfolio(self, portfolio_id: int) -> Body:
+        """The CAN's portfolio with its division: the CAN page reads `portfolio.division.division_director_id`."""
+        portfolio = self.ds.get("portfolios", portfolio_id)
+        if portfolio is None:
+            return None
+        division = self.ds.get("divisions", portfolio["division_id"])
+        return {
+            "id": portfolio["id"],
+            "name": portfolio["name"],
+            "abbreviation": portfolio["abbreviation"],
+            "division_id": portfolio["division_id"],
+            "division": self.division(division) if division else None,
+        }
 
     def _can_projects(self, blis: list[Row]) -> list[Body]:
         """The projects a CAN funds (through its budget lines' agreements), as `{id, title}`."""
@@ -316,7 +335,7 @@ class Views:
             "available_funding": round(total - spent, 2),
         }
 
-    def can_funding(self, can: Row) -> Body:
+    def can_funding(self, can: Row, fiscal_year: int | None = None) -> Body:
         by_fy = [
             {
                 "fiscal_year": fy,
@@ -324,11 +343,11 @@ class Views:
                     sum(b["budget"] for b in self.budgets_by_can.get(can["id"], []) if b["fiscal_year"] == fy), 2
                 ),
             }
-            for fy in FISCAL_YEARS
+            for fy in self.ds.fiscal_years
         ]
         return {
-            "fiscal_year": None,
-            "funding": self.can_funding_amounts([can["id"]], None),
+            "fiscal_year": fiscal_year,
+            "funding": self.can_funding_amounts([can["id"]], fiscal_year),
             "funding_by_fiscal_year": by_fy,
             "can": self.can_basic(can) | {"funding_details_id": can["funding_details_id"]},
         }
@@ -351,9 +370,9 @@ class Views:
         }
         division = self.ds.get("divisions", row["division_id"])
         body["division"] = self.division(division) if division else None
+        body["cans"] = [c["id"] for c in self.cans_by_portfolio.get(row["id"], [])]  # OPS: ints, list and detail
         if full:
             body["description"] = row["description"]
-            body["cans"] = [self.can_basic(c) for c in self.cans_by_portfolio.get(row["id"], [])]
         return body
 
     def portfolio_url(self, row: Row) -> Body:
@@ -370,8 +389,10 @@ class Views:
     def portfolio_cans(self, portfolio: Row) -> Body:
         return [self.can(c, full=False) for c in self.cans_by_portfolio.get(portfolio["id"], [])]
 
-    def portfolio_funding_summary(self, portfolio: Row) -> Body:
-        amounts = self.can_funding_amounts([c["id"] for c in self.cans_by_portfolio.get(portfolio["id"], [])], None)
+    def portfolio_funding_summary(self, portfolio: Row, fiscal_year: int | None = None) -> Body:
+        amounts = self.can_funding_amounts(
+            [c["id"] for c in self.cans_by_portfolio.get(portfolio["id"], [])], fiscal_year
+        )
         total = amounts["total_funding"] or 1.0
 
         def line(amount: float, percent: str | None = None) -> dict[str, Any]:
@@ -388,9 +409,13 @@ class Views:
             "available_funding": line(amounts["available_funding"]),
         }
 
-    def portfolio_funding_summaries(self) -> Body:
+    def portfolio_funding_summaries(
+        self, fiscal_year: int | None = None, portfolio_ids: tuple[int, ...] | None = None
+    ) -> Body:
         out = []
         for portfolio in self.ds.rows("portfolios"):
+            if portfolio_ids is not None and portfolio["id"] not in portfolio_ids:
+                continue
             division = self.ds.get("divisions", portfolio["division_id"])
             out.append(
                 {
@@ -403,7 +428,7 @@ class Views:
                         if division
                         else None
                     ),
-                    **self.portfolio_funding_summary(portfolio),
+                    **self.portfolio_funding_summary(portfolio, fiscal_year),
                 }
             )
         return {"portfolios": out}
@@ -443,7 +468,13 @@ class Views:
                 "team_leaders": leaders,
                 "division_directors": [],
                 "project_officers": officers,
-                "alternate_project_officers": [],
+                "alternate_project_officers": [
+                    {"id": u, "name": (self.safe_user(u) or {}).get("full_name")}
+                    for u in sorted({a["alternate_project_officer_id"] for a in agreements} - {None})
+                ],
+                "team_members": [
+                    self.safe_user(u) for u in sorted({u for a in agreements for u in a["team_member_ids"]})
+                ],
                 "created_by": row["created_by"],
                 "_meta": {"isEditable": True},
             }
@@ -733,8 +764,13 @@ class Views:
                 "step_completed_date",
             )
         }
-        if row["step_type"] == "ACQUISITION_PLANNING":
-            body |= {"task_completed_by": None, "date_completed": row["step_completed_date"], "notes": None}
+        body |= {
+            "task_completed_by": row.get("task_completed_by"),
+            "date_completed": row["step_completed_date"],
+            "notes": None,
+            "approval_requested_by": row.get("approval_requested_by"),  # set on steps 5-6 only
+            "requisition_approved_by": row.get("requisition_approved_by"),  # set on step 5 only
+        }
         return body
 
     def tracker(self, row: Row) -> Body:
@@ -783,6 +819,7 @@ class Views:
             "has_status_change": False,
             "has_delete_change": False,
             "has_proc_shop_change": False,
+            "managing_division_id": (self.ds.get("portfolios", bli.get("portfolio_id")) or {}).get("division_id"),
             "created_by": row["created_by"],
             "created_by_user": self.safe_user(row["created_by"]),
             "created_on": row["created_on"],
@@ -849,6 +886,11 @@ class Views:
                 ({"id": p["id"], "name": p["name"]} for p in self.ds.rows("portfolios")), key=lambda p: p["name"]
             ),
             "budget_line_total_range": {"min": round(min(totals), 2), "max": round(max(totals), 2)},
+            "agreement_names": sorted(
+                ({"id": a["id"], "name": a["name"]} for a in self.ds.rows("agreements")), key=lambda a: a["name"]
+            ),
+            "agreement_types": sorted({a["agreement_type"] for a in self.ds.rows("agreements")}),
+            "can_active_periods": sorted({c["active_period"] for c in self.ds.rows("cans")}),
         }
 
     @staticmethod

@@ -1,0 +1,64 @@
+"""`GET /__sim__/data/...`: questions tests ask of the simulator's own dataset (not OPS).
+
+Why: a test of the page user must compare what a page sent with what the data says it should have
+sent ("one `budget-line-items/{id}` per distinct budget line of the portfolio's CANs in the fiscal
+year"). Asking the simulator that serves the data, rather than rebuilding the dataset in the test,
+keeps the answer exact whatever seed, fiscal year or profile the simulator runs with.
+
+    GET /__sim__/data/                                   tables and sizes, current fiscal year
+    GET /__sim__/data/<table>[?<field>=<value>...]      rows of one table, filtered by equality
+    GET /__sim__/data/portfolio-budget-lines?portfolio_id=P&fiscal_year=FY
+        -> {"portfolio_id", "fiscal_year", "can_ids", "budget_line_item_ids", "count"}
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+
+from ops_perf.sim.data import Dataset
+
+Answer = tuple[int, bytes]
+
+
+def _dumps(body: object) -> bytes:
+    return json.dumps(body, separators=(",", ":")).encode()
+
+
+def _bad(message: str) -> Answer:
+    return 400, _dumps({"message": message})
+
+
+def portfolio_budget_lines(ds: Dataset, portfolio_id: int, fiscal_year: int) -> dict[str, object]:
+    """The distinct budget lines of the portfolio's CANs in the fiscal year (what its spending tab fetches)."""
+    can_ids = sorted(c["id"] for c in ds.rows("cans") if c["portfolio_id"] == portfolio_id)
+    wanted = set(can_ids)
+    bli_ids = sorted(
+        {b["id"] for b in ds.rows("budget_line_items") if b["can_id"] in wanted and b["fiscal_year"] == fiscal_year}
+    )
+    return {
+        "portfolio_id": portfolio_id,
+        "fiscal_year": fiscal_year,
+        "can_ids": can_ids,
+        "budget_line_item_ids": bli_ids,
+        "count": len(bli_ids),
+    }
+
+
+def data_query(ds: Dataset, what: str, args: Mapping[str, str]) -> Answer:
+    """Answer one `/__sim__/data/<what>` request."""
+    if what == "":
+        return 200, _dumps({"current_fiscal_year": ds.current_fy, "tables": ds.sizes()})
+    if what == "portfolio-budget-lines":
+        try:
+            portfolio_id = int(args["portfolio_id"])
+            fiscal_year = int(args.get("fiscal_year", ds.current_fy))
+        except (KeyError, ValueError):
+            return _bad("portfolio-budget-lines needs ?portfolio_id=<int>[&fiscal_year=<int>]")
+        return 200, _dumps(portfolio_budget_lines(ds, portfolio_id, fiscal_year))
+    if what not in ds.tables:
+        return 404, _dumps({"message": f"no table {what!r}; tables: {', '.join(sorted(ds.tables))}"})
+    rows = ds.rows(what)
+    for field, value in args.items():
+        rows = [r for r in rows if str(r.get(field)) == value]
+    return 200, _dumps({"table": what, "count": len(rows), "rows": rows})
