@@ -3,11 +3,13 @@
     locust -f locustfile.py --headless --ops-env stg --scenario baseline
 
 Importing the hooks registers ops-perf's event listeners (arguments, warm-up, tokens, run.json);
-the user class and the shape are what Locust looks for in a locustfile. See README.md.
+the user classes and the shape are what Locust looks for in a locustfile; the hooks keep the one the
+scenario names (`user = "pages"`: PersonUser, else OPSUser). See README.md.
 """
 
 from ops_perf import locust_hooks  # noqa: F401  (registers the event listeners)
+from ops_perf.person import PersonUser
 from ops_perf.shape import ScenarioShape
 from ops_perf.user import OPSUser
 
-__all__ = ["OPSUser", "ScenarioShape"]
+__all__ = ["OPSUser", "PersonUser", "ScenarioShape"]

@@ -2,14 +2,15 @@
 
 | event | process | what happens |
 |---|---|---|
-| `init_command_line_parser` | all | `--ops-env`, `--scenario`, `--think-time`, ... (also from `OPS_*` env vars and `.env`) |
+| `init_command_line_parser` | all | `--ops-env`, `--scenario`, `--think-time`, `--user`, ... (also `OPS_*` env vars, `.env`) |
 | `init` | master / local | settings resolved and checked, production guard, token acquired, host probed; a bad value exits with one line |
 | `init` | worker | message handlers for the master's ids and tokens |
 | `ops_perf_hello` message | master | a late (or reconnecting) worker asks for, and gets, the ids and the token |
 | `test_start` | master / local | the one warm-up; ids broadcast; statistics and the shape clock reset after it |
 | `test_start` | worker | settings from the options the master forwarded; waits for ids in `OPSUser.on_start` |
-| `quit` | master / local | `<prefix>_run.json` |
 | open model | all | the pacer, the rate shared across workers, dropped arrivals: `ops_perf/arrival_hooks.py` |
+| `ops_perf_pages` message | master | a worker's page counts at the end of its run (ops_perf/page_stats.py) |
+| `quit` | master / local | `<prefix>_run.json`, and `<prefix>_pages.json` for a pages run |
 
 Workers never harvest and never renew tokens: the master does both once and sends the result.
 """
@@ -41,7 +42,10 @@ from ops_perf import __version__, arrival_hooks, auth
 from ops_perf.catalog import ENDPOINTS, catalog_fingerprint, pools_in_use
 from ops_perf.errors import OpsPerfError, die
 from ops_perf.exitcodes import ExitCode
+from ops_perf.page_stats import MSG_PAGES, TALLY
+from ops_perf.pages import CATALOG as PAGE_CATALOG
 from ops_perf.paths import PROJECT_ROOT
+from ops_perf.person import POLL_PERIOD_S, PersonUser
 from ops_perf.runtime import CONTEXT, PROBE_USER_AGENT, WARMUP_USER_AGENT, RequestHeaders
 from ops_perf.settings import (
     Environment,
@@ -101,6 +105,30 @@ def add_arguments(parser: LocustArgumentParser) -> None:
     group.add_argument(
         "--confirm-prod", env_var="OPS_CONFIRM_PROD", action="store_true", default=False, help="allow a prod run"
     )
+    group.add_argument(
+        "--user", env_var="OPS_USER", default="", choices=["", "pages", "endpoints"], help="who (default: scenario)"
+    )
+    group.add_argument(
+        "--frontend-defects",
+        env_var="OPS_FRONTEND_DEFECTS",
+        action="store_true",
+        default=False,
+        help="pages: also send the calls the frontend gets wrong (users/-1, ...), announced, not OPS failures",
+    )
+    group.add_argument(
+        "--page-tour",
+        env_var="OPS_PAGE_TOUR",
+        action="store_true",
+        default=False,
+        help="pages: each person first visits every page of the catalog once",
+    )
+    group.add_argument(
+        "--notification-poll",
+        env_var="OPS_NOTIFICATION_POLL",
+        type=float,
+        default=POLL_PERIOD_S,
+        help="pages: seconds between notification polls (the frontend: 60)",
+    )
 
 
 # --- init -----------------------------------------------------------------------------------------
@@ -113,6 +141,7 @@ def on_init(environment: LocustEnvironment, **_: Any) -> None:
     arrival_hooks.register(runner)
     if isinstance(runner, WorkerRunner):
         _passive_provider(runner)
+        events.test_stop.add_listener(lambda **_kw: _send_page_counts(runner))
         runner.register_message(MSG_IDS, _receive_ids)
         runner.register_message(MSG_TOKEN, _receive_token)
         # Ask for the ids and the token now that we can receive them: anything the master pushed on
@@ -143,6 +172,8 @@ def on_init(environment: LocustEnvironment, **_: Any) -> None:
     CONTEXT.started_at = time.time()
     CONTEXT.git_commit = _git_commit()  # now: a subprocess at quit would let Locust's CSV writer run again
     ScenarioShape.scenario = scenario
+    # Who is simulated is the scenario's choice: Locust spawns only that class (workers by its name).
+    environment.user_classes[:] = [PersonUser if scenario.user == "pages" else OPSUser]
     _configure_users(env, scenario, environment)
     CONTEXT.headers = RequestHeaders(provider, env.frontend_url)
     if isinstance(runner, MasterRunner):
@@ -150,6 +181,7 @@ def on_init(environment: LocustEnvironment, **_: Any) -> None:
         events.worker_connect.add_listener(lambda client_id: CONTEXT.worker_ids.add(client_id))
         runner.register_message(MSG_HELLO, lambda environment, msg, **_kw: _send_state(runner, msg.node_id))
         runner.register_message(MSG_RENEW, _renewal_requested)
+        runner.register_message(MSG_PAGES, lambda environment, msg, **_kw: TALLY.merge(msg.data))
 
 
 def resolve(options: Any) -> tuple[Environment, Scenario]:
@@ -164,16 +196,48 @@ def resolve(options: Any) -> tuple[Environment, Scenario]:
         run_time=options.run_time,
         think_time=think,
         arrival_rate=getattr(options, "arrival_rate", 0.0) or None,
+        user=getattr(options, "user", "") or None,
+        frontend_defects=bool(getattr(options, "frontend_defects", False)),
     )
     return env, scenario
 
 
 def _configure_users(env: Environment, scenario: Scenario, environment: LocustEnvironment) -> None:
+    options = environment.parsed_options
     low, high = scenario.think_time_s
-    OPSUser.wait_time = constant(low) if low == high else between(low, high)
-    OPSUser.network_timeout = env.request_timeout_s
-    OPSUser.connection_timeout = env.connect_timeout_s
+    for cls in (OPSUser, PersonUser):
+        cls.wait_time = constant(low) if low == high else between(low, high)
+        cls.network_timeout = env.request_timeout_s
+        cls.connection_timeout = env.connect_timeout_s
+    PersonUser.frontend_defects = scenario.frontend_defects
+    PersonUser.page_tour = bool(getattr(options, "page_tour", False))
+    poll = getattr(options, "notification_poll", POLL_PERIOD_S)
+    PersonUser.poll_period_s = poll if isinstance(poll, int | float) and poll > 0 else POLL_PERIOD_S
     arrival_hooks.configure(list(environment.user_classes or [OPSUser]), scenario)
+
+
+def _announce_pages(scenario: Scenario) -> None:
+    """A pages run says so, and says loudly when it sends the frontend's own failing calls."""
+    if scenario.user != "pages":
+        return
+    logger.info(
+        "pages: %d page views of the frontend, think time %g-%g s, notifications every %g s",
+        len(PAGE_CATALOG.pages), *scenario.think_time_s, PersonUser.poll_period_s,
+    )  # fmt: skip
+    if scenario.frontend_defects:
+        defects = sorted({c.defect for p in PAGE_CATALOG.pages.values() for c in p.calls if c.defect})
+        logger.warning(
+            "pages: frontend defects ON: sending the calls the real frontend gets wrong, recorded as "
+            "'<url> (frontend defect)'; their expected 404s are not counted as failures: %s",
+            "; ".join(defects),
+        )
+
+
+def _send_page_counts(runner: WorkerRunner) -> None:
+    """A worker's page counts go to the master at the end of its run (the master writes the sidecar)."""
+    if TALLY.routes:
+        runner.send_message(MSG_PAGES, TALLY.as_dict())
+        TALLY.clear()
 
 
 def _probe_host(host: str) -> None:
@@ -225,6 +289,9 @@ def on_test_start(environment: LocustEnvironment, **_: Any) -> None:
         _broadcast_token(runner)
     # Load time starts now: statistics (Requests/s) and the scenario clock exclude the warm-up.
     runner.stats.reset_all()
+    TALLY.clear()
+    if CONTEXT.scenario is not None:
+        _announce_pages(CONTEXT.scenario)
     if environment.shape_class is not None:
         environment.shape_class.reset_time()
     CONTEXT.load_started_at = time.time()
@@ -389,6 +456,8 @@ def on_quit(exit_code: int, **_: Any) -> None:
         return
     path = Path(f"{options.csv_prefix}_run.json")
     path.write_text(json.dumps(run_record(options, exit_code), indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    if CONTEXT.scenario is not None and CONTEXT.scenario.user == "pages":
+        TALLY.write(options.csv_prefix)  # after runner.quit(): the workers' counts are in
 
 
 _last_options: dict[str, Any] = {}
@@ -420,6 +489,9 @@ def run_record(options: Any, exit_code: int) -> dict[str, Any]:
         "duration_s": scenario.duration_s,
         "stages": [_stage_record(s) for s in scenario.stages],
         "think_time_s": list(scenario.think_time_s),
+        "user": scenario.user,
+        "frontend_defects": scenario.frontend_defects,
+        "pages_fingerprint": PAGE_CATALOG.fingerprint() if scenario.user == "pages" else None,
         "workers": len(CONTEXT.worker_ids),
         "locust_version": _locust_version(),
         "suite_version": __version__,

@@ -32,6 +32,10 @@ DEFAULT_MAX_PEOPLE_PER_MIN = 10.0
 """Rate caps of an environment whose table does not set them: small, so that forgetting is safe."""
 OPEN_POOL_SPAWN_RATE = 50.0
 """Users started per second when an open run's pool grows (recorded as the stages' spawn_rate)."""
+PAGES_THINK_TIME_S = (5.0, 30.0)
+"""A person reads a page before the next one: the page user's default think time."""
+USERS = ("endpoints", "pages")
+"""Who a scenario simulates: the endpoint mix (OPSUser) or people viewing pages (PersonUser)."""
 _THINK_TIME = re.compile(r"^\s*(\d+(?:\.\d*)?)\s*(?:[,-]\s*(\d+(?:\.\d*)?))?\s*$")
 
 
@@ -109,6 +113,11 @@ class Scenario:
             total += (start + rate) / 2 * stage.duration_s
             previous = rate
         return total / self.duration_s
+
+    user: str = "endpoints"
+    """`endpoints` (the weighted endpoint mix, the nightly's) or `pages` (page views, ops_perf/person.py)."""
+    frontend_defects: bool = False
+    """Pages only: also send the calls that fail in the real frontend by its own defects (announced)."""
 
     @property
     def duration_s(self) -> float:
@@ -194,13 +203,19 @@ def load_scenario(name_or_path: str, directory: Path = SCENARIOS_DIR) -> Scenari
     raw = _read_toml(path, "scenario file", "fix the file or pick another scenario")
     reader = _Reader(raw, str(path))
     description = reader.string("description", required=False) or ""
-    think = reader.think_time("think_time_s", required=False) or DEFAULT_THINK_TIME_S
+    user = reader.string("user", required=False) or "endpoints"
+    if user not in USERS:
+        raise OpsPerfError(f"{path}: user must be one of {', '.join(USERS)}, not {user!r}")
+    think = reader.think_time("think_time_s", required=False) or (
+        PAGES_THINK_TIME_S if user == "pages" else DEFAULT_THINK_TIME_S
+    )
+    defects = reader.boolean("frontend_defects") if "frontend_defects" in raw else False
     model = reader.choice("model", MODELS, default="closed")
     is_open = model == "open"
     arrivals = reader.choice("arrivals", ARRIVAL_PROCESSES, default="poisson") if is_open else "poisson"
     ramp = reader.optional_boolean("ramp", default=False) if is_open else False
     max_users = int(reader.number("max_users", minimum=1, integer=True)) if is_open else 0
-    rate_per = 60.0 if raw.get("user") == "pages" else 1.0
+    rate_per = 60.0 if user == "pages" else 1.0
     stages_raw = raw.get("stages")
     reader.seen.add("stages")
     reader.reject_unknown()
@@ -222,7 +237,7 @@ def load_scenario(name_or_path: str, directory: Path = SCENARIOS_DIR) -> Scenari
         raise OpsPerfError(f"{path}: every stage has arrival_rate 0; give at least one stage a positive rate")
     return Scenario(
         name=path.stem, description=description, stages=tuple(stages), think_time_s=think,
-        model=model, arrivals=arrivals, ramp=ramp, rate_per=rate_per,
+        model=model, arrivals=arrivals, ramp=ramp, rate_per=rate_per, user=user, frontend_defects=defects,
     )  # fmt: skip
 
 
@@ -233,6 +248,8 @@ def apply_overrides(
     run_time: float | None = None,
     think_time: tuple[float, float] | None = None,
     arrival_rate: float | None = None,
+    user: str | None = None,
+    frontend_defects: bool | None = None,
 ) -> Scenario:
     """Locust's `-u/-r/-t` (and `--think-time`, `--arrival-rate`) win over the scenario file.
 
@@ -266,6 +283,12 @@ def apply_overrides(
             spawn_rate=spawn_rate if spawn_rate is not None else scenario.first_spawn_rate,
         )
         scenario = replace(scenario, stages=(stage,), overridden=overridden)
+    if user is not None:
+        if user not in USERS:
+            raise OpsPerfError(f"--user must be one of {', '.join(USERS)}, not {user!r}")
+        scenario = replace(scenario, user=user)
+    if frontend_defects:
+        scenario = replace(scenario, frontend_defects=True)
     if think_time is not None:
         scenario = replace(scenario, think_time_s=think_time)
     return scenario

@@ -65,6 +65,46 @@ def make_task(endpoint: Endpoint) -> Callable[[OPSUser], None]:
     return task
 
 
+def start_user(environment: object) -> int:
+    """What every user class does first: resolve a worker's settings if need be, wait for the ids.
+
+    Returns the user's number, which picks its token (`--test-users` shares the load out).
+    """
+    if CONTEXT.headers is None and CONTEXT.prepare is not None:
+        CONTEXT.prepare(environment)
+    if not CACHE.ready.is_set():
+        # On a worker, the master's ids normally arrive before the spawn message; wait if not.
+        CACHE.ready.wait(timeout=READY_WAIT_S)
+    return next(_user_numbers)
+
+
+def auth_headers(index: int) -> tuple[str, dict[str, str]] | None:
+    """The token and browser-like headers of user `index`, or None when nothing can be sent now.
+
+    Shared by every user class so that all of them authenticate exactly alike.
+    """
+    headers_source = CONTEXT.headers
+    if headers_source is None:  # settings not resolved: the hooks stop the run before this
+        return None
+    try:
+        return headers_source.for_user(index)
+    except AuthUnavailable:
+        # Nothing was sent, so nothing is recorded. The token can no longer be renewed: the hooks
+        # stop the run with the reason (one line, run.json `cut_short_auth`); this user ends
+        # quietly instead of raising the same exception from every task until then.
+        provider = CONTEXT.provider
+        if provider is None or provider.failed:
+            raise StopUser() from None
+        gevent.sleep(NO_TOKEN_PAUSE_S)  # no token within the wait: renewal may still succeed
+        return None
+
+
+def after_response(token: str, status_code: int) -> None:
+    """A 401 is recorded by Locust as the failure it was; the provider renews at most once per token."""
+    if status_code == 401 and CONTEXT.provider is not None:
+        CONTEXT.provider.on_unauthorized(token)
+
+
 def build_tasks(endpoints: Sequence[Endpoint] = ENDPOINTS) -> dict[Callable[[OPSUser], None], int]:
     return {make_task(ep): ep.weight for ep in endpoints}
 
@@ -82,13 +122,8 @@ class OPSUser(FastHttpUser):
     """Open model: one task, about one response; the pool's first size before any is measured."""
 
     def on_start(self) -> None:
-        self.index = next(_user_numbers)
+        self.index = start_user(self.environment)
         self._reschedules = 0
-        if CONTEXT.headers is None and CONTEXT.prepare is not None:
-            CONTEXT.prepare(self.environment)
-        if not CACHE.ready.is_set():
-            # On a worker, the master's ids normally arrive before the spawn message; wait if not.
-            CACHE.ready.wait(timeout=READY_WAIT_S)
         arrivals.wait_for_first_arrival(self)  # open model: even the first task waits for its arrival
 
     def on_stop(self) -> None:
@@ -96,20 +131,10 @@ class OPSUser(FastHttpUser):
 
     def request(self, url: str, name: str) -> None:
         self._reschedules = 0
-        headers_source = CONTEXT.headers
-        if headers_source is None:  # settings not resolved: the hooks stop the run before this
+        auth = auth_headers(self.index)
+        if auth is None:
             return
-        try:
-            token, headers = headers_source.for_user(self.index)
-        except AuthUnavailable:
-            # Nothing was sent, so nothing is recorded. The token can no longer be renewed: the hooks
-            # stop the run with the reason (one line, run.json `cut_short_auth`); this user ends
-            # quietly instead of raising the same exception from every task until then.
-            provider = CONTEXT.provider
-            if provider is None or provider.failed:
-                raise StopUser() from None
-            gevent.sleep(NO_TOKEN_PAUSE_S)  # no token within the wait: renewal may still succeed
-            return
+        token, headers = auth
         late = arrivals.late_ms(self)
         if late:
             # Open model, started late: timed from the intended start (coordinated omission).
@@ -117,9 +142,7 @@ class OPSUser(FastHttpUser):
                 response.request_meta["response_time"] += late
         else:
             response = self.client.get(url, name=name, headers=headers)
-        if response.status_code == 401 and CONTEXT.provider is not None:
-            # Recorded by Locust as the failure it was; the provider renews at most once per token.
-            CONTEXT.provider.on_unauthorized(token)
+        after_response(token, response.status_code)
 
     def skip_id_less(self) -> None:
         """This endpoint's pool is empty (reported by the warm-up): pick another task at once."""

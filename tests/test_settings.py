@@ -104,3 +104,23 @@ def test_production_guard() -> None:
         check_run_allowed(prod, apply_overrides(baseline, users=11), prod.host, confirmed=True)
     with pytest.raises(OpsPerfError, match="is not https"):
         check_run_allowed(load_environment("stg"), baseline, "http://stg.ops.opre.acf.gov", confirmed=False)
+
+
+def test_scenarios_choose_who_is_simulated(tmp_path: Path) -> None:
+    for name in ("normal", "stress", "spike", "soak"):
+        scenario = load_scenario(name)
+        assert (scenario.user, scenario.think_time_s) == ("pages", (5.0, 30.0)), name
+    for name in ("smoke", "baseline"):
+        assert load_scenario(name).user == "endpoints", "the nightly stays comparable with its history"
+    path = tmp_path / "p.toml"
+    path.write_text('user = "pages"\n[[stages]]\nduration = "1m"\nusers = 1\nspawn_rate = 1\n')
+    scenario = load_scenario(str(path))
+    assert scenario.think_time_s == (5.0, 30.0), "pages default to a person's reading time"
+    assert not scenario.frontend_defects
+    assert apply_overrides(scenario, user="endpoints").user == "endpoints"
+    assert apply_overrides(scenario, frontend_defects=True).frontend_defects
+    path.write_text('user = "robots"\n[[stages]]\nduration = "1m"\nusers = 1\nspawn_rate = 1\n')
+    with pytest.raises(OpsPerfError, match="user must be one of endpoints, pages"):
+        load_scenario(str(path))
+    with pytest.raises(OpsPerfError, match="--user must be one of"):
+        apply_overrides(load_scenario("smoke"), user="robots")
