@@ -117,6 +117,7 @@ class _View:
 
     def fill(self, url: str, extra: Mapping[str, str] | None = None) -> str:
         values = {**self.values, **(extra or {})}
+        url = fill_fiscal_years(url, int(self.values["FY"]))
         return _PLACEHOLDER.sub(lambda m: values.get(m.group(1), m.group(0)), url)
 
     def bodies(self, key: str) -> list[Any]:

@@ -87,6 +87,8 @@ def test_fiscal_year_and_user_placeholders() -> None:
     assert v.requests_of(call("/agreements", "agreements/?fiscal_year={FY}&limit=25&offset=0"))[0][0] == (
         "/api/v1/agreements/?fiscal_year=2027&limit=25&offset=0"
     )
+    previous = call("/cans/:id", "cans/{id}/funding/?fiscal_year={FY-1}")
+    assert view("/cans/:id", {}).requests_of(previous)[0][0] == "/api/v1/cans/7/funding/?fiscal_year=2026"
     spending = call("/projects/:id/spending", "agreements/{item}/spending/")
     body = {"agreements_by_fy": {"2027": [3, 4], "2026": [9]}}
     assert [u for u, _, _ in view("/projects/:id/spending", {"spending": body}).requests_of(spending)] == [
