@@ -105,6 +105,9 @@ class Targets:
     aggregate: dict[str, Tier]
     endpoint: dict[str, Tier]
     endpoint_overrides: dict[str, dict[str, Tier]] = field(default_factory=dict)
+    page: dict[str, Tier] = field(default_factory=dict)
+    """Per page view (request type PAGE, named by its route): the time a person waits for the page."""
+    page_overrides: dict[str, dict[str, Tier]] = field(default_factory=dict)
     success: SuccessCriteria = SuccessCriteria()
     gate: Gate = Gate()
     noise: Noise = Noise()
@@ -113,6 +116,10 @@ class Targets:
     def endpoint_for(self, name: str) -> dict[str, Tier]:
         """The per-endpoint limits for one Locust name: defaults merged with its override."""
         return {**self.endpoint, **self.endpoint_overrides.get(name, {})}
+
+    def page_for(self, route: str) -> dict[str, Tier]:
+        """The limits for one page route (`/agreements/:id`): `[page]` merged with its override."""
+        return {**self.page, **self.page_overrides.get(route, {})}
 
 
 def load_targets(path: Path | None = None, env: str | None = None) -> Targets:
@@ -140,10 +147,9 @@ def _parse(raw: Mapping[str, Any], env: str | None, path: Path) -> Targets:
     env_raw: Mapping[str, Any] = raw.get("env", {}).get(env_key, {}) if env_key else {}
     aggregate = _tiers(raw.get("aggregate", {}), "aggregate") | _tiers(env_raw.get("aggregate", {}), "aggregate")
     endpoint = _tiers(raw.get("endpoint", {}), "endpoint") | _tiers(env_raw.get("endpoint", {}), "endpoint")
-    overrides: dict[str, dict[str, Tier]] = {}
-    for source in (raw.get("endpoint_overrides", {}), env_raw.get("endpoint_overrides", {})):
-        for name, table in source.items():
-            overrides[name] = overrides.get(name, {}) | _tiers(table, f"endpoint_overrides.{name}")
+    overrides = _overrides(raw, env_raw, "endpoint_overrides")
+    page = _tiers(raw.get("page", {}), "page") | _tiers(env_raw.get("page", {}), "page")
+    page_overrides = _overrides(raw, env_raw, "page_overrides")
     gate_raw = dict(raw.get("gate", {}))
     if "fail_on" in gate_raw:
         try:
@@ -154,11 +160,21 @@ def _parse(raw: Mapping[str, Any], env: str | None, path: Path) -> Targets:
         aggregate=aggregate,
         endpoint=endpoint,
         endpoint_overrides=overrides,
+        page=page,
+        page_overrides=page_overrides,
         success=_section(SuccessCriteria, raw.get("success_criteria", {}) | env_raw.get("success_criteria", {})),
         gate=_section(Gate, gate_raw),
         noise=_section(Noise, raw.get("noise", {}) | env_raw.get("noise", {})),
         source=path,
     )
+
+
+def _overrides(raw: Mapping[str, Any], env_raw: Mapping[str, Any], key: str) -> dict[str, dict[str, Tier]]:
+    overrides: dict[str, dict[str, Tier]] = {}
+    for source in (raw.get(key, {}), env_raw.get(key, {})):
+        for name, table in source.items():
+            overrides[name] = overrides.get(name, {}) | _tiers(table, f"{key}.{name}")
+    return overrides
 
 
 def _tiers(table: Mapping[str, Any], where: str) -> dict[str, Tier]:

@@ -45,6 +45,8 @@ class Sample:
 
     times: Sequence[float]
     failures: int = 0
+    error: str = ""
+    """The failures' error string ("" for an HTTP 500 of this endpoint, or of a page's call)."""
 
 
 def lognormal(median_ms: float, n: int, seed: int, sigma: float = 0.35) -> list[float]:
@@ -74,11 +76,18 @@ def write_run(
     """Write one run as `ops-perf run` would (stats, history, failures, exceptions, .json, run.json)."""
     directory.mkdir(parents=True, exist_ok=True)
     stats = RequestStats()
-    for name, sample in samples.items():
+    for label, sample in samples.items():
+        # "PAGE <route>" is a page view (request type PAGE); anything else a GET of that name
+        method, name = ("PAGE", label[5:]) if label.startswith("PAGE ") else ("GET", label)
         for i, t in enumerate(sample.times):
-            stats.log_request("GET", name, float(t), 512)
+            stats.log_request(method, name, float(t), 512)
             if i < sample.failures:
-                stats.log_error("GET", name, f"HTTPError('500 Server Error: INTERNAL SERVER ERROR for url: {name}')")
+                error = sample.error or (
+                    f"/api/v1/agreements/[id]: 500 INTERNAL SERVER ERROR (page {name})"
+                    if method == "PAGE"
+                    else f"HTTPError('500 Server Error: INTERNAL SERVER ERROR for url: {name}')"
+                )
+                stats.log_error(method, name, error)
     t0 = 1_767_582_000.0
     stats.total.start_time = t0
     stats.total.last_request_timestamp = t0 + duration_s
@@ -298,7 +307,8 @@ def test_check_passes_a_healthy_run_and_writes_junit(tmp_path: Path, capsys: pyt
     assert {"/api/v1/cans/", "/api/v1/agreements/", "/api/v1/users/", "/api/v1/health/"} <= names
     assert {"Aggregated p95_ms", "Aggregated failure_pct", "Aggregated rps", "run validity"} <= names
     skipped = [c.get("name") for c in suite.iter("testcase") if c.find("skipped") is not None]
-    assert skipped == ["/api/v1/health/"]  # 3 requests < min_requests_per_endpoint: no verdict
+    # 3 requests < min_requests_per_endpoint: no verdict; requests/s is judged only in open-model runs
+    assert skipped == ["Aggregated rps", "/api/v1/health/"]
 
 
 def test_check_breach_names_the_endpoints(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -359,15 +369,37 @@ def test_check_invalid_runs(
     assert [c.get("name") for c in errors] == ["run validity"]
 
 
-def test_check_skips_an_rps_limit_out_of_reach_by_design(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    # 3 users with 1-3 s think time make at most 3 req/s: an RPS floor of 10 says nothing about OPS.
-    targets = str(_targets(tmp_path, rps_critical=10))
-    run = _small_run(tmp_path, users=3, think=(1.0, 3.0))
-    assert check_main([str(run), "--targets", targets]) == ExitCode.OK
-    assert "out of reach by design" in capsys.readouterr().out
-    # zero think time: no ceiling, so the same floor is judged (and breached: ~4 req/s here)
-    run0 = _small_run(tmp_path, prefix="local-smoke-2", users=3, think=(0.0, 0.0))
-    assert check_main([str(run0), "--targets", targets]) == ExitCode.THRESHOLDS_BREACHED
+def test_check_judges_rps_only_in_open_runs_that_offer_the_target(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Issue 10: a requests/s target is judged only where the run could have met it."""
+    targets = str(_targets(tmp_path, rps_critical=10))  # target 50, acceptable 20, critical 10 req/s
+    junit_path = tmp_path / "j.xml"
+
+    def skipped_rps() -> str:
+        cases = {c.get("name"): c for c in ET.parse(junit_path).getroot().iter("testcase")}
+        node = cases["Aggregated rps"].find("skipped")
+        return node.get("message", "") if node is not None else ""
+
+    # closed runs (with or without think time): not applicable, with the reason, in check and JUnit
+    for prefix, think in (("local-smoke", (1.0, 3.0)), ("local-smoke-2", (0.0, 0.0))):
+        run = _small_run(tmp_path, prefix=prefix, users=3, think=think, extra={"model": "closed"})
+        assert check_main([str(run), "--targets", targets, "--junit", str(junit_path)]) == ExitCode.OK
+        out = capsys.readouterr().out
+        assert "n/a Aggregated: rps not applicable: a closed-model run" in out
+        assert "a closed-model run" in skipped_rps()
+        if think == (1.0, 3.0):
+            assert "3 users with 1-3 s think time make at most 3.00 requests/s" in skipped_rps()
+    # an open run that offered less than the target: not applicable either
+    low = _small_run(tmp_path, prefix="local-smoke-3", extra={"model": "open", "offered_rate": 20.0})
+    assert check_main([str(low), "--targets", targets, "--junit", str(junit_path)]) == ExitCode.OK
+    assert "offered 20.00 requests/s, below the target of 50/s" in skipped_rps()
+    # an open run that offered the target but served ~4 req/s: judged, and a critical breach
+    met = _small_run(tmp_path, prefix="local-smoke-4", extra={"model": "open", "offered_rate": 60.0})
+    assert check_main([str(met), "--targets", targets, "--junit", str(junit_path)]) == ExitCode.THRESHOLDS_BREACHED
+    assert "BREACH Aggregated: rps" in capsys.readouterr().out
+    failed = [c.get("name") for c in ET.parse(junit_path).getroot().iter("testcase") if c.find("failure") is not None]
+    assert failed == ["Aggregated rps"]
 
 
 def test_check_calls_a_stats_csv_rewritten_after_the_json_reset_invalid(

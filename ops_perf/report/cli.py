@@ -24,7 +24,16 @@ from ops_perf.exitcodes import ExitCode
 from ops_perf.paths import REPORTS_DIR
 from ops_perf.report.analyse import analyse
 from ops_perf.report.charts import render_charts
-from ops_perf.report.load import RunData, RunInputs, _read_json, discover_runs, file_digest, load_run
+from ops_perf.report.load import (
+    HISTOGRAMS_SUFFIX,
+    RunData,
+    RunInputs,
+    _read_json,
+    discover_runs,
+    file_digest,
+    load_run,
+    read_histograms,
+)
 from ops_perf.report.render import InputFile, render_markdown
 from ops_perf.targets import load_targets
 
@@ -136,7 +145,13 @@ def write_report(runs: list[Path], out_dir: Path, force: bool = False, *, target
                 run.history.endpoints = None  # drawn; the analysis needs only the stats (memory at scale)
             loaded.append(run)
         per_run = {run.prefix: load_targets(targets_path, env=run.meta.env) for run in loaded}
-        analysis = analyse(loaded, per_run, default_targets, catalog)
+        # A pages run's aggregate is over its API calls only; their percentiles need the histograms.
+        histograms = {
+            run.prefix: read_histograms(run.inputs.directory / f"{run.prefix}{HISTOGRAMS_SUFFIX}")
+            for run in loaded
+            if run.has_pages
+        }
+        analysis = analyse(loaded, per_run, default_targets, catalog, histograms)
         for run_analysis in analysis.runs:
             run_analysis.charts = charts.get(run_analysis.prefix, {})
         markdown = render_markdown(analysis, files)

@@ -40,6 +40,8 @@ FAILURES_SUFFIX = "_failures.csv"
 EXCEPTIONS_SUFFIX = "_exceptions.csv"
 RUN_JSON_SUFFIX = "_run.json"
 WARMUP_JSON_SUFFIX = "_warmup.json"
+PAGES_JSON_SUFFIX = "_pages.json"
+HISTOGRAMS_SUFFIX = ".json"
 
 AGGREGATED = "Aggregated"
 NA_TOKENS = ("N/A", "")
@@ -120,12 +122,22 @@ class RunInputs:
     exceptions: Path | None
     run_json: Path | None
     warmup_json: Path | None
+    pages_json: Path | None = None
+    """`<prefix>_pages.json`, the page user's per-page counts (calls, slowest call, failed calls)."""
 
     @property
     def files(self) -> list[Path]:
         return [
             p
-            for p in (self.stats, self.history, self.failures, self.exceptions, self.run_json, self.warmup_json)
+            for p in (
+                self.stats,
+                self.history,
+                self.failures,
+                self.exceptions,
+                self.run_json,
+                self.warmup_json,
+                self.pages_json,
+            )
             if p is not None
         ]
 
@@ -154,6 +166,18 @@ class RunMeta:
     workers: int | None = None
     warmup: dict[str, Any] | None = None
     auth: dict[str, Any] | None = None
+    user: str | None = None
+    """`endpoints` or `pages` (which user class made the load); None for older runs (endpoints)."""
+    model: str | None = None
+    """`closed` or `open`; None for older runs (closed)."""
+    offered_rate: float | None = None
+    """Open model: offered arrivals per second (for the endpoint user one arrival is one request)."""
+    arrivals: int | None = None
+    dropped_arrivals: int | None = None
+    sim_profile: str | None = None
+    """The simulator's profile when the target was the simulator."""
+    cpu_warning: bool | None = None
+    status_detail: str | None = None
     has_run_json: bool = False
     inferred: set[str] = field(default_factory=set)
 
@@ -195,6 +219,13 @@ class RunData:
     failures file is missing (an empty frame when it is header-only)."""
     exceptions: pd.DataFrame | None
     """count, message, traceback, nodes; None when the file is missing."""
+    pages: dict[str, Any] | None = None
+    """`<prefix>_pages.json` (schema 1) when present and readable, else None."""
+
+    @property
+    def has_pages(self) -> bool:
+        """Whether the stats hold page views (request type PAGE)."""
+        return bool((self.endpoints["method"] == "PAGE").any()) if len(self.endpoints) else False
 
     @property
     def prefix(self) -> str:
@@ -260,6 +291,7 @@ def _strip_suffix(name: str) -> str:
         EXCEPTIONS_SUFFIX,
         RUN_JSON_SUFFIX,
         WARMUP_JSON_SUFFIX,
+        PAGES_JSON_SUFFIX,
         ".html",
         ".json",
     ):
@@ -289,6 +321,7 @@ def _inputs_for(directory: Path, prefix: str) -> RunInputs:
         opt(EXCEPTIONS_SUFFIX),
         opt(RUN_JSON_SUFFIX),
         opt(WARMUP_JSON_SUFFIX),
+        opt(PAGES_JSON_SUFFIX),
     )
 
 
@@ -686,6 +719,11 @@ def _as_number(data: Mapping[str, Any], key: str, path: Path) -> float | None:
     return float(value)
 
 
+def _as_str(data: Mapping[str, Any], key: str) -> str | None:
+    value = data.get(key)
+    return value if isinstance(value, str) and value else None
+
+
 def _as_time(value: Any) -> datetime | None:
     if not isinstance(value, str) or not value:
         return None
@@ -736,6 +774,16 @@ def build_meta(inputs: RunInputs, history: History | None) -> RunMeta:
         meta.status = data.get("status") if isinstance(data.get("status"), str) else None
         meta.warmup = data.get("warmup") if isinstance(data.get("warmup"), dict) else None
         meta.auth = data.get("auth") if isinstance(data.get("auth"), dict) else None
+        meta.user = _as_str(data, "user")
+        meta.model = _as_str(data, "model")
+        meta.offered_rate = _as_number(data, "offered_rate", path)
+        arrivals = _as_number(data, "arrivals", path)
+        meta.arrivals = int(arrivals) if arrivals is not None else None
+        dropped = _as_number(data, "dropped_arrivals", path)
+        meta.dropped_arrivals = int(dropped) if dropped is not None else None
+        meta.sim_profile = _as_str(data, "sim_profile")
+        meta.cpu_warning = data.get("cpu_warning") if isinstance(data.get("cpu_warning"), bool) else None
+        meta.status_detail = _as_str(data, "status_detail")
     if inputs.warmup_json is not None and meta.warmup is None:
         meta.warmup = _read_json(inputs.warmup_json)
 
@@ -776,6 +824,7 @@ def load_run(inputs: RunInputs) -> RunData:
     failures = read_failures(inputs.failures) if inputs.failures is not None else None
     exceptions = read_exceptions(inputs.exceptions) if inputs.exceptions is not None else None
     meta = build_meta(inputs, history)
+    pages = read_pages(inputs.pages_json) if inputs.pages_json is not None else None
     return RunData(
         inputs=inputs,
         meta=meta,
@@ -785,4 +834,41 @@ def load_run(inputs: RunInputs) -> RunData:
         history=history,
         failures=failures,
         exceptions=exceptions,
+        pages=pages,
     )
+
+
+def read_pages(path: Path) -> dict[str, Any] | None:
+    """The page user's sidecar; None when it is not schema 1 with a `pages` object (a killed run's
+    half-written file only costs the report its calls-per-view columns, never the report)."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if not isinstance(data, dict) or data.get("schema") != 1 or not isinstance(data.get("pages"), dict):
+        return None
+    return data
+
+
+def read_histograms(path: Path) -> dict[str, dict[int, int]] | None:
+    """`<prefix>.json` (Locust's `--json-file` list of `StatsEntry`s) as response-time histograms by row label.
+
+    None when the file is absent or unreadable. Entries of one label are summed.
+    """
+    if not path.is_file():
+        return None
+    try:
+        entries = json.loads(path.read_text(encoding="utf-8"))
+        if not isinstance(entries, list):
+            return None
+        hists: dict[str, dict[int, int]] = {}
+        for entry in entries:
+            name, method = str(entry["name"]), str(entry.get("method") or "")
+            label = _label(method, name)
+            target = hists.setdefault(label, {})
+            for key, count in dict(entry.get("response_times") or {}).items():
+                bucket = int(float(key))
+                target[bucket] = target.get(bucket, 0) + int(count)
+    except (OSError, ValueError, TypeError, KeyError, AttributeError):
+        return None
+    return hists

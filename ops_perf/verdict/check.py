@@ -1,148 +1,100 @@
-"""`ops-perf check RUN`: one run against config/targets.toml, as an exit code and JUnit XML.
+"""`ops-perf check RUN`: one run against config/targets.toml, as lines, an exit code and JUnit XML.
 
-The same function runs at the end of every `ops-perf run`, so a local run and the nightly judge by
-one set of numbers. Order of precedence: a run that cannot be judged (token died, load generator
-saturated, no requests) is RUN_INVALID whatever its numbers say, because numbers from a broken run
-would either hide a problem or invent one; otherwise any check at or beyond the `[gate] fail_on`
-tier is THRESHOLDS_BREACHED.
+The judging is the judge's (`ops_perf.judge`): this module renders its `RunJudgement`, the same one
+the report renders, so the check and the report cannot disagree. The same function runs at the end
+of every `ops-perf run`, so a local run and the nightly judge by one set of numbers. Order of
+precedence (the judge's): a run that cannot be judged (token died, load generator saturated, arrivals
+dropped, interrupted, no requests) is RUN_INVALID whatever its numbers say; otherwise any metric at
+or beyond the `[gate] fail_on` tier is THRESHOLDS_BREACHED.
 """
 
 from __future__ import annotations
 
 import argparse
-import math
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from ops_perf.exitcodes import ExitCode
+from ops_perf.judge import RunJudgement, judge_run
+from ops_perf.judge.statuses import MetricStatus, RowStatus
 from ops_perf.report.load import AGGREGATED
-from ops_perf.targets import Status, Targets, Tier, load_targets
+from ops_perf.targets import Targets, load_targets
 from ops_perf.verdict import junit
-from ops_perf.verdict.runs import OneLineParser, RowStats, Run, open_runs
+from ops_perf.verdict.runs import OneLineParser, Run, open_runs
 
-
-@dataclass(frozen=True)
-class MetricCheck:
-    """One metric of one row against its tier."""
-
-    metric: str
-    value: float
-    tier: Tier
-    status: Status | None
-    """None when not judged (no value, or the limit is out of reach by design)."""
-    failed: bool
-    note: str = ""
-
-    def describe(self) -> str:
-        limit = self.tier.critical if self.status is Status.CRITICAL else self.tier.acceptable
-        relation = "<" if self.tier.higher_is_better else ">"
-        if self.status is None:
-            return f"{self.metric} not judged: {self.note}"
-        text = f"{self.metric} {fmt(self.value, self.metric)} is {self.status.value}"
-        if self.status.rank >= Status.CONCERN.rank:
-            text += f" ({relation} {fmt(limit, self.metric)})"
-        return text
-
-
-@dataclass
-class RowCheck:
-    """Every metric of one endpoint (or of the aggregate); `skipped` holds the "not enough data" reason."""
-
-    name: str
-    requests: int
-    checks: list[MetricCheck] = field(default_factory=list)
-    skipped: str = ""
-
-    @property
-    def failed(self) -> list[MetricCheck]:
-        return [c for c in self.checks if c.failed]
+CLASSNAMES = {
+    "aggregate": "ops-perf.check.aggregate",
+    "endpoint": "ops-perf.check.endpoint",
+    "page": "ops-perf.check.page",
+}
 
 
 @dataclass
 class CheckResult:
+    """A run's judgement, with what the check prints it for."""
+
     run: Run
     env: str | None
     targets: Targets
-    aggregate: RowCheck
-    endpoints: list[RowCheck]
-    invalid: list[str]
+    judgement: RunJudgement
 
     @property
-    def breaches(self) -> list[tuple[str, MetricCheck]]:
-        rows = [self.aggregate, *self.endpoints]
-        return [(row.name, check) for row in rows for check in row.failed]
+    def aggregate(self) -> RowStatus:
+        return self.judgement.aggregate
+
+    @property
+    def endpoints(self) -> list[RowStatus]:
+        return self.judgement.endpoint_statuses
+
+    @property
+    def pages(self) -> list[RowStatus]:
+        return self.judgement.page_statuses
+
+    @property
+    def invalid(self) -> list[str]:
+        return self.judgement.invalid
+
+    @property
+    def breaches(self) -> list[tuple[str, MetricStatus]]:
+        return [(b.row, b.check) for b in self.judgement.breaches]
 
     @property
     def exit_code(self) -> ExitCode:
-        if self.invalid:
-            return ExitCode.RUN_INVALID
-        return ExitCode.THRESHOLDS_BREACHED if self.breaches else ExitCode.OK
-
-
-def fmt(value: float, metric: str) -> str:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "n/a"
-    if metric == "failure_pct":
-        return f"{value:.2f}%"
-    if metric == "rps":
-        return f"{value:.2f} req/s"
-    return f"{value:,.0f} ms"
+        return self.judgement.exit_code
 
 
 def check_run(run: Run, targets: Targets, env: str | None = None) -> CheckResult:
     """Judge one loaded run. Pure: reads nothing, writes nothing."""
-    gate = targets.gate
-    total = run.total
-    agg = RowCheck(AGGREGATED, total.requests if total else 0)
-    if total is None or total.requests == 0:
-        agg.skipped = "no requests"
-    else:
-        agg.checks = [_judge(total, metric, tier, targets, run) for metric, tier in targets.aggregate.items()]
-    endpoints: list[RowCheck] = []
-    for name, row in sorted(run.rows.items()):
-        rc = RowCheck(name, row.requests)
-        if row.requests < max(1, gate.min_requests_per_endpoint):
-            rc.skipped = f"not enough data ({row.requests} < {max(1, gate.min_requests_per_endpoint)} requests)"
-        else:
-            rc.checks = [_judge(row, m, t, targets, run) for m, t in targets.endpoint_for(name).items()]
-        endpoints.append(rc)
-    return CheckResult(run, env, targets, agg, endpoints, run.invalid_reasons())
+    return CheckResult(run, env, targets, judge_run(run.data, targets, run.histograms))
 
 
-def _judge(row: RowStats, metric: str, tier: Tier, targets: Targets, run: Run) -> MetricCheck:
-    value = row.values.get(metric, math.nan)
-    if value is None or math.isnan(value):
-        return MetricCheck(metric, math.nan, tier, None, False, "no value in the stats file")
-    ceiling = _rps_ceiling(run) if metric == "rps" and row.name == AGGREGATED else None
-    if ceiling is not None and ceiling < tier.critical:
-        # A closed-loop test with think time cannot exceed users / min think time. A limit above
-        # that ceiling fails every run by construction and says nothing about OPS.
-        meta = run.data.meta
-        think = meta.think_time_s[0] if meta.think_time_s else 0.0
-        return MetricCheck(
-            metric,
-            value,
-            tier,
-            None,
-            False,
-            f"out of reach by design: {meta.users} users with {think:g} s minimum think "
-            f"time make at most {ceiling:.2f} req/s < critical {tier.critical:g}",
-        )
-    status = tier.status(value)
-    return MetricCheck(metric, value, tier, status, status.rank >= targets.gate.fail_on.rank)
-
-
-def _rps_ceiling(run: Run) -> float | None:
-    meta = run.data.meta
-    if meta.think_time_s is None or meta.users is None or "users" in meta.inferred:
-        return None
-    low = meta.think_time_s[0]
-    return meta.users / low if low > 0 else None
+def _row_case(row: RowStatus) -> list[junit.Case]:
+    """The aggregate: one case per metric. An endpoint or a page: one case with every metric."""
+    classname = CLASSNAMES[row.kind]
+    if row.skipped:
+        return [junit.Case(classname, row.name, junit.Outcome.SKIPPED, row.skipped)]
+    if row.kind == "aggregate":
+        cases = []
+        for check in row.metrics:
+            name = f"{AGGREGATED} {check.metric}"
+            if check.status is None:
+                cases.append(junit.Case(classname, name, junit.Outcome.SKIPPED, check.describe()))
+            elif check.breach:
+                cases.append(junit.Case(classname, name, junit.Outcome.FAILED, check.describe(), check.describe()))
+            else:
+                cases.append(junit.Case(classname, name, junit.Outcome.PASSED, "", check.describe()))
+        return cases
+    details = "\n".join(c.describe() for c in row.metrics) + f"\nrequests: {row.requests}"
+    if row.breaches:
+        message = f"{row.name}: " + "; ".join(c.describe() for c in row.breaches)
+        return [junit.Case(classname, row.name, junit.Outcome.FAILED, message, details)]
+    return [junit.Case(classname, row.name, junit.Outcome.PASSED, "", details)]
 
 
 def junit_cases(result: CheckResult) -> list[junit.Case]:
-    """One case for run validity, one per aggregate metric, one per endpoint."""
+    """One case for run validity, one per aggregate metric (a not-applicable one skipped with its
+    reason), one per endpoint and one per page."""
     cases = [
         junit.Case(
             "ops-perf.check",
@@ -151,41 +103,15 @@ def junit_cases(result: CheckResult) -> list[junit.Case]:
             "run invalid: " + "; ".join(result.invalid) if result.invalid else "",
         )
     ]
-    if result.aggregate.skipped:
-        cases.append(
-            junit.Case("ops-perf.check.aggregate", AGGREGATED, junit.Outcome.SKIPPED, result.aggregate.skipped)
-        )
-    for check in result.aggregate.checks:
-        name = f"{AGGREGATED} {check.metric}"
-        if check.status is None:
-            cases.append(junit.Case("ops-perf.check.aggregate", name, junit.Outcome.SKIPPED, check.describe()))
-        else:
-            outcome = junit.Outcome.FAILED if check.failed else junit.Outcome.PASSED
-            cases.append(
-                junit.Case(
-                    "ops-perf.check.aggregate",
-                    name,
-                    outcome,
-                    check.describe() if check.failed else "",
-                    check.describe(),
-                )
-            )
-    for row in result.endpoints:
-        if row.skipped:
-            cases.append(junit.Case("ops-perf.check.endpoint", row.name, junit.Outcome.SKIPPED, row.skipped))
-            continue
-        details = "\n".join(c.describe() for c in row.checks) + f"\nrequests: {row.requests}"
-        if row.failed:
-            message = f"{row.name}: " + "; ".join(c.describe() for c in row.failed)
-            cases.append(junit.Case("ops-perf.check.endpoint", row.name, junit.Outcome.FAILED, message, details))
-        else:
-            cases.append(junit.Case("ops-perf.check.endpoint", row.name, junit.Outcome.PASSED, "", details))
+    for row in result.judgement.rows:
+        cases.extend(_row_case(row))
     return cases
 
 
 def summary_lines(result: CheckResult) -> list[str]:
-    """What the terminal shows: the verdict first, then one line per breach."""
+    """What the terminal shows: the verdict first, then one line per breach, then what was not judged."""
     run = result.run
+    j = result.judgement
     code = result.exit_code
     judged = sum(1 for r in result.endpoints if not r.skipped)
     lines = [
@@ -194,16 +120,35 @@ def summary_lines(result: CheckResult) -> list[str]:
     ]
     for reason in result.invalid:
         lines.append(f"  run invalid: {reason}")
-    breaches = result.breaches
-    lines.append(
+    breaches = j.breaches
+    counted = (
         f"  {len(breaches)} breach(es) at or beyond '{result.targets.gate.fail_on.value}'; "
         f"{judged} endpoint(s) judged, {len(result.endpoints) - judged} with not enough data"
     )
-    for name, check in breaches:
-        lines.append(f"  BREACH {name}: {check.describe()}")
-    for check in result.aggregate.checks:
+    if result.pages:
+        pages_judged = sum(1 for r in result.pages if not r.skipped)
+        counted += f"; {pages_judged} page(s) judged, {len(result.pages) - pages_judged} with not enough data"
+    lines.append(counted)
+    for breach in breaches:
+        lines.append(f"  BREACH {breach.describe()}")
+    for check in result.aggregate.metrics:
         if check.status is None:
-            lines.append(f"  skipped {AGGREGATED} {check.describe()}")
+            lines.append(f"  n/a {AGGREGATED}: {check.describe()}")
+    ceiling = j.gateway.effective
+    if ceiling is not None:
+        lines.append(
+            f"  gateway ceiling near {ceiling.seconds:g} s ({j.gateway.total_504} x 504): figures at it are capped, "
+            "the real ones higher"
+        )
+        for check in result.aggregate.metrics:
+            if check.capped and not check.breach:
+                lines.append(f"  capped {AGGREGATED}: {check.describe()}")
+    if j.overall.page_views:
+        lines.append(
+            f"  aggregate over the {j.overall.requests} API calls only "
+            f"({j.overall.page_views} page views left out of it)"
+        )
+    lines.append(f"  success criteria (report): {j.criteria_verdict}; not part of the gate")
     return lines
 
 
@@ -239,4 +184,4 @@ def main(argv: Sequence[str]) -> int:
     return int(result.exit_code)
 
 
-__all__ = ["CheckResult", "MetricCheck", "RowCheck", "check_run", "junit_cases", "main"]
+__all__ = ["CheckResult", "check_run", "junit_cases", "main", "summary_lines"]

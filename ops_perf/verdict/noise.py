@@ -29,6 +29,9 @@ from statistics import NormalDist
 
 import numpy as np
 
+from ops_perf.judge.histogram import arrays as _arrays
+from ops_perf.judge.histogram import merge, percentile
+
 Histogram = Mapping[int, int]
 """Locust's `response_times`: bucketed response time in ms -> number of requests."""
 
@@ -68,26 +71,6 @@ def simultaneous_interval(point: float, stderr: float, *, confidence: float, fam
     alpha = (1.0 - confidence) / max(1, family)
     z = NormalDist().inv_cdf(1.0 - alpha / 2.0)
     return Interval(point - z * stderr, point + z * stderr, confidence, max(1, family), resamples, stderr)
-
-
-def merge(histograms: Iterable[Histogram]) -> dict[int, int]:
-    """Sum histograms (the aggregate of endpoints, or several entries for one name)."""
-    total: dict[int, int] = {}
-    for hist in histograms:
-        for key, count in hist.items():
-            total[int(key)] = total.get(int(key), 0) + int(count)
-    return total
-
-
-def percentile(hist: Histogram, quantile: float) -> float:
-    """Locust's `calculate_response_time_percentile`: the bucket below which `int(n*q)` requests lie."""
-    keys, counts = _arrays(hist)
-    if counts.sum() == 0:
-        return 0.0
-    n = int(counts.sum())
-    before = np.cumsum(counts) - counts
-    index = int(np.searchsorted(before, int(n * quantile), side="right")) - 1
-    return float(keys[index])
 
 
 def latency_stderrs(
@@ -171,14 +154,15 @@ def _resampled(hist: Histogram, stats: Sequence[str], b: int, rng: np.random.Gen
     return out
 
 
-def _arrays(hist: Histogram) -> tuple[np.ndarray, np.ndarray]:
-    """Sorted bucket keys and their counts, empty buckets dropped."""
-    items = sorted((int(k), int(v)) for k, v in hist.items() if int(v) > 0)
-    if not items:
-        return np.zeros(0), np.zeros(0, dtype=np.int64)
-    keys, counts = zip(*items, strict=True)
-    return np.asarray(keys, dtype=float), np.asarray(counts, dtype=np.int64)
-
-
 def _seed(label: str, stat: str) -> int:
     return SEED ^ zlib.crc32(f"{label}|{stat}".encode())
+
+
+__all__ = [
+    "Interval",
+    "failure_stderr",
+    "latency_stderrs",
+    "merge",
+    "percentile",
+    "simultaneous_interval",
+]

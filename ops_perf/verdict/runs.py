@@ -20,6 +20,8 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from ops_perf.errors import OpsPerfError
+from ops_perf.judge.rows import PAGE_TYPE, overall, split_rows
+from ops_perf.judge.validity import invalid_reasons
 from ops_perf.report.load import AGGREGATED, RunData, RunInputs, discover_runs, load_run, split_prefix
 from ops_perf.verdict import noise
 
@@ -98,7 +100,15 @@ class Run:
 
     @property
     def total(self) -> RowStats | None:
-        return _row(AGGREGATED, self.data.total) if self.data.total is not None else None
+        """Locust's Aggregated row; in a pages run the judge's aggregate of the API calls only."""
+        if self.data.total is None:
+            return None
+        if not self.data.has_pages:
+            return _row(AGGREGATED, self.data.total)
+        endpoints, pages = split_rows(self.data)
+        o = overall(self.data, endpoints, pages, self.histograms)
+        figures = {"requests": o.requests, "failures": o.failures, "median": o.median, "p95": o.p95}
+        return _row(AGGREGATED, figures | {"p99": o.p99, "avg": o.avg, "rps": o.rps})
 
     def row(self, name: str) -> RowStats | None:
         return self.total if name == AGGREGATED else self.rows.get(name)
@@ -107,30 +117,8 @@ class Run:
         return None if self.histograms is None else self.histograms.get(name)
 
     def invalid_reasons(self) -> list[str]:
-        """Why this run cannot be judged (empty when it can). Each reason is a short phrase."""
-        reasons: list[str] = []
-        status = self.data.meta.status
-        detail = self.record.get("status_detail")
-        suffix = f" ({detail})" if isinstance(detail, str) and detail else ""
-        if status == "cut_short_auth":
-            reasons.append(f"the token died and the run was cut short{suffix}")
-        elif status not in (None, "completed"):
-            reasons.append(f"the run ended with status {status!r}{suffix}")
-        if self.record.get("cpu_warning") is True:
-            reasons.append("the load generator was saturated (Locust's CPU warning); add --processes")
-        total = self.total
-        if total is None or total.requests == 0:
-            reasons.append("no requests were made")
-        elif (summed := sum(row.requests for row in self.rows.values())) != total.requests:
-            # Locust writes every row of the stats CSV in one pass, so they always add up. When they
-            # do not, the file was rewritten after `--json-file` reset the per-endpoint stats at
-            # shutdown (the Aggregated row survives that reset): the endpoint numbers are lost.
-            reasons.append(
-                f"the stats CSV is inconsistent: its endpoint rows add up to {summed} requests, "
-                f"its Aggregated row to {total.requests} (rewritten after Locust reset its stats "
-                "at shutdown)"
-            )
-        return reasons
+        """Why this run cannot be judged (empty when it can): the judge's verdict on validity."""
+        return invalid_reasons(self.data)
 
 
 def _row(name: str, rec: Mapping[str, Any]) -> RowStats:
@@ -216,7 +204,8 @@ def _read_histograms(path: Path, run: Run) -> dict[str, dict[int, int]] | None:
                 f"({in_json} vs {row.requests} requests); histograms not used"
             )
             return None
-    hists[AGGREGATED] = noise.merge(hists.values())
+    # The aggregate of the API calls: page views (request type PAGE) are not requests to OPS.
+    hists[AGGREGATED] = noise.merge(h for label, h in hists.items() if not label.startswith(f"{PAGE_TYPE} "))
     return hists
 
 

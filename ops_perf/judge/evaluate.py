@@ -1,0 +1,137 @@
+"""One evaluation of a run: rows, failure classes, gateway ceiling, statuses, criteria, validity, gate.
+
+Why one function: the report, `ops-perf check`, the end-of-run check and JUnit used to judge a run
+each on their own and disagreed (a report with "Critical: none" for a run the check failed on
+requests/s; an endpoint "concern" in the report and a critical breach in the check). They now all
+render a `RunJudgement`, so a status, a severity or a verdict exists once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+from ops_perf.exitcodes import ExitCode
+from ops_perf.judge.ceiling import Gateway, find_gateway, link_runs, near
+from ops_perf.judge.criteria import Criterion, success_criteria
+from ops_perf.judge.failures import Failures, classify_failures
+from ops_perf.judge.rows import Overall, Row, overall, split_rows
+from ops_perf.judge.statuses import MetricStatus, RowStatus, judge_aggregate, judge_rows
+from ops_perf.judge.validity import invalid_reasons
+from ops_perf.report.load import RunData, RunMeta
+from ops_perf.targets import Status, Targets
+
+ENV_ALIASES: Mapping[str, str] = {"production": "prod", "staging": "stg", "development": "dev"}
+
+
+@dataclass(frozen=True)
+class Breach:
+    """A metric whose status fails the gate, named as every output names it."""
+
+    row: str
+    kind: str
+    check: MetricStatus
+
+    @property
+    def metric(self) -> str:
+        return self.check.metric
+
+    def describe(self) -> str:
+        return f"{self.row}: {self.check.describe()}"
+
+    def short(self) -> str:
+        return f"{self.row} {self.check.short()}"
+
+
+@dataclass
+class RunJudgement:
+    prefix: str
+    meta: RunMeta
+    targets: Targets
+    overall: Overall
+    endpoints: list[Row]
+    pages: list[Row]
+    failures: Failures
+    gateway: Gateway
+    invalid: list[str]
+    aggregate: RowStatus = field(default_factory=lambda: RowStatus("Aggregated", "aggregate", 0))
+    endpoint_statuses: list[RowStatus] = field(default_factory=list)
+    page_statuses: list[RowStatus] = field(default_factory=list)
+    criteria: list[Criterion] = field(default_factory=list)
+    criteria_verdict: str = "n/a"
+
+    @property
+    def rows(self) -> list[RowStatus]:
+        """Every judged row: the aggregate, the endpoints, the pages."""
+        return [self.aggregate, *self.endpoint_statuses, *self.page_statuses]
+
+    @property
+    def breaches(self) -> list[Breach]:
+        return [Breach(r.name, r.kind, m) for r in self.rows for m in r.breaches]
+
+    @property
+    def exit_code(self) -> ExitCode:
+        """Run invalid beats everything; otherwise any breach of the gate fails it."""
+        if self.invalid:
+            return ExitCode.RUN_INVALID
+        return ExitCode.THRESHOLDS_BREACHED if self.breaches else ExitCode.OK
+
+    @property
+    def gate_verdict(self) -> str:
+        return {ExitCode.OK: "PASS", ExitCode.THRESHOLDS_BREACHED: "FAIL"}.get(self.exit_code, "INVALID")
+
+    @property
+    def fail_on(self) -> Status:
+        return self.targets.gate.fail_on
+
+    def status_of(self, kind: str, name: str) -> RowStatus | None:
+        return next((r for r in self.rows if r.kind == kind and r.name == name), None)
+
+
+def _prepare(data: RunData, targets: Targets, histograms: Mapping | None) -> RunJudgement:
+    endpoints, pages = split_rows(data)
+    failures = classify_failures(data, endpoints)
+    gateway = find_gateway(data.prefix, endpoints, failures.gateway_by_label)
+    return RunJudgement(
+        prefix=data.prefix,
+        meta=data.meta,
+        targets=targets,
+        overall=overall(data, endpoints, pages, histograms),
+        endpoints=endpoints,
+        pages=pages,
+        failures=failures,
+        gateway=gateway,
+        invalid=invalid_reasons(data),
+    )
+
+
+def _finish(j: RunJudgement) -> RunJudgement:
+    g = j.gateway
+    if g.ceiling is not None:
+        g.aggregate_p95_at_ceiling = near(j.overall.p95, g.ceiling)
+        g.aggregate_p99_at_ceiling = near(j.overall.p99, g.ceiling)
+    j.aggregate = judge_aggregate(j.overall, j.meta, j.targets, g)
+    j.endpoint_statuses = judge_rows(j.endpoints, j.meta, j.targets, g, "endpoint")
+    j.page_statuses = judge_rows(j.pages, j.meta, j.targets, None, "page")
+    failures_known = j.failures.in_file or not j.overall.failures
+    j.criteria, j.criteria_verdict = success_criteria(
+        j.overall, j.endpoints, j.meta, g, failures_known, j.targets.success
+    )
+    return j
+
+
+def judge_run(data: RunData, targets: Targets, histograms: Mapping | None = None) -> RunJudgement:
+    """Judge one loaded run against its targets. Pure: reads nothing, writes nothing.
+
+    `histograms` (`<prefix>.json`, by row label) are needed only in a pages run, for the percentiles
+    of the API calls without the page views.
+    """
+    return _finish(_prepare(data, targets, histograms))
+
+
+def judge_runs(runs: Sequence[tuple[RunData, Targets, Mapping | None]]) -> list[RunJudgement]:
+    """Judge several runs together: a gateway ceiling seen in one explains lone 504s in another of its
+    environment (that only adds evidence of a ceiling; statuses and breaches are each run's own)."""
+    prepared = [_prepare(data, targets, hists) for data, targets, hists in runs]
+    link_runs([(ENV_ALIASES.get(j.meta.env or "", j.meta.env), j.gateway) for j in prepared])
+    return [_finish(j) for j in prepared]

@@ -1,0 +1,202 @@
+"""The rows a run is judged on: the aggregate of the API calls, each endpoint, each page.
+
+Why a row type of its own: the report, `ops-perf check` and JUnit used to read the stats CSV each
+their own way (one took the median column, the other the 50% column; one rounded the failure %
+before judging, the other did not), so they could disagree on a border. Every figure judged or
+printed now comes from one `Row`.
+
+Pages: the page user records each page view as a Locust entry of request type `PAGE` (see
+docs/ARCHITECTURE.md). Locust's Aggregated row sums every entry, page views included, so in a pages
+run it mixes the time a person waits for a page with the time of single calls, and counts a page view
+as one more request per second. The aggregate here is therefore over the API calls only: counts,
+average, min and max exactly from the endpoint rows, requests/s as Locust's Aggregated requests/s
+scaled by the API calls' share of its requests (same clock), and the percentiles from the per-entry
+histograms of `<prefix>.json` by Locust's own rule. Without that file the API-only percentiles are
+unknown and not judged; a run without page views keeps Locust's Aggregated row unchanged.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from ops_perf.judge import histogram
+from ops_perf.judge.numbers import num, pct
+from ops_perf.report.load import RunData
+
+PAGE_TYPE = "PAGE"
+"""Locust request type of a page view (the shared contract with the page user)."""
+
+HISTOGRAM_SLACK = (10, 0.02)
+"""How far `<prefix>.json` may differ from the stats CSV per row (10 requests, or 2 %) and still be used:
+Locust writes the JSON at shutdown, the CSV once a second, so the JSON may hold a last second more."""
+
+
+@dataclass(frozen=True)
+class Row:
+    """One endpoint or page as the stats CSV gives it; None where Locust wrote N/A."""
+
+    label: str
+    requests: int
+    failures: int
+    failure_pct: float | None
+    median: float | None
+    p95: float | None
+    p99: float | None
+    avg: float | None
+    min: float | None
+    max: float | None
+    rps: float | None
+    kind: str = "endpoint"
+    """`endpoint` (an API call) or `page` (a page view, request type PAGE)."""
+    name: str = ""
+    """The name targets are looked up by: the Locust name (a page's route, without `PAGE `)."""
+
+    def value(self, metric: str) -> float | None:
+        return {
+            "p50_ms": self.median,
+            "p95_ms": self.p95,
+            "p99_ms": self.p99,
+            "avg_ms": self.avg,
+            "failure_pct": self.failure_pct,
+            "rps": self.rps,
+        }.get(metric)
+
+
+@dataclass(frozen=True)
+class Overall:
+    """The run's aggregate over its API calls."""
+
+    requests: int
+    failures: int
+    failure_pct: float | None
+    median: float | None
+    p95: float | None
+    p99: float | None
+    avg: float | None
+    min: float | None
+    max: float | None
+    rps: float | None
+    fps: float | None
+    from_aggregated_row: bool
+    """True when these are Locust's Aggregated row as written (a run without page views)."""
+    page_views: int = 0
+    """Page views left out of the aggregate (0 in an endpoints run)."""
+    percentiles_from: str = "stats"
+    """`stats` (the Aggregated row), `histograms` (`<prefix>.json`, pages runs) or `none` (unknown)."""
+
+    def value(self, metric: str) -> float | None:
+        return {
+            "p50_ms": self.median,
+            "p95_ms": self.p95,
+            "p99_ms": self.p99,
+            "avg_ms": self.avg,
+            "failure_pct": self.failure_pct,
+            "rps": self.rps,
+        }.get(metric)
+
+
+def split_rows(data: RunData) -> tuple[list[Row], list[Row]]:
+    """(endpoint rows, page rows), each sorted by label."""
+    ep = data.endpoints
+    cols = {
+        c: ep[c].tolist() if c in ep.columns else [None] * len(ep)
+        for c in ("method", "name", "label", "requests", "failures", "median", "p95", "p99", "avg", "min", "max", "rps")
+    }
+    endpoints: list[Row] = []
+    pages: list[Row] = []
+    for i in range(len(ep)):
+        requests, failures = int(cols["requests"][i]), int(cols["failures"][i])
+        is_page = str(cols["method"][i]) == PAGE_TYPE
+        row = Row(
+            str(cols["label"][i]),
+            requests,
+            failures,
+            pct(failures, requests),
+            num(cols["median"][i]),
+            num(cols["p95"][i]),
+            num(cols["p99"][i]),
+            num(cols["avg"][i]),
+            num(cols["min"][i]),
+            num(cols["max"][i]),
+            num(cols["rps"][i]),
+            "page" if is_page else "endpoint",
+            str(cols["name"][i]) if is_page else str(cols["label"][i]),
+        )
+        (pages if is_page else endpoints).append(row)
+    endpoints.sort(key=lambda r: r.label)
+    pages.sort(key=lambda r: r.label)
+    return endpoints, pages
+
+
+def overall(data: RunData, endpoints: Sequence[Row], pages: Sequence[Row], histograms: Mapping | None) -> Overall:
+    """Locust's Aggregated row, or (with page views, or without that row) the aggregate of the API calls."""
+    t = data.total
+    if t is not None and not pages:
+        requests, failures = int(t["requests"]), int(t["failures"])
+        return Overall(
+            requests,
+            failures,
+            pct(failures, requests),
+            num(t.get("median")),
+            num(t.get("p95")),
+            num(t.get("p99")),
+            num(t.get("avg")),
+            num(t.get("min")),
+            num(t.get("max")),
+            num(t.get("rps")),
+            num(t.get("fps")),
+            True,
+        )
+    measured = [r for r in endpoints if r.requests]
+    requests = sum(r.requests for r in endpoints)
+    failures = sum(r.failures for r in endpoints)
+    avg = sum((r.avg or 0.0) * r.requests for r in measured) / requests if requests else None
+    lows = [r.min for r in measured if r.min is not None]
+    highs = [r.max for r in measured if r.max is not None]
+    low, high = (min(lows) if lows else None), (max(highs) if highs else None)
+    total_requests = int(t["requests"]) if t is not None else 0
+    if t is not None and total_requests:
+        # Same clock as Locust's Aggregated requests/s; only the page views are taken out.
+        rps = (num(t.get("rps")) or 0.0) * requests / total_requests
+        total_failures = int(t["failures"])
+        fps = (num(t.get("fps")) or 0.0) * failures / total_failures if total_failures else 0.0
+    else:
+        rps = sum(r.rps or 0.0 for r in endpoints) if requests else None
+        fps = None
+    p50 = p95 = p99 = None
+    source = "none"
+    hist = _api_histogram(endpoints, histograms) if pages else None
+    if hist is not None and requests and low is not None and high is not None:
+        p50 = histogram.median(hist, low, high)
+        p95, p99 = histogram.percentile(hist, 0.95), histogram.percentile(hist, 0.99)
+        source = "histograms"
+    return Overall(
+        requests,
+        failures,
+        pct(failures, requests),
+        p50,
+        p95,
+        p99,
+        avg,
+        low,
+        high,
+        rps if requests else None,
+        fps if requests else None,
+        False,
+        sum(r.requests for r in pages),
+        source,
+    )
+
+
+def _api_histogram(endpoints: Sequence[Row], histograms: Mapping | None) -> dict[int, int] | None:
+    """The merged histogram of the API calls, or None when `<prefix>.json` is missing or disagrees."""
+    if not histograms:
+        return None
+    parts = []
+    for row in endpoints:
+        hist = histograms.get(row.label, {}) if row.requests else {}
+        if abs(sum(hist.values()) - row.requests) > max(HISTOGRAM_SLACK[0], HISTOGRAM_SLACK[1] * row.requests):
+            return None
+        parts.append(hist)
+    return histogram.merge(parts)

@@ -1,0 +1,213 @@
+"""Every row's metrics against config/targets.toml: a status, or the reason it was not judged.
+
+One place decides, for the aggregate, each endpoint and each page: the value judged (the failure %
+rounded as the report prints it), its tier, its status, whether that status fails the gate
+(`[gate] fail_on`), and whether a gateway ceiling caps it. The report's tables, its findings,
+`ops-perf check`, the end-of-run check and JUnit all read these objects.
+
+Requests/s is judged only where it could be met: in an open-model run (arrivals that do not wait for
+OPS) whose offered rate reaches the target. In a closed run the users wait for each answer and think
+between requests, so the rate measures the users, not OPS; in a pages run one arrival is a person
+whose request rate depends on the pages they open. Elsewhere the metric is "not applicable" and says why.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from ops_perf.judge.ceiling import Gateway
+from ops_perf.judge.numbers import g, round_half_up
+from ops_perf.judge.rows import Overall, Row
+from ops_perf.report.load import AGGREGATED, RunMeta
+from ops_perf.targets import Status, Targets, Tier
+
+METRIC_ORDER = ("p50_ms", "p95_ms", "p99_ms", "avg_ms", "failure_pct", "rps")
+LATENCY = frozenset({"p50_ms", "p95_ms", "p99_ms", "avg_ms"})
+CAPPABLE = frozenset({"p50_ms", "p95_ms", "p99_ms"})
+"""Percentiles sit at the ceiling when the gateway cut that share of requests; an average never does."""
+
+
+def fmt(value: float | None, metric: str) -> str:
+    """A metric's value with its unit, as the check and JUnit print it."""
+    if value is None:
+        return "n/a"
+    if metric == "failure_pct":
+        return f"{value:.2f}%"
+    if metric == "rps":
+        return f"{value:.2f} req/s"
+    return f"{value:,.0f} ms"
+
+
+@dataclass(frozen=True)
+class MetricStatus:
+    """One metric of one row against its tier."""
+
+    metric: str
+    value: float | None
+    tier: Tier
+    status: Status | None
+    """None when not judged (`reason` says why: no value, not applicable)."""
+    breach: bool = False
+    """The status is at or beyond `[gate] fail_on`: the gate fails on it."""
+    reason: str = ""
+    capped: str = ""
+    """Set when a gateway ceiling caps the value: the real figure is at least this."""
+
+    @property
+    def judged(self) -> bool:
+        return self.status is not None
+
+    def describe(self) -> str:
+        """`p95_ms 5,000 ms is critical (> 4,000 ms)`, or `rps not applicable: ...`."""
+        if self.status is None:
+            return f"{self.metric} not applicable: {self.reason}"
+        limit = self.tier.critical if self.status is Status.CRITICAL else self.tier.acceptable
+        relation = "<" if self.tier.higher_is_better else ">"
+        text = f"{self.metric} {fmt(self.value, self.metric)} is {self.status.value}"
+        if self.status.rank >= Status.CONCERN.rank:
+            text += f" ({relation} {fmt(limit, self.metric)})"
+        if self.capped:
+            text += f"; {self.capped}"
+        return text
+
+    def limit_text(self) -> str:
+        """The limit a concern or critical value crossed: `> 4,000 ms` ("" otherwise)."""
+        if self.status is None or self.status.rank < Status.CONCERN.rank:
+            return ""
+        limit = self.tier.critical if self.status is Status.CRITICAL else self.tier.acceptable
+        return f"{'<' if self.tier.higher_is_better else '>'} {fmt(limit, self.metric)}"
+
+    def short(self) -> str:
+        """`p95_ms 5,000 ms > 4,000 ms`, `(capped)` when a gateway ceiling caps it: for lists."""
+        if self.status is None:
+            return f"{self.metric} n/a"
+        text = f"{self.metric} {fmt(self.value, self.metric)}"
+        if self.limit_text():
+            text += f" {self.limit_text()}"
+        return text + (" (capped)" if self.capped else "")
+
+
+@dataclass
+class RowStatus:
+    """Every judged metric of one row; `skipped` holds the "not enough data" reason."""
+
+    name: str
+    """How outputs name the row: `Aggregated`, the endpoint's Locust name, `PAGE <route>`."""
+    kind: str
+    """`aggregate`, `endpoint` or `page`."""
+    requests: int
+    metrics: list[MetricStatus] = field(default_factory=list)
+    skipped: str = ""
+    row: Row | None = None
+
+    @property
+    def breaches(self) -> list[MetricStatus]:
+        return [m for m in self.metrics if m.breach]
+
+    @property
+    def worst(self) -> Status | None:
+        judged = [m.status for m in self.metrics if m.status is not None]
+        return max(judged, key=lambda s: s.rank) if judged else None
+
+    def at(self, status: Status) -> list[MetricStatus]:
+        return [m for m in self.metrics if m.status is status]
+
+    def metric(self, name: str) -> MetricStatus | None:
+        return next((m for m in self.metrics if m.metric == name), None)
+
+
+def _judge(metric: str, value: float | None, tier: Tier, targets: Targets, not_applicable: str = "") -> MetricStatus:
+    if not_applicable:
+        return MetricStatus(metric, value, tier, None, reason=not_applicable)
+    if value is None:
+        return MetricStatus(metric, None, tier, None, reason="no value in the stats file")
+    status = tier.status(value)
+    return MetricStatus(metric, value, tier, status, status.rank >= targets.gate.fail_on.rank)
+
+
+def _capped(m: MetricStatus, gateway: Gateway | None) -> MetricStatus:
+    if gateway is None or m.metric not in CAPPABLE or not gateway.caps(m.value):
+        return m
+    ceiling = gateway.effective
+    assert ceiling is not None
+    note = f"capped by the ~{g(ceiling.seconds)} s gateway ceiling: the real figure is at least this"
+    return MetricStatus(m.metric, m.value, m.tier, m.status, m.breach, m.reason, note)
+
+
+def rps_not_applicable(meta: RunMeta, tier: Tier) -> str:
+    """Why requests/s is not judged in this run ("" when it is)."""
+    target = g(tier.target)
+    if meta.model != "open":
+        what = "a closed-model run" if meta.model == "closed" else "not an open-model run (run.json has no `model`)"
+        text = f"{what}: its request rate is set by its users and their think time, not by OPS"
+        bound = design_bound(meta)
+        if bound is not None:
+            low, high = meta.think_time_s or (0.0, 0.0)
+            text += (
+                f" ({meta.users} users with {g(low)}-{g(high)} s think time make at most {round_half_up(bound, 2)} "
+                "requests/s)"
+            )
+        return text + f"; requests/s is judged in open-model runs offering at least {target}/s"
+    if meta.user == "pages":
+        return (
+            "a pages run: an arrival is a person, whose request rate depends on the pages they open; "
+            f"requests/s is judged in open-model endpoint runs offering at least {target}/s"
+        )
+    if meta.offered_rate is None:
+        return "the open-model run recorded no offered rate"
+    if meta.offered_rate < tier.target:
+        return f"the run offered {round_half_up(meta.offered_rate, 2)} requests/s, below the target of {target}/s"
+    return ""
+
+
+def design_bound(meta: RunMeta) -> float | None:
+    """The most requests/s a closed run can make: users / minimum think time (None when not known)."""
+    if meta.think_time_s is None or not meta.users or "users" in meta.inferred or meta.think_time_s[0] <= 0:
+        return None
+    return meta.users / meta.think_time_s[0]
+
+
+def judge_aggregate(overall: Overall, meta: RunMeta, targets: Targets, gateway: Gateway | None) -> RowStatus:
+    out = RowStatus(AGGREGATED, "aggregate", overall.requests)
+    if overall.requests == 0:
+        out.skipped = "no requests"
+        return out
+    for metric in METRIC_ORDER:
+        tier = targets.aggregate.get(metric)
+        if tier is None:
+            continue
+        value = overall.value(metric)
+        if value is not None and metric == "failure_pct":
+            value = float(round_half_up(value, 2))  # judge the figure the report prints
+        reason = rps_not_applicable(meta, tier) if metric == "rps" else ""
+        if (
+            not reason
+            and value is None
+            and metric in LATENCY
+            and overall.page_views
+            and not overall.from_aggregated_row
+        ):
+            reason = "the API calls' percentiles need `<prefix>.json` (Locust's Aggregated row includes page views)"
+        out.metrics.append(_capped(_judge(metric, value, tier, targets, reason), gateway))
+    return out
+
+
+def judge_rows(
+    rows: Sequence[Row], meta: RunMeta, targets: Targets, gateway: Gateway | None, kind: str
+) -> list[RowStatus]:
+    """Endpoints (kind `endpoint`, `[endpoint]` + overrides) or pages (kind `page`, `[page]` + overrides)."""
+    minimum = max(1, targets.gate.min_requests_per_endpoint)
+    out: list[RowStatus] = []
+    for row in rows:
+        rs = RowStatus(row.label, kind, row.requests, row=row)
+        tiers = targets.page_for(row.name) if kind == "page" else targets.endpoint_for(row.label)
+        if row.requests < minimum:
+            rs.skipped = f"not enough data ({row.requests} < {minimum} requests)"
+        else:
+            for metric, tier in sorted(tiers.items(), key=lambda kv: METRIC_ORDER.index(kv[0])):
+                reason = rps_not_applicable(meta, tier) if metric == "rps" else ""
+                judged = _judge(metric, row.value(metric), tier, targets, reason)
+                rs.metrics.append(_capped(judged, gateway) if kind == "endpoint" else judged)
+        out.append(rs)
+    return out
