@@ -1,0 +1,153 @@
+"""The page user against the simulator, as real processes: PAGE rows, fan-outs, in-flight limit, polls."""
+
+from __future__ import annotations
+
+import csv
+import itertools
+import json
+import re
+import statistics
+from pathlib import Path
+
+import pytest
+from run_helpers import read_stats, run_locust
+from sim_helpers import start_sim
+
+from ops_perf.pages import CATALOG
+from ops_perf.person import MAX_IN_FLIGHT
+
+pytestmark = pytest.mark.e2e
+CONDITION_NEVER_MET = {
+    "/api/v1/procurement-shops/[id]": "only with a procurement-shop change request in review: none in the seed data"
+}
+"""Frontend endpoints that only a condition the data never meets would send."""
+SPENDING_CANS = re.compile(r"^/api/v1/portfolios/(\d+)/cans/$")
+BLI = re.compile(r"^/api/v1/budget-line-items/(\d+)$")
+POLL_S = 1.0
+
+
+def pages_run(sim_url: str, prefix: Path, seconds: int, *extra: str) -> None:
+    result = run_locust(
+        ["--ops-env", "local", "--host", sim_url, "--scenario", "smoke", "--user", "pages", "-u", "1", "-r", "1",
+         "-t", f"{seconds}s", "--csv", str(prefix), "--only-summary", *extra],
+        timeout=120,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr[-3000:]
+
+
+def page_rows(prefix: Path) -> dict[str, dict[str, str]]:
+    with open(f"{prefix}_stats.csv", newline="", encoding="utf-8") as fh:
+        return {row["Name"]: row for row in csv.DictReader(fh) if row["Type"] == "PAGE"}
+
+
+def load_requests(log: list[dict]) -> list[dict]:
+    return [r for r in log if "(locust" in (r["user_agent"] or "")]
+
+
+def max_in_flight(log: list[dict]) -> int:
+    """The most requests open at once, from the simulator's arrival and end times."""
+    edges = sorted([(r["t"], 1) for r in log] + [(r["t_end"], -1) for r in log], key=lambda e: (e[0], e[1]))
+    most = current = 0
+    for _, step in edges:
+        current += step
+        most = max(most, current)
+    return most
+
+
+def spending_views(log: list[dict]) -> list[tuple[int, list[int]]]:
+    """(portfolio id, budget line ids sent) per /portfolios/:id/spending view in the log.
+
+    A view's fan-out starts when `portfolios/{id}/cans/?..includeInactive=true` has answered and ends
+    before its wave 4 (`procurement-shops/`), which waits for every budget line.
+    """
+    views = []
+    for i, r in enumerate(log):
+        match = SPENDING_CANS.match(r["path"])
+        if not match or "includeInactive=true" not in (r["query"] or ""):
+            continue
+        sent = []
+        for later in log[i + 1 :]:
+            if later["path"] == "/api/v1/procurement-shops/" and later["t"] >= r["t_end"]:
+                break
+            if (m := BLI.match(later["path"])) and later["t"] >= r["t_end"]:
+                sent.append(int(m.group(1)))
+        else:
+            continue  # the run ended inside this view
+        views.append((int(match.group(1)), sent))
+    return views
+
+
+def test_a_pages_run_views_every_page_and_sends_what_the_frontend_sends(tmp_path: Path) -> None:
+    prefix = tmp_path / "local-pages"
+    with start_sim("healthy") as sim:
+        pages_run(sim.url, prefix, 10, "--page-tour", "--think-time", "0")
+        log = load_requests(sim.requests())
+        fiscal_year = sim.get("/__sim__/data/").json()["current_fiscal_year"]
+        views = spending_views(log)
+        expected = {
+            pid: sim.get(f"/__sim__/data/portfolio-budget-lines?portfolio_id={pid}&fiscal_year={fiscal_year}").json()
+            for pid in {pid for pid, _ in views}
+        }
+    stats = read_stats(prefix)
+    pages = page_rows(prefix)
+    assert sorted(r for r in CATALOG.pages if int(pages.get(r, {}).get("Request Count", 0)) < 1) == []
+    unused = CATALOG.endpoints() - set(CONDITION_NEVER_MET)
+    assert sorted(e for e in unused if int(stats.get(e, {}).get("Request Count", 0)) < 1) == []
+    assert int(stats["Aggregated"]["Failure Count"]) == 0
+    assert not [r for r in log if r["status"] >= 400]
+
+    # One budget-line-items/{id} per distinct budget line of the portfolio's CANs in the fiscal year.
+    assert views, "no complete /portfolios/:id/spending view in the log"
+    for pid, sent in views:
+        assert sorted(sent) == expected[pid]["budget_line_item_ids"], f"portfolio {pid}"
+        assert len(sent) == len(set(sent)) == expected[pid]["count"]
+    assert any(expected[pid]["count"] > MAX_IN_FLIGHT for pid, _ in views), "no view fanned out wide"
+
+    # A browser's limit: never more than 6 requests of the person open at once (and it does use them).
+    assert 2 <= max_in_flight(log) <= MAX_IN_FLIGHT
+
+    # The sidecar: every page's views and calls, consistent with the PAGE rows.
+    sidecar = json.loads(Path(f"{prefix}_pages.json").read_text())
+    assert sidecar["schema"] == 1
+    for route, row in pages.items():
+        assert sidecar["pages"][route]["views"] == int(row["Request Count"])
+    assert sidecar["pages"]["/portfolios/:id/spending"]["calls"] > sidecar["pages"]["/portfolios/:id/spending"]["views"]
+    record = json.loads(Path(f"{prefix}_run.json").read_text())
+    assert record["user"] == "pages" and record["frontend_defects"] is False
+
+
+def test_notification_polls_keep_their_period(tmp_path: Path) -> None:
+    prefix = tmp_path / "local-pages"
+    with start_sim("healthy") as sim:
+        # One page view, then a long read: what the person sends meanwhile is the poll.
+        pages_run(sim.url, prefix, 7, "--think-time", "60", "--notification-poll", str(POLL_S))
+        log = load_requests(sim.requests())
+    assert sum(int(r["Request Count"]) for r in page_rows(prefix).values()) == 1, "one view, then reading"
+    notifications = [r for r in log if r["path"] == "/api/v1/notifications/" and "agreement_id" not in r["query"]]
+    polls = [r["t"] for r in notifications[1:]]  # the first is the one page view's own (the header's)
+    assert len(polls) >= 3, f"expected a poll every {POLL_S:g}s, saw {len(polls)}"
+    gaps = [b - a for a, b in itertools.pairwise(polls)]
+    assert min(gaps) >= POLL_S * 0.95, "a poll came early"
+    assert statistics.median(gaps) <= POLL_S * 3
+
+
+def test_a_delayed_second_wave_call_shows_in_its_page_only(tmp_path: Path) -> None:
+    delay_ms = 1500
+    profile = tmp_path / "slow-history.json"
+    profile.write_text(
+        json.dumps(
+            {
+                "name": "slow-history",
+                "extends": "healthy",
+                "endpoints": {"/api/v1/agreements/[id]/history/": {"latency_ms": [[0, delay_ms], [100, delay_ms]]}},
+            }
+        )
+    )
+    prefix = tmp_path / "local-pages"
+    with start_sim(str(profile)) as sim:
+        pages_run(sim.url, prefix, 8, "--page-tour", "--think-time", "0")
+    pages = page_rows(prefix)
+    assert float(pages["/agreements/:id"]["Min Response Time"]) >= delay_ms
+    others = {r: float(row["Median Response Time"]) for r, row in pages.items() if r != "/agreements/:id"}
+    assert len(others) == len(CATALOG.pages) - 1
+    assert sorted(r for r, ms in others.items() if ms >= delay_ms) == []
