@@ -58,7 +58,7 @@ def test_time_scale_multiplies_delays_including_the_gateway_timeout(tmp_path: Pa
     path = tmp_path / "all-504.json"
     path.write_text(json.dumps(spec), encoding="utf-8")
     outcome = profiles.load(str(path), time_scale=0.01).outcome("/api/v1/cans/")
-    assert outcome == profiles.Outcome(pytest.approx(0.2), 504)
+    assert outcome == profiles.Outcome(pytest.approx(0.2), 504, pytest.approx(0.2))
     assert profiles.load("healthy", time_scale=0).outcome("/api/v1/cans/").delay_s == 0
 
 
@@ -70,7 +70,38 @@ def test_a_latency_past_the_gateway_ceiling_becomes_a_504(tmp_path: Path) -> Non
     }
     path = tmp_path / "slow.json"
     path.write_text(json.dumps(spec), encoding="utf-8")
-    assert profiles.load(str(path)).outcome("/api/v1/users/") == profiles.Outcome(1.0, 504)
+    outcome = profiles.load(str(path)).outcome("/api/v1/users/")
+    assert (outcome.delay_s, outcome.status) == (1.0, 504)
+    assert 2.0 <= outcome.service_s <= 3.0  # what a worker spends on it (--workers), past the ceiling
+
+
+def test_slowdown_multiplies_service_times_but_not_the_gateway_ceiling() -> None:
+    fixed = profiles.load("fixed-50ms")
+    assert fixed.outcome("/api/v1/cans/") == profiles.Outcome(pytest.approx(0.05), None, pytest.approx(0.05))
+    slowed = profiles.load("fixed-50ms", slowdown=4, time_scale=0.5)
+    assert slowed.outcome("/api/v1/cans/").delay_s == pytest.approx(0.1)
+    assert slowed.ceiling_s == pytest.approx(10.0)  # 20 s x time scale, not x slowdown
+    # Slowed past the ceiling: the gateway's 504 at the ceiling.
+    crushed = profiles.load("fixed-50ms", slowdown=400_000)
+    outcome = crushed.outcome("/api/v1/cans/")
+    assert (outcome.delay_s, outcome.status) == (20.0, 504) and outcome.service_s == pytest.approx(20_000)
+
+
+def test_delay_slows_one_endpoint_only() -> None:
+    delayed = profiles.load("fixed-50ms", delays_ms={"/api/v1/agreements/[id]/history/": 1000})
+    assert delayed.outcome("/api/v1/agreements/[id]/history/").delay_s == pytest.approx(1.05)
+    assert delayed.outcome("/api/v1/agreements/[id]").delay_s == pytest.approx(0.05)
+    with pytest.raises(profiles.ProfileError, match="unknown endpoint name"):
+        profiles.load("healthy", delays_ms={"/api/v1/nope/": 5})
+    with pytest.raises(profiles.ProfileError, match="slowdown must be > 0"):
+        profiles.load("healthy", slowdown=0)
+
+
+def test_fixed_50ms_gives_a_computable_capacity() -> None:
+    fixed = profiles.load("fixed-50ms", seed=3)
+    services = [fixed.outcome(name).service_s for name in all_names()]
+    assert all(s == pytest.approx(0.05) for s in services)
+    assert 4 / (sum(services) / len(services)) == pytest.approx(80.0)  # --workers 4: 80 requests/s
 
 
 def test_extends_merges_errors_status_by_status(tmp_path: Path) -> None:

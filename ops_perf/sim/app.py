@@ -25,6 +25,7 @@ from flask import Flask, Response, g, request
 from ops_perf.sim import data, profiles
 from ops_perf.sim.admin import data_query
 from ops_perf.sim.api import EMPTY, Api, dumps
+from ops_perf.sim.capacity import Workers
 from ops_perf.sim.recorder import DEFAULT_CAP, Recorder
 from ops_perf.sim.routes import locust_name, match
 from ops_perf.sim.rules import PLAY_ENVS, TEST_LOGIN_ENVS, bearer_token, json_content_type, referer_ok
@@ -65,6 +66,9 @@ class SimConfig:
     jwt_key: str | None = None
     log_cap: int = DEFAULT_CAP
     strict_sessions: bool = False
+    workers: int | None = None  # None: infinite capacity; N: at most N requests served at once (capacity.py)
+    slowdown: float = 1.0  # every service time x this; the gateway ceiling stays
+    delays_ms: tuple[tuple[str, float], ...] = ()  # (Locust name, extra ms) for single endpoints
 
 
 class Simulator:
@@ -76,7 +80,14 @@ class Simulator:
         if config.play_env not in PLAY_ENVS:
             raise ValueError(f"unknown environment to play {config.play_env!r}; choose one of {', '.join(PLAY_ENVS)}")
         self.config = config
-        self.profile = profiles.load(config.profile, time_scale=config.time_scale, seed=config.seed)
+        self.profile = profiles.load(
+            config.profile,
+            time_scale=config.time_scale,
+            seed=config.seed,
+            slowdown=config.slowdown,
+            delays_ms=dict(config.delays_ms),
+        )
+        self.workers = Workers(config.workers, clock, sleep) if config.workers else None
         self.dataset = data.build(config.seed, empty_tables=self.profile.empty_tables)
         self.api = Api(self.dataset)
         self.tokens = TokenAuthority(
@@ -115,7 +126,13 @@ class Simulator:
                 return 400, EMPTY, JSON, None
         name = locust_name(route, request.args)
         outcome = self.profile.outcome(name)
-        if outcome.delay_s > 0:
+        if self.workers is not None:
+            service = self.workers.serve(outcome.service_s, self.profile.ceiling_s, g.arrival)
+            g.queued_ms = service.queued_s * 1000.0  # request-local (one greenlet per request)
+            g.release = service.release  # called once the response is ready (dispatch)
+            if service.timed_out:
+                return 504, _GATEWAY_PAGES[504], HTML, name
+        elif outcome.delay_s > 0:
             self.sleep(outcome.delay_s)
         if outcome.status is not None:
             page = _GATEWAY_PAGES.get(outcome.status)
@@ -172,6 +189,10 @@ class Simulator:
             return err.status, dumps(err.body), JSON, name
         return 200, dumps({"access_token": access}), JSON, name
 
+    def queue_stats(self) -> dict[str, int] | None:
+        """The workers' state and high-water marks (None with infinite capacity)."""
+        return self.workers.stats() if self.workers is not None else None
+
     # ---- the admin surface (not OPS; for tests) ------------------------------------------------
     def handle_admin(self, method: str, path: str) -> tuple[int, bytes]:
         if path == "/__sim__/requests" and method == "GET":
@@ -183,9 +204,11 @@ class Simulator:
             entries = self.recorder.requests(offset, limit)
             return 200, json.dumps({"requests": entries, "dropped": self.recorder.dropped}).encode()
         if path == "/__sim__/counts" and method == "GET":
-            return 200, dumps(self.recorder.counts())
+            return 200, dumps(self.recorder.counts() | {"queue": self.queue_stats()})
         if path == "/__sim__/reset" and method == "POST":
             self.recorder.reset()
+            if self.workers is not None:
+                self.workers.reset_counts()
             return 200, dumps({"reset": True})
         if path == "/__sim__/info" and method == "GET":
             return 200, dumps(
@@ -194,6 +217,11 @@ class Simulator:
                     "time_scale": self.profile.time_scale,
                     "play_env": self.config.play_env,
                     "seed": self.config.seed,
+                    "gateway_timeout_s": self.profile.gateway_timeout_s,
+                    "slowdown": self.profile.slowdown,
+                    "delays_ms": self.profile.delays_ms,
+                    "workers": self.config.workers,
+                    "queue": self.queue_stats(),
                     "current_fiscal_year": self.dataset.current_fy,
                     "fiscal_years": list(self.dataset.fiscal_years),
                     "sizes": self.dataset.sizes(),
@@ -240,7 +268,9 @@ def create_app(sim: Simulator) -> Flask:
                 status, body, content_type, name = sim.handle_api(method, full_path)
             sim.recorder.finish(seq, status, name, sim.clock(), g.get("queued_ms", 0.0))
         finally:
-            pass
+            release = g.get("release")
+            if release is not None:
+                release()  # the worker is free once the response is ready (--workers)
         if content_type == "redirect":
             return response_class(b"", status=status, headers={"Location": body.decode()})
         return response_class(body, status=status, content_type=content_type)

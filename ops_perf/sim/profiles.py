@@ -134,10 +134,15 @@ class Behaviour:
 
 @dataclass(frozen=True)
 class Outcome:
-    """The simulated fate of one request: wait `delay_s`, then answer `status` (None = the real answer)."""
+    """The simulated fate of one request: wait `delay_s`, then answer `status` (None = the real answer).
+
+    `service_s` is how long OPS works on it, not cut at the gateway ceiling: with `--workers` it is
+    how long the request holds a worker (a 504 drawn from `errors` holds it for the ceiling).
+    """
 
     delay_s: float
     status: int | None
+    service_s: float = 0.0
 
 
 def _curve(where: str, points: Any) -> tuple[tuple[float, ...], tuple[float, ...]]:
@@ -175,14 +180,31 @@ def _errors(where: str, spec: Any) -> tuple[tuple[float, int], ...]:
 
 
 class Profile:
-    """A resolved, validated profile: one Behaviour per Locust name the simulator knows."""
+    """A resolved, validated profile: one Behaviour per Locust name the simulator knows.
 
-    def __init__(self, raw: dict[str, Any], time_scale: float = 1.0, seed: int | None = None) -> None:
+    `slowdown` multiplies every sampled latency but not the gateway ceiling (a slower OPS behind
+    the same gateway: more 504s); `delays_ms` adds a fixed delay to named endpoints (after the
+    slowdown), e.g. to slow one second-wave call of a page. `time_scale` then scales everything,
+    the ceiling included (a faster replay of the same story).
+    """
+
+    def __init__(
+        self,
+        raw: dict[str, Any],
+        time_scale: float = 1.0,
+        seed: int | None = None,
+        slowdown: float = 1.0,
+        delays_ms: dict[str, float] | None = None,
+    ) -> None:
         self.name = str(raw.get("name", "custom"))
         self.description = str(raw.get("description", ""))
         self.time_scale = float(time_scale)
         if self.time_scale < 0:
             raise ProfileError("time scale must be >= 0")
+        self.slowdown = float(slowdown)
+        if self.slowdown <= 0:
+            raise ProfileError("slowdown must be > 0")
+        self.delays_ms = dict(delays_ms or {})
         where = f"profile {self.name}"
         try:
             self.gateway_timeout_s = float(raw.get("gateway_timeout_s", 20.0))
@@ -220,7 +242,20 @@ class Profile:
             self.behaviours[name] = Behaviour(
                 pcts, values, multiplier, _errors(f"{where} {name}", spec.get("errors", {}))
             )
+        unknown_delays = sorted(set(self.delays_ms) - known)
+        if unknown_delays:
+            raise ProfileError(
+                f"--delay: unknown endpoint name(s) {', '.join(unknown_delays)} "
+                "(use the simulator's Locust names, e.g. /api/v1/agreements/[id]/history/)"
+            )
+        if any(ms < 0 for ms in self.delays_ms.values()):
+            raise ProfileError("--delay: milliseconds must be >= 0")
         self._rng = random.Random(seed)
+
+    @property
+    def ceiling_s(self) -> float | None:
+        """The gateway ceiling in (time-scaled) seconds, or None when the profile has none (0)."""
+        return self.gateway_timeout_s * self.time_scale if self.gateway_timeout_s > 0 else None
 
     def outcome(self, name: str) -> Outcome:
         """Draw the fate of one request to the endpoint `name` (falls back to the default behaviour)."""
@@ -235,14 +270,23 @@ class Profile:
                 if u < threshold:
                     status = error_status
                     break
+        scale = self.time_scale
         if status == 504:
-            return Outcome(self.gateway_timeout_s * self.time_scale, 504)
-        latency_s = behaviour.latency_ms(rng.random()) / 1000.0
+            ceiling = self.gateway_timeout_s * scale
+            return Outcome(ceiling, 504, ceiling)
+        latency_ms = behaviour.latency_ms(rng.random()) * self.slowdown + self.delays_ms.get(name, 0.0)
+        latency_s = latency_ms / 1000.0
         if latency_s >= self.gateway_timeout_s > 0:
-            return Outcome(self.gateway_timeout_s * self.time_scale, 504)
-        return Outcome(latency_s * self.time_scale, status)
+            return Outcome(self.gateway_timeout_s * scale, 504, latency_s * scale)
+        return Outcome(latency_s * scale, status, latency_s * scale)
 
 
-def load(name_or_path: str, time_scale: float = 1.0, seed: int | None = None) -> Profile:
+def load(
+    name_or_path: str,
+    time_scale: float = 1.0,
+    seed: int | None = None,
+    slowdown: float = 1.0,
+    delays_ms: dict[str, float] | None = None,
+) -> Profile:
     """Load, compose and validate a profile by shipped name or file path."""
-    return Profile(load_raw(name_or_path), time_scale=time_scale, seed=seed)
+    return Profile(load_raw(name_or_path), time_scale=time_scale, seed=seed, slowdown=slowdown, delays_ms=delays_ms)

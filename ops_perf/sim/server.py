@@ -7,7 +7,8 @@ must never be reachable from elsewhere.
 
     python -m ops_perf.sim [--port P] [--profile NAME|FILE] [--time-scale X] [--play-env local|dev|stg|prod]
                            [--token-lifetime S] [--refresh-lifetime S] [--seed N] [--jwt-key KEY]
-                           [--strict-sessions] [--log-cap N]
+                           [--strict-sessions] [--log-cap N] [--workers N] [--slowdown F]
+                           [--delay NAME=MS ...]
 
 Prints `ops-perf sim: serving <profile> on http://127.0.0.1:<port>` once it accepts connections;
 SIGTERM or SIGINT stop it (exit 0). Bad arguments: one line on stderr, exit 2.
@@ -65,6 +66,19 @@ def _port(text: str) -> int:
     return port
 
 
+def _delay(text: str) -> tuple[str, float]:
+    name, sep, ms = text.rpartition("=")
+    if not sep or not name:
+        raise argparse.ArgumentTypeError(f"--delay takes NAME=MS (e.g. /api/v1/vendors/=500), got {text!r}")
+    try:
+        value = float(ms)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"--delay {name}: milliseconds must be a number, got {ms!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"--delay {name}: milliseconds must be >= 0, got {ms}")
+    return name, value
+
+
 def build_parser() -> argparse.ArgumentParser:
     from ops_perf.sim.data import DEFAULT_SEED
     from ops_perf.sim.rules import PLAY_ENVS
@@ -76,7 +90,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--profile",
         default="healthy",
         help="latency/failure profile: a shipped name (healthy, prod-2025-10-15, "
-        "regression-demo, empty-reference) or a .json/.toml file",
+        "regression-demo, empty-reference, fixed-50ms) or a .json/.toml file",
     )
     parser.add_argument(
         "--time-scale",
@@ -110,6 +124,27 @@ def build_parser() -> argparse.ArgumentParser:
         "--strict-sessions",
         action="store_true",
         help="as OPS: using a superseded token also ends the user's live session",
+    )
+    parser.add_argument(
+        "--workers",
+        type=_positive(int, 1, "workers"),
+        default=None,
+        help="serve at most N requests at once (like OPS's gunicorn workers x threads); the rest queue "
+        "FIFO, and a request still unanswered at the gateway ceiling gets a 504 (default: no limit)",
+    )
+    parser.add_argument(
+        "--slowdown",
+        type=_positive(float, 0.001, "slowdown"),
+        default=1.0,
+        help="multiply every service time by this factor (not the gateway ceiling): a slower OPS",
+    )
+    parser.add_argument(
+        "--delay",
+        action="append",
+        default=[],
+        metavar="NAME=MS",
+        type=_delay,
+        help="add MS milliseconds to one endpoint (its Locust name, e.g. /api/v1/agreements/[id]/history/); repeatable",
     )
     parser.add_argument(
         "--log-cap",
@@ -170,6 +205,9 @@ def main(argv: list[str] | None = None) -> int:
             jwt_key=args.jwt_key,
             log_cap=args.log_cap or DEFAULT_CAP,
             strict_sessions=args.strict_sessions,
+            workers=args.workers,
+            slowdown=args.slowdown,
+            delays_ms=tuple(args.delay),
         )
         try:
             sim = Simulator(config)
