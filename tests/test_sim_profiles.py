@@ -102,6 +102,17 @@ def test_fixed_50ms_gives_a_computable_capacity() -> None:
     services = [fixed.outcome(name).service_s for name in all_names()]
     assert all(s == pytest.approx(0.05) for s in services)
     assert 4 / (sum(services) / len(services)) == pytest.approx(80.0)  # --workers 4: 80 requests/s
+    assert fixed.mean_service_s("/api/v1/cans/") == pytest.approx(0.05)
+    slowed = profiles.load("fixed-50ms", time_scale=2, slowdown=3, delays_ms={"/api/v1/cans/": 100})
+    assert slowed.mean_service_s("/api/v1/cans/") == pytest.approx(2 * (0.15 + 0.1))
+
+
+def test_mean_service_time_matches_sampling_for_the_prod_profile() -> None:
+    """The closed-form mean (curve integral, 504s at the ceiling) agrees with the sampled service times."""
+    prod = profiles.load("prod-2025-10-15", seed=11)
+    for name in ("/api/v1/agreements/", "/api/v1/users/[id]", "/api/v1/vendors/"):
+        sampled = statistics.fmean(prod.outcome(name).service_s for _ in range(20_000))
+        assert sampled == pytest.approx(prod.mean_service_s(name), rel=0.05), name
 
 
 def test_extends_merges_errors_status_by_status(tmp_path: Path) -> None:

@@ -72,6 +72,7 @@ def test_throughput_plateaus_at_workers_over_service_time() -> None:
     with start_sim("fixed-50ms", time_scale=4.0, extra_args=["--jwt-key", KEY, "--workers", str(workers)]) as sim:
         info = sim.get("/__sim__/info").json()
         assert info["workers"] == workers and info["profile"] == "fixed-50ms"
+        assert info["mean_service_ms"]["/api/v1/vendors/"] == pytest.approx(service_s * 1000)
         sim.reset()
         responses = open_loop(sim, "/api/v1/vendors/", rate=2 * capacity, count=60)
         assert [r.status_code for r in responses] == [200] * 60

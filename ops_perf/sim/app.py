@@ -221,6 +221,10 @@ class Simulator:
                     "slowdown": self.profile.slowdown,
                     "delays_ms": self.profile.delays_ms,
                     "workers": self.config.workers,
+                    "mean_service_ms": {
+                        name: round(self.profile.mean_service_s(name) * 1000.0, 3)
+                        for name in sorted(self.profile.behaviours)
+                    },
                     "queue": self.queue_stats(),
                     "current_fiscal_year": self.dataset.current_fy,
                     "fiscal_years": list(self.dataset.fiscal_years),

@@ -132,6 +132,15 @@ class Behaviour:
         return value * self.multiplier
 
 
+def _curve_mean(behaviour: Behaviour) -> float:
+    """The mean of a piecewise-linear percentile curve (ms, before the multiplier)."""
+    total = 0.0
+    points = list(zip(behaviour.percentiles, behaviour.latencies_ms, strict=True))
+    for (p0, v0), (p1, v1) in itertools.pairwise(points):
+        total += (p1 - p0) / 100.0 * (v0 + v1) / 2.0
+    return total
+
+
 @dataclass(frozen=True)
 class Outcome:
     """The simulated fate of one request: wait `delay_s`, then answer `status` (None = the real answer).
@@ -251,6 +260,23 @@ class Profile:
         if any(ms < 0 for ms in self.delays_ms.values()):
             raise ProfileError("--delay: milliseconds must be >= 0")
         self._rng = random.Random(seed)
+
+    def mean_service_s(self, name: str) -> float:
+        """Mean time a request to `name` holds a worker (`--workers`), time-scaled.
+
+        A drawn 504 holds it for the ceiling; every other request for its whole sampled latency
+        (x slowdown, + delay), even past the ceiling. N / the mean over a request mix is the
+        simulator's capacity for that mix.
+        """
+        behaviour = self.behaviours[name]
+        p504 = sum(
+            hi - lo
+            for (lo, _), (hi, status) in zip(((0.0, 0), *behaviour.errors), behaviour.errors, strict=False)
+            if status == 504
+        )
+        latency_ms = _curve_mean(behaviour) * behaviour.multiplier * self.slowdown + self.delays_ms.get(name, 0.0)
+        mean_s = p504 * self.gateway_timeout_s + (1.0 - p504) * latency_ms / 1000.0
+        return mean_s * self.time_scale
 
     @property
     def ceiling_s(self) -> float | None:
