@@ -56,6 +56,8 @@ class RunRequest:
     check: bool = True
     test_users: int | None = None
     extra_args: tuple[str, ...] = ()
+    name: str | None = None
+    """File prefix instead of `<env>-<scenario>` (the capacity search names its steps)."""
 
 
 @dataclass(frozen=True)
@@ -78,7 +80,7 @@ def plan(request: RunRequest) -> tuple[Path, list[str]]:
     if request.processes is not None and (request.processes == 0 or request.processes < -1):
         raise OpsPerfError(f"--processes must be -1 (one per core) or at least 1, not {request.processes}")
     results_dir = request.results_dir or RESULTS_DIR / date.today().isoformat()
-    prefix = unique_prefix(results_dir / f"{env.results_name}-{scenario.name}")
+    prefix = unique_prefix(results_dir / (request.name or f"{env.results_name}-{scenario.name}"))
     cmd = [
         sys.executable, "-m", "locust", "-f", str(LOCUSTFILE), "--headless",
         "--ops-env", env.name, "--scenario", request.scenario, "--host", host,

@@ -1,0 +1,18 @@
+"""`ops-perf capacity`: a search over open-model runs for the highest rate OPS serves within its targets.
+
+`search` decides the next rate (pure), `steps` runs nothing but judges one step from its files,
+`driver` runs the steps and the command line, `render` writes capacity.json, CAPACITY.md and the chart.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+
+def main(argv: Sequence[str]) -> int:
+    from ops_perf.capacity.driver import main as _main
+
+    return _main(argv)
+
+
+__all__ = ["main"]

@@ -1,0 +1,133 @@
+"""One step of a capacity search: an open run at one offered rate, and whether it met the targets.
+
+The step's verdict is the one judgement every run gets (`ops_perf.verdict.check_run` on the files the
+run wrote, with config/targets.toml and the environment's overrides), narrowed to what decides
+capacity: a latency breach (p95 of any endpoint, page or the aggregate), a failure-% breach, any
+gateway 504, or an invalid run (dropped arrivals: the generator, not OPS, gave up first).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ops_perf.report.analyse import classify_error
+from ops_perf.targets import Targets
+from ops_perf.verdict.check import check_run
+from ops_perf.verdict.runs import open_runs
+
+CAPACITY_METRICS = ("p95_ms", "failure_pct")
+"""The judged metrics that decide a step (the others, requests/s and p50/p99, are shown, not decisive)."""
+P95_MIN_SAMPLES = 100
+P99_MIN_SAMPLES = 500
+"""Requests a percentile needs before it is worth judging (targets.toml [noise] `min_samples_p95` /
+`min_samples_p99` when the file sets them); a step is held until the p95 has its samples."""
+
+
+@dataclass
+class Breach:
+    row: str
+    metric: str
+    value: float | None
+    text: str
+
+
+@dataclass
+class Step:
+    number: int
+    phase: str
+    rate: float
+    """Offered rate in the scenario's unit (tasks/s, or people/min for the page user)."""
+    rate_per_s: float
+    hold_s: float
+    prefix: str
+    requests: int = 0
+    rps: float = 0.0
+    p50_ms: float | None = None
+    p95_ms: float | None = None
+    p99_ms: float | None = None
+    failure_pct: float = 0.0
+    gateway_504: int = 0
+    arrivals: int = 0
+    dropped_arrivals: int = 0
+    peak_pool: int = 0
+    invalid: list[str] = field(default_factory=list)
+    breaches: list[Breach] = field(default_factory=list)
+    wall_s: float = 0.0
+
+    @property
+    def good(self) -> bool:
+        return not self.invalid and not self.breaches
+
+    @property
+    def breaching(self) -> str | None:
+        """The first reason this step is bad, as one phrase (None when good)."""
+        if self.invalid:
+            return f"run invalid: {self.invalid[0]}"
+        return self.breaches[0].text if self.breaches else None
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["good"] = self.good
+        data["breaching"] = self.breaching
+        return data
+
+    def line(self, unit: str) -> str:
+        """The progress line of a finished step."""
+        p95 = "n/a" if self.p95_ms is None else f"{self.p95_ms:,.0f} ms"
+        verdict = "good" if self.good else f"BAD ({self.breaching})"
+        return (
+            f"step {self.number} ({self.phase}): {self.rate:g} {unit} for {self.hold_s:g} s: {self.requests} requests, "
+            f"{self.rps:.1f} req/s, p95 {p95}, failures {self.failure_pct:.2f}%, 504s {self.gateway_504}, "
+            f"dropped {self.dropped_arrivals}/{self.arrivals}: {verdict}"
+        )
+
+
+def min_samples(targets: Targets) -> int:
+    return int(getattr(targets.noise, "min_samples_p95", P95_MIN_SAMPLES))
+
+
+def judge_step(step: Step, prefix: Path, targets: Targets, env: str) -> Step:
+    """Fill `step` from the run's files and the one judgement (`check_run`)."""
+    (run,) = open_runs([prefix])
+    record = run.record
+    step.arrivals = int(record.get("arrivals") or 0)
+    step.dropped_arrivals = int(record.get("dropped_arrivals") or 0)
+    step.peak_pool = int(record.get("peak_pool") or 0)
+    total = run.total
+    if total is not None:
+        step.requests = total.requests
+        step.rps = _num(total.values.get("rps")) or 0.0
+        step.p50_ms, step.p95_ms, step.p99_ms = (_num(total.values.get(k)) for k in ("p50_ms", "p95_ms", "p99_ms"))
+        step.failure_pct = _num(total.values.get("failure_pct")) or 0.0
+    step.gateway_504 = count_504(run)
+    result = check_run(run, targets, env)
+    step.invalid = list(result.invalid)
+    step.breaches = [
+        Breach(row, check.metric, _num(check.value), f"{row} {check.describe()}")
+        for row, check in result.breaches
+        if check.metric in CAPACITY_METRICS
+    ]
+    if step.gateway_504:
+        step.breaches.append(
+            Breach("Aggregated", "gateway_504", float(step.gateway_504), f"{step.gateway_504} gateway 504(s)")
+        )
+    return step
+
+
+def count_504(run: Any) -> int:
+    failures = run.data.failures
+    if failures is None or failures.empty:
+        return 0
+    return int(
+        sum(int(row["occurrences"]) for _, row in failures.iterrows() if classify_error(str(row["error"])).code == 504)
+    )
+
+
+def _num(value: Any) -> float | None:
+    if value is None:
+        return None
+    number = float(value)
+    return None if math.isnan(number) else number
