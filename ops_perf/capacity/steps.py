@@ -1,6 +1,6 @@
 """One step of a capacity search: an open run at one offered rate, and whether it met the targets.
 
-The step's verdict is the one judgement every run gets (`ops_perf.verdict.check_run` on the files the
+The step's verdict is the one judgement every run gets (`ops_perf.judge.judge_run` on the files the
 run wrote, with config/targets.toml and the environment's overrides), narrowed to what decides
 capacity: a latency breach (p95 of any endpoint, page or the aggregate), a failure-% breach, any
 gateway 504, or an invalid run (dropped arrivals: the generator, not OPS, gave up first).
@@ -13,9 +13,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ops_perf.report.analyse import classify_error
+from ops_perf.judge import judge_run
 from ops_perf.targets import Targets
-from ops_perf.verdict.check import check_run
 from ops_perf.verdict.runs import open_runs
 
 CAPACITY_METRICS = ("p95_ms", "failure_pct")
@@ -89,41 +88,31 @@ def min_samples(targets: Targets) -> int:
     return int(getattr(targets.noise, "min_samples_p95", P95_MIN_SAMPLES))
 
 
-def judge_step(step: Step, prefix: Path, targets: Targets, env: str) -> Step:
-    """Fill `step` from the run's files and the one judgement (`check_run`)."""
+def judge_step(step: Step, prefix: Path, targets: Targets) -> Step:
+    """Fill `step` from the run's files and the one judgement (`ops_perf.judge.judge_run`)."""
     (run,) = open_runs([prefix])
     record = run.record
     step.arrivals = int(record.get("arrivals") or 0)
     step.dropped_arrivals = int(record.get("dropped_arrivals") or 0)
     step.peak_pool = int(record.get("peak_pool") or 0)
-    total = run.total
-    if total is not None:
-        step.requests = total.requests
-        step.rps = _num(total.values.get("rps")) or 0.0
-        step.p50_ms, step.p95_ms, step.p99_ms = (_num(total.values.get(k)) for k in ("p50_ms", "p95_ms", "p99_ms"))
-        step.failure_pct = _num(total.values.get("failure_pct")) or 0.0
-    step.gateway_504 = count_504(run)
-    result = check_run(run, targets, env)
-    step.invalid = list(result.invalid)
+    judgement = judge_run(run.data, targets, run.histograms)
+    total = judgement.overall  # the API calls (page views are rows of their own)
+    step.requests = total.requests
+    step.rps = _num(total.rps) or 0.0
+    step.p50_ms, step.p95_ms, step.p99_ms = _num(total.median), _num(total.p95), _num(total.p99)
+    step.failure_pct = _num(total.failure_pct) or 0.0
+    step.gateway_504 = judgement.failures.count("gateway_timeout")
+    step.invalid = list(judgement.invalid)
     step.breaches = [
-        Breach(row, check.metric, _num(check.value), f"{row} {check.describe()}")
-        for row, check in result.breaches
-        if check.metric in CAPACITY_METRICS
+        Breach(b.row, b.metric, _num(b.check.value), b.short())
+        for b in judgement.breaches
+        if b.metric in CAPACITY_METRICS
     ]
     if step.gateway_504:
         step.breaches.append(
             Breach("Aggregated", "gateway_504", float(step.gateway_504), f"{step.gateway_504} gateway 504(s)")
         )
     return step
-
-
-def count_504(run: Any) -> int:
-    failures = run.data.failures
-    if failures is None or failures.empty:
-        return 0
-    return int(
-        sum(int(row["occurrences"]) for _, row in failures.iterrows() if classify_error(str(row["error"])).code == 504)
-    )
 
 
 def _num(value: Any) -> float | None:
