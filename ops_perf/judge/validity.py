@@ -16,10 +16,14 @@ MAX_DROPPED_PCT = 1.0
 
 
 def load_seconds(meta: RunMeta) -> float | None:
-    """The real load time: from the load's start (after the warm-up) to the end of the run."""
-    if meta.load_started_at is None or meta.ended_at is None:
+    """The real load time: run.json `load_duration_s`, else from the load's start (after the warm-up) to
+    its end (`load_ended_at`, else the end of the run)."""
+    if meta.load_duration_s is not None:
+        return meta.load_duration_s
+    end = meta.load_ended_at or meta.ended_at
+    if meta.load_started_at is None or end is None:
         return None
-    return max(0.0, (meta.ended_at - meta.load_started_at).total_seconds())
+    return max(0.0, (end - meta.load_started_at).total_seconds())
 
 
 def invalid_reasons(data: RunData) -> list[str]:

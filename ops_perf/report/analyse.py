@@ -27,6 +27,7 @@ from ops_perf.judge.failures import (
 from ops_perf.judge.numbers import pct, plural, round_half_up
 from ops_perf.judge.rows import Overall, Row
 from ops_perf.judge.statuses import METRIC_ORDER, design_bound
+from ops_perf.judge.validity import load_seconds
 from ops_perf.paths import PROJECT_ROOT
 from ops_perf.report.load import RunData, RunMeta
 from ops_perf.report.pages import PageSummary, summarise_pages
@@ -260,8 +261,7 @@ def _describe_run(run: RunData, j: RunJudgement, catalog: Sequence[str] | None) 
     lead_in = load_s = None
     if meta.load_started_at is not None and meta.started_at is not None:
         lead_in = (meta.load_started_at - meta.started_at).total_seconds()
-    if meta.load_started_at is not None and meta.ended_at is not None:
-        load_s = max(0.0, (meta.ended_at - meta.load_started_at).total_seconds())
+    load_s = load_seconds(meta)
     exceptions = None
     if run.exceptions is not None:
         exceptions = sorted(

@@ -6,6 +6,7 @@ Why it is built this way:
 - Deterministic bytes: fixed size, DPI, margins (no `tight_layout`, which also costs a second draw) and style, `metadata={"Software": None}` (no version stamp in
   the PNG), fixed legend positions (`loc="best"` is slow on long series and data-dependent), and a fixed
   `svg.hashsalt` in case anyone renders SVG. The same history gives the same file.
+- Gaps, not zeros: a history row without data is not drawn as 0 ms (see `without_empty_windows`).
 - Fast at scale: a 24-hour history has 86,400 points per series; it is bucketed to at most
   `MAX_POINTS` before plotting (percentiles and users by the bucket's max, so spikes survive; rates by
   the mean), and the chart title says how long a bucket is.
@@ -54,6 +55,23 @@ def _bucket(
     return grouped, size
 
 
+PERCENTILE_COLUMNS = ("p50", "p95", "p99")
+
+
+def without_empty_windows(frame: pd.DataFrame) -> pd.DataFrame:
+    """Percentiles Locust wrote as 0 become gaps (NaN), which matplotlib leaves undrawn.
+
+    Why: Locust writes `int(percentile or 0)` per history row, so a window without requests (a pause
+    between stages, a stalled server) and the first ~10 s before its sliding window fills both come
+    out as 0 ms. Drawn, they look like the fastest answers of the run. A real percentile of 0 would
+    need sub-millisecond answers from OPS over a network, which does not happen; N/A cells are NaN already.
+    """
+    present = [c for c in PERCENTILE_COLUMNS if c in frame.columns]
+    if not present:
+        return frame
+    return frame.assign(**{c: frame[c].where(frame[c] > 0) for c in present})
+
+
 def _title_suffix(size: int) -> str:
     return "" if size == 1 else f" (each point: {size} s)"
 
@@ -62,7 +80,7 @@ def timeline_chart(prefix: str, history: History, path: Path) -> None:
     """Three panels sharing the time axis: percentiles, rates, users."""
     agg = history.aggregated
     t0 = int(agg["ts"].iloc[0])
-    data, size = _bucket(agg[["ts", "users", "rps", "fps", "p50", "p95", "p99"]], t0)
+    data, size = _bucket(without_empty_windows(agg[["ts", "users", "rps", "fps", "p50", "p95", "p99"]]), t0)
     window = "cumulative since start" if history.cumulative else "over the last ~10 s"
     with mpl.rc_context(_STYLE):
         fig = Figure(figsize=(10, 8))
@@ -92,7 +110,7 @@ def endpoints_chart(prefix: str, history: History, slowest: Sequence[str], path:
     assert history.endpoints is not None
     t0 = int(history.aggregated["ts"].iloc[0]) if len(history.aggregated) else int(history.endpoints["ts"].min())
     wanted = history.endpoints[history.endpoints["label"].isin(list(slowest))][["ts", "label", "p95"]]
-    data, size = _bucket(wanted, t0, by=("label",))
+    data, size = _bucket(without_empty_windows(wanted), t0, by=("label",))
     with mpl.rc_context(_STYLE):
         fig = Figure(figsize=(10, 6))
         FigureCanvasAgg(fig)

@@ -178,6 +178,10 @@ class RunMeta:
     """The simulator's profile when the target was the simulator."""
     cpu_warning: bool | None = None
     status_detail: str | None = None
+    load_ended_at: datetime | None = None
+    """The real end of the load (before Locust's shutdown); an interrupted run's cut."""
+    load_duration_s: float | None = None
+    """The real load time as the run measured it (run.json `load_duration_s`)."""
     has_run_json: bool = False
     inferred: set[str] = field(default_factory=set)
 
@@ -784,6 +788,8 @@ def build_meta(inputs: RunInputs, history: History | None) -> RunMeta:
         meta.sim_profile = _as_str(data, "sim_profile")
         meta.cpu_warning = data.get("cpu_warning") if isinstance(data.get("cpu_warning"), bool) else None
         meta.status_detail = _as_str(data, "status_detail")
+        meta.load_ended_at = _as_time(data.get("load_ended_at"))
+        meta.load_duration_s = _as_number(data, "load_duration_s", path)
     if inputs.warmup_json is not None and meta.warmup is None:
         meta.warmup = _read_json(inputs.warmup_json)
 
