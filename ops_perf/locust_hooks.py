@@ -5,6 +5,7 @@
 | `init_command_line_parser` | all | `--ops-env`, `--scenario`, `--think-time`, `--user`, ... (also `OPS_*` env vars, `.env`) |
 | `init` | master / local | settings resolved and checked, production guard, token acquired, host probed; a bad value exits with one line |
 | `init` | worker | message handlers for the master's ids and tokens |
+| web UI `/swarm` | master / local | the form's settings resolved and checked like the command line's (`ops_perf.webui`) |
 | `ops_perf_hello` message | master | a late (or reconnecting) worker asks for, and gets, the ids and the token |
 | `test_start` | master / local | the one warm-up; ids broadcast; statistics and the shape clock reset after it |
 | `test_start` | worker | settings from the options the master forwarded; waits for ids in `OPSUser.on_start` |
@@ -38,7 +39,7 @@ from locust.env import Environment as LocustEnvironment
 from locust.runners import MasterRunner, WorkerRunner
 from locust.stats import PERCENTILES_TO_REPORT, StatsCSV
 
-from ops_perf import __version__, arrival_hooks, auth
+from ops_perf import __version__, arrival_hooks, auth, webui
 from ops_perf.catalog import ENDPOINTS, catalog_fingerprint, pools_in_use
 from ops_perf.errors import OpsPerfError, die
 from ops_perf.exitcodes import ExitCode
@@ -129,6 +130,7 @@ def add_arguments(parser: LocustArgumentParser) -> None:
         default=POLL_PERIOD_S,
         help="pages: seconds between notification polls (the frontend: 60)",
     )
+    webui.show_in_form(group)
 
 
 # --- init -----------------------------------------------------------------------------------------
@@ -152,25 +154,48 @@ def on_init(environment: LocustEnvironment, **_: Any) -> None:
     if options is None:  # used as a library without Locust's CLI: the caller configures the context
         return
     try:
-        env, scenario = resolve(options)
-        host = (environment.host or env.host).rstrip("/")
-        check_run_allowed(env, scenario, host, bool(options.confirm_prod))
-        provider = auth.TokenProvider(
-            host,
-            allowed_sources=env.token_sources,
-            test_users=env.test_users[: max(1, options.test_users)] if env.test_users else (),
-            frontend_url=env.frontend_url,
-            timeout=env.connect_timeout_s + 5,
-            on_failed=_auth_failed,
-        )
-        provider.acquire(run_seconds=scenario.duration_s)
-        _probe_host(host)
+        configure_run(environment, options)
     except OpsPerfError as err:
         die(err, prog="locust")
+    CONTEXT.git_commit = _git_commit()  # now: a subprocess at quit would let Locust's CSV writer run again
+    if isinstance(runner, MasterRunner):
+        events.worker_connect.add_listener(lambda client_id: CONTEXT.worker_ids.add(client_id))
+        runner.register_message(MSG_HELLO, lambda environment, msg, **_kw: _send_state(runner, msg.node_id))
+        runner.register_message(MSG_RENEW, _renewal_requested)
+        runner.register_message(MSG_PAGES, lambda environment, msg, **_kw: TALLY.merge(msg.data))
+    if environment.web_ui is not None:
+        webui.install(environment, configure_run, resolve)
+
+
+def configure_run(environment: LocustEnvironment, options: Any, host: str | None = None) -> None:
+    """Settings resolved and checked, token acquired, host probed; the run context filled.
+
+    At start-up from the command line, and again for each test started from the web UI (with the
+    form's values and host). Raises `OpsPerfError` (one line) and changes nothing when a value is bad.
+    """
+    runner = environment.runner
+    env, scenario = resolve(options)
+    host = ((host if host is not None else environment.host) or env.host).rstrip("/")
+    check_run_allowed(env, scenario, host, bool(options.confirm_prod))
+    provider = auth.TokenProvider(
+        host,
+        allowed_sources=env.token_sources,
+        test_users=env.test_users[: max(1, options.test_users)] if env.test_users else (),
+        frontend_url=env.frontend_url,
+        timeout=env.connect_timeout_s + 5,
+        on_failed=_auth_failed,
+    )
+    try:
+        provider.acquire(run_seconds=scenario.duration_s)
+        _probe_host(host)
+    except OpsPerfError:
+        provider.stop()
+        raise
+    if CONTEXT.provider is not None and CONTEXT.provider is not provider:
+        CONTEXT.provider.stop()  # a test started again from the web UI: the earlier token's renewal ends
     environment.host = host
     CONTEXT.env, CONTEXT.scenario, CONTEXT.host, CONTEXT.provider = env, scenario, host, provider
     CONTEXT.started_at = time.time()
-    CONTEXT.git_commit = _git_commit()  # now: a subprocess at quit would let Locust's CSV writer run again
     ScenarioShape.scenario = scenario
     # Who is simulated is the scenario's choice: Locust spawns only that class (workers by its name).
     environment.user_classes[:] = [PersonUser if scenario.user == "pages" else OPSUser]
@@ -178,10 +203,6 @@ def on_init(environment: LocustEnvironment, **_: Any) -> None:
     CONTEXT.headers = RequestHeaders(provider, env.frontend_url)
     if isinstance(runner, MasterRunner):
         provider.on_renewed = lambda _token: _broadcast_token(runner)
-        events.worker_connect.add_listener(lambda client_id: CONTEXT.worker_ids.add(client_id))
-        runner.register_message(MSG_HELLO, lambda environment, msg, **_kw: _send_state(runner, msg.node_id))
-        runner.register_message(MSG_RENEW, _renewal_requested)
-        runner.register_message(MSG_PAGES, lambda environment, msg, **_kw: TALLY.merge(msg.data))
 
 
 def resolve(options: Any) -> tuple[Environment, Scenario]:
