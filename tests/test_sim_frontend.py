@@ -278,8 +278,15 @@ def test_query_strings_the_frontend_sends_are_honoured(sim: SimProcess, me: dict
     unread = sim.get(f"/api/v1/notifications/?oidc_id={me['oidc']}&is_read=False", token).json()
     assert all(not n["is_read"] for n in unread) and len(unread) <= len(notes)
     users = sim.get("/api/v1/users/?exclude_read_only=true&exclude_system_admin=true", token).json()
-    assert users and all("READ_ONLY" not in u["roles"] and "SYSTEM_OWNER" not in u["roles"] for u in users)
-    assert [u["id"] for u in sim.get(f"/api/v1/users/?oidc_id={me['oidc']}", token).json()] == [uid]
+    everyone = table(sim, "users")
+    kept = [u["id"] for u in everyone if not {"READ_ONLY", "SYSTEM_OWNER"} & set(u["roles"])]
+    assert [u["id"] for u in users] == kept and 0 < len(kept) < len(everyone)
+    assert all(set(u) == {"id", "full_name"} for u in users)  # OPS's user list: names only
+    myself = sim.get(f"/api/v1/users/?oidc_id={me['oidc']}", token).json()
+    assert [u["id"] for u in myself] == [uid] and myself[0]["roles"][0]["name"]  # "who am I": the full user
+    other = next(u["id"] for u in everyone if u["id"] != uid)
+    assert set(sim.get(f"/api/v1/users/{other}", token).json()) == {"id", "full_name"}
+    assert sim.get(f"/api/v1/users/{uid}", token).json()["oidc_id"] == me["oidc"]
     # change-requests take limit=1000 (no cap at 50); other lists refuse 51.
     assert sim.get(f"/api/v1/change-requests/?userId={uid}&limit=1000&offset=0", token).status_code == 200
     assert sim.get("/api/v1/cans/?limit=51", token).status_code == 400

@@ -60,6 +60,10 @@ class Api:
         # Renderers per row (item and list routes) and per route (static routes).
         self.row_renderers: dict[str, Callable[[Row, dict[str, int]], Body]] = {
             "user": lambda r, q: v.user(r),
+            # OPS: another user's record is `{full_name, id}`, your own the full user; lists are
+            # `{id, full_name}` unless asked by oidc_id (the shell's "who am I").
+            "user_item": lambda r, q: v.user(r) if r["id"] == q.get("me") else v.user_name(r),
+            "user_list": lambda r, q: v.user(r) if "oidc_id" in q else v.user_name(r),
             "can_list": lambda r, q: v.can(r, full=False),
             "can": lambda r, q: v.can(r, full=True),
             "can_funding": lambda r, q: v.can_funding(r, q.get("fiscal_year")),
@@ -183,6 +187,8 @@ class Api:
             value = args.get(name)
             if value is not None:
                 out.append((name, value))
+        if route.per_caller:
+            out.append(("me", user_id))
         if route.paginated:
             try:
                 limit = int(args.get("limit", DEFAULT_LIMIT))

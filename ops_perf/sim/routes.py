@@ -67,6 +67,7 @@ class Route:
     parent: str | None = None  # CHILDREN: the table whose id is in the path (unknown id -> 404)
     parent_field: str | None = None  # CHILDREN: the row field holding that id
     not_found: str | None = None  # the 404 body's resource type when OPS answers {details, message}
+    per_caller: bool = False  # the body depends on who asks (users/{id}: yourself in full, others by name)
     required: tuple[str, ...] = ()  # query parameters without which OPS answers 400
     extras: str | None = None  # renderer adding keys next to `data` (totals, summary)
     variants: tuple[Variant, ...] = ()
@@ -107,14 +108,14 @@ ROUTES: tuple[Route, ...] = (
     Route(
         f"{API}/users/",
         Shape.PLAIN,
-        "user",
+        "user_list",
         "users",
         str_params=("oidc_id",),
         flags=("exclude_read_only", "exclude_system_admin"),
         select="users",
         json_get_400=True,
     ),
-    Route(f"{API}/users/[id]", Shape.ITEM, "user", "users", json_get_400=True),
+    Route(f"{API}/users/[id]", Shape.ITEM, "user_item", "users", json_get_400=True, per_caller=True),
     Route(
         f"{API}/cans/",
         Shape.WRAPPED,

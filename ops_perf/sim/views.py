@@ -79,6 +79,10 @@ class Views:
             "oidc_id": user["oidc_id"],
         }
 
+    @staticmethod
+    def user_name(row: Row) -> Body:
+        return {"id": row["id"], "full_name": f"{row['first_name']} {row['last_name']}"}
+
     def user(self, row: Row) -> Body:
         full = f"{row['first_name']} {row['last_name']}"
         return {
