@@ -13,6 +13,7 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
+from fixtures_report import synth
 from test_verdict import Sample, lognormal, write_run
 
 from ops_perf.exitcodes import ExitCode
@@ -135,3 +136,25 @@ def test_compare_compares_the_page_rows_of_two_pages_runs(tmp_path: Path) -> Non
     out = tmp_path / "COMPARISON.md"
     assert compare_main([str(base), str(cand), "-o", str(out)]) == ExitCode.REGRESSION
     assert "`PAGE /cans`" in out.read_text()
+
+
+def test_pages_are_charted_apart_from_the_endpoints(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from ops_perf.report import charts
+
+    drawn: dict[str, list[str]] = {}
+    original = charts.endpoints_chart
+
+    def spy(prefix: str, history: object, slowest: list[str], path: Path, what: str = "endpoints") -> None:
+        drawn[what] = list(slowest)
+        original(prefix, history, slowest, path, what)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(charts, "endpoints_chart", spy)
+    eps = [
+        synth.Ep("/api/v1/cans/", 40),
+        synth.Ep("/agreements/:id", 10, median=2000, avg=2100, p95=9000, p99=9500, max=9900, method="PAGE"),
+    ]
+    prefix = synth.write_run(tmp_path / "r", synth.Run("local-normal", eps, full_history=True))
+    out = write_report([prefix], tmp_path / "report")
+    assert drawn == {"endpoints": ["/api/v1/cans/"], "pages": ["PAGE /agreements/:id"]}
+    assert (out.parent / "charts" / "local-normal-pages-p95.png").is_file()
+    assert "](charts/local-normal-pages-p95.png)" in out.read_text()

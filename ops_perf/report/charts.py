@@ -105,8 +105,8 @@ def timeline_chart(prefix: str, history: History, path: Path) -> None:
         fig.savefig(path, **_SAVE)
 
 
-def endpoints_chart(prefix: str, history: History, slowest: Sequence[str], path: Path) -> None:
-    """p95 over time of the slowest endpoints (full history only: Locust's ~10 s window)."""
+def endpoints_chart(prefix: str, history: History, slowest: Sequence[str], path: Path, what: str = "endpoints") -> None:
+    """p95 over time of the slowest endpoints or pages (full history only: Locust's ~10 s window)."""
     assert history.endpoints is not None
     t0 = int(history.aggregated["ts"].iloc[0]) if len(history.aggregated) else int(history.endpoints["ts"].min())
     wanted = history.endpoints[history.endpoints["label"].isin(list(slowest))][["ts", "label", "p95"]]
@@ -121,8 +121,7 @@ def endpoints_chart(prefix: str, history: History, slowest: Sequence[str], path:
         ax.set_ylabel("p95 response time (ms)")
         ax.set_xlabel("minutes since the first history row")
         ax.set_title(
-            f"{prefix}: p95 of the {len(slowest)} endpoints with the highest p95, "
-            f"over the last ~10 s{_title_suffix(size)}"
+            f"{prefix}: p95 of the {len(slowest)} {what} with the highest p95, over the last ~10 s{_title_suffix(size)}"
         )
         ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.1), ncol=2, fontsize=8)
         fig.subplots_adjust(left=0.08, right=0.98, top=0.93, bottom=0.3)
@@ -143,13 +142,16 @@ def render_charts(run: RunData, charts_dir: Path) -> dict[str, str]:
     timeline_chart(run.prefix, history, charts_dir / name)
     out["timeline"] = name
     if history.endpoints is not None and not history.endpoints.empty:
-        ranked = run.endpoints[run.endpoints["requests"] > 0]
-        sort_cols = [c for c in ("p95", "avg") if c in ranked.columns]
-        ranked = ranked.sort_values([*sort_cols, "label"], ascending=[False] * len(sort_cols) + [True])
         present = set(history.endpoints["label"].cat.categories)
-        slowest = [label for label in ranked["label"] if label in present][:TOP_ENDPOINTS]
-        if slowest:
-            name = chart_name(run.prefix, "endpoints-p95")
-            endpoints_chart(run.prefix, history, slowest, charts_dir / name)
-            out["endpoints"] = name
+        rows = run.endpoints[run.endpoints["requests"] > 0]
+        is_page = rows["method"] == "PAGE"
+        # Page views are charted apart: a page's time is a wave of calls, not one call's.
+        for kind, what, chosen in (("endpoints", "endpoints", rows[~is_page]), ("pages", "pages", rows[is_page])):
+            sort_cols = [c for c in ("p95", "avg") if c in chosen.columns]
+            ranked = chosen.sort_values([*sort_cols, "label"], ascending=[False] * len(sort_cols) + [True])
+            slowest = [label for label in ranked["label"] if label in present][:TOP_ENDPOINTS]
+            if slowest:
+                name = chart_name(run.prefix, f"{kind}-p95")
+                endpoints_chart(run.prefix, history, slowest, charts_dir / name, what)
+                out[kind] = name
     return out

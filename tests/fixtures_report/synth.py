@@ -58,6 +58,8 @@ class Ep:
     p99: int = 400
     max: float = 450.0
     min: float = 50.0
+    method: str = "GET"
+    """`PAGE` for a page view (the page user's request type)."""
 
 
 @dataclass
@@ -124,7 +126,7 @@ def write_run(directory: Path, run: Run, newline: str = "\n") -> Path:
     for ep in sorted(run.endpoints, key=lambda e: e.name):
         rows.append(
             [
-                "GET",
+                ep.method,
                 ep.name,
                 ep.requests,
                 ep.failures,
@@ -171,7 +173,7 @@ def write_run(directory: Path, run: Run, newline: str = "\n") -> Path:
                 [
                     ts,
                     users,
-                    "" if ep is t else "GET",
+                    "" if ep is t else ep.method,
                     ep.name,
                     f"{n / max(i, 1):2f}",
                     f"{f / max(i, 1):2f}",
