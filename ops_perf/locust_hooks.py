@@ -46,7 +46,7 @@ from ops_perf.exitcodes import ExitCode
 from ops_perf.page_stats import MSG_PAGES, TALLY
 from ops_perf.pages import CATALOG as PAGE_CATALOG
 from ops_perf.paths import PROJECT_ROOT
-from ops_perf.person import POLL_PERIOD_S, PersonUser
+from ops_perf.person import POLL_PERIOD_S, PersonUser, visit_seconds
 from ops_perf.runtime import CONTEXT, PROBE_USER_AGENT, WARMUP_USER_AGENT, RequestHeaders
 from ops_perf.settings import (
     Environment,
@@ -231,6 +231,8 @@ def _configure_users(env: Environment, scenario: Scenario, environment: LocustEn
         cls.network_timeout = env.request_timeout_s
         cls.connection_timeout = env.connect_timeout_s
     PersonUser.frontend_defects = scenario.frontend_defects
+    PersonUser.think_time_s = scenario.think_time_s
+    PersonUser.expected_iteration_s = visit_seconds(scenario.think_time_s)
     PersonUser.page_tour = bool(getattr(options, "page_tour", False))
     poll = getattr(options, "notification_poll", POLL_PERIOD_S)
     PersonUser.poll_period_s = poll if isinstance(poll, int | float) and poll > 0 else POLL_PERIOD_S

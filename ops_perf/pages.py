@@ -119,6 +119,8 @@ class Navigation:
     links: Mapping[str, Mapping[str, int]]
     link_share: float
     deep_link_share: float
+    views_per_visit: tuple[int, int] = (3, 12)
+    """Open model: page views in one person's visit (uniform MIN..MAX); one arrival is one visit."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -365,7 +367,16 @@ def _navigation(raw: dict[str, Any], pages: Mapping[str, Page]) -> Navigation:
     }
     if unknown := set(links) - set(pages):
         raise PageCatalogError(f"[navigation.links]: {sorted(unknown)} are not pages of the catalog")
+    visit = raw.get("views_per_visit", [3, 12])
+    if (
+        not isinstance(visit, list)
+        or len(visit) != 2
+        or not all(isinstance(v, int) and not isinstance(v, bool) for v in visit)
+        or not 1 <= visit[0] <= visit[1]
+    ):
+        raise PageCatalogError("[navigation] views_per_visit must be [MIN, MAX] whole numbers with 1 <= MIN <= MAX")
     nav = Navigation(
+        views_per_visit=(visit[0], visit[1]),
         land=_weights(raw.get("land"), "[navigation.land]", pages),
         top=_weights(raw.get("top"), "[navigation.top]", pages),
         deep_links=_weights(raw.get("deep_links", {}), "[navigation.deep_links]", pages),

@@ -173,6 +173,12 @@ class _View:
         return out
 
 
+def visit_seconds(think_time_s: tuple[float, float], page_s: float = 1.0) -> float:
+    """Expected length of a visit: mean views x (mean reading + about a second per page)."""
+    low, high = CATALOG.navigation.views_per_visit
+    return (low + high) / 2 * ((think_time_s[0] + think_time_s[1]) / 2 + page_s)
+
+
 class PersonUser(FastHttpUser):
     """A person reading OPS page by page: the page catalog's waves, fan-outs, tabs and navigation."""
 
@@ -187,6 +193,11 @@ class PersonUser(FastHttpUser):
     page_tour = False
     """Set by the hooks (`--page-tour`): every page of the catalog once first, then by navigation."""
     poll_period_s = POLL_PERIOD_S
+    think_time_s: tuple[float, float] = (5.0, 30.0)
+    """Set by the hooks from the scenario; in the open model it paces the views inside a visit."""
+    expected_iteration_s = 7.5 * (17.5 + 1.0)
+    """Open model: how long a visit takes before any was measured (the pool's first size); the hooks
+    set it from the scenario's think time (`visit_seconds`)."""
 
     def on_start(self) -> None:
         self.index = start_user(self.environment)
@@ -198,8 +209,9 @@ class PersonUser(FastHttpUser):
         self.page_id: Any = None
         self._kept: dict[str, list[_Result]] = {}
         self._tour = list(TOUR) if self.page_tour else []
-        self._poller = gevent.spawn(self._poll)
-        arrivals.wait_for_first_arrival(self)  # open model: one arrival is one page view
+        # Closed model: the person stays on the site, polling; open model: only during a visit.
+        self._poller = None if arrivals.POOL.active else gevent.spawn(self._poll)
+        arrivals.wait_for_first_arrival(self)  # open model: one arrival is one visit (`run_one_arrival`)
 
     def on_stop(self) -> None:
         poller = getattr(self, "_poller", None)
@@ -221,6 +233,27 @@ class PersonUser(FastHttpUser):
                 self.view(page, page_id, hard=hard, tab=tab)
                 return
         self.route = None  # nothing to open: land afresh next time
+
+    def run_one_arrival(self) -> None:
+        """Open model: one arrival is one person's visit: lands afresh (a hard load, nothing kept),
+        views `views_per_visit` pages reading between them (the scenario's think time), polls
+        notifications while there, and leaves. The first view is timed from the arrival's intended
+        start (`arrivals.late_ms` in `view`)."""
+        self.route, self.page_id, self._kept = None, None, {}
+        low, high = CATALOG.navigation.views_per_visit
+        poller = gevent.spawn(self._poll)
+        try:
+            for number in range(random.randint(low, high)):
+                if number:
+                    gevent.sleep(self.think_time())
+                self.browse()
+        finally:
+            poller.kill(block=False)
+
+    def think_time(self) -> float:
+        """Seconds a person reads a page; the closed model's wait time (set by the hooks)."""
+        low, high = self.think_time_s
+        return random.uniform(low, high)
 
     def next_move(self) -> tuple[str, bool]:
         """(route, hard load?): the first view of a visit is a hard load (login lands on a page)."""

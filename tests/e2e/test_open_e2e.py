@@ -130,3 +130,23 @@ def test_a_pool_too_small_drops_arrivals_and_the_run_is_invalid(tmp_path: Path) 
     served = int(read_stats(record_path.parent / record["prefix"])["Aggregated"]["Request Count"])
     started = record["arrivals"] - record["dropped_arrivals"]
     assert started - 2 <= served <= started, "a dropped arrival is never sent (2 may be cut by the end)"
+
+
+def test_the_page_user_arrives_as_people_per_minute_each_a_visit_of_page_views(tmp_path: Path) -> None:
+    scenario = tmp_path / "pages-open.toml"
+    scenario.write_text(
+        'description = "test"\nuser = "pages"\nmodel = "open"\narrivals = "constant"\nmax_users = 40\n'
+        'think_time_s = [0.1, 0.3]\n[[stages]]\nduration = "6s"\narrival_rate = 60\n',
+        encoding="utf-8",
+    )
+    with start_sim("healthy") as sim:
+        code, err = finish(start_locust(["--scenario", str(scenario), "--host", sim.url, "--csv", str(tmp_path / "p")]))
+    assert code == 0, err[-2000:]
+    record = json.loads((tmp_path / "p_run.json").read_text(encoding="utf-8"))
+    assert (record["user"], record["model"], record["arrival_rate_unit"]) == ("pages", "open", "people/min")
+    assert record["offered_rate"] == pytest.approx(1.0), "offered_rate is arrivals (people) per second"
+    assert record["arrivals"] == 6 and record["dropped_arrivals"] == 0
+    stats = read_stats(tmp_path / "p")
+    views = sum(int(row["Request Count"]) for row in stats.values() if row["Type"] == "PAGE")
+    assert views >= 6 * 2, f"each person views several pages in a visit (3..12), got {views}"
+    assert "offered 60 people/min" in err, "the progress line speaks the page user's unit"
