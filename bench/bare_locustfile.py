@@ -1,8 +1,9 @@
 """The yardstick for bench/generator.py: the cheapest FastHttpUser that hits the same requests.
 
 No settings, no token logic, no id cache: a pre-expanded, weighted list of URLs (from the catalog,
-with ids from `$BENCH_IDS`) and one static header dict. Whatever the suite's user costs beyond this
-is the suite's overhead.
+with ids from `$BENCH_IDS`; or, with `$BENCH_URLS`, the very URLs a page-user run sent, for the page
+user's yardstick) and one static header dict. Whatever the suite's users cost beyond this is the
+suite's overhead.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from locust import FastHttpUser, constant, task
 
 from ops_perf.catalog import ENDPOINTS, FISCAL_YEARS
 
-_IDS: dict[str, list[object]] = json.loads(Path(os.environ["BENCH_IDS"]).read_text(encoding="utf-8"))
+_IDS: dict[str, list[object]] = json.loads(Path(os.environ.get("BENCH_IDS") or os.devnull).read_text() or "{}")
 _HEADERS = {
     "Authorization": f"Bearer {os.environ['BENCH_TOKEN']}",
     "Accept": "application/json",
@@ -39,7 +40,13 @@ def _expand() -> list[tuple[str, str]]:
     return urls
 
 
-_URLS = _expand()
+def _replay() -> list[tuple[str, str]]:
+    """(url, Locust name) of every request a page-user run sent, in the simulator's log format."""
+    log = json.loads(Path(os.environ["BENCH_URLS"]).read_text(encoding="utf-8"))
+    return [(r["path"] + (f"?{r['query']}" if r["query"] else ""), r["name"] or r["path"]) for r in log]
+
+
+_URLS = _replay() if os.environ.get("BENCH_URLS") else _expand()
 
 
 class BareUser(FastHttpUser):

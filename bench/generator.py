@@ -1,11 +1,15 @@
-"""Requests per CPU-second of the load generator: the suite's OPSUser against a bare FastHttpUser.
+"""Requests per CPU-second of the load generator: the suite's users against a bare FastHttpUser.
 
-    python bench/generator.py [--users 20] [--seconds 15] [--rounds 3]
+    python bench/generator.py [--users 20] [--seconds 15] [--rounds 3] [--only endpoints|pages]
 
-Both run against the same simulator (healthy profile, no latency) with zero think time, in
-alternating rounds of one benchmark run; each round is a real `locust --headless` process whose
-load-phase CPU seconds are measured inside it (bench/measure.py). Prints each round, the medians
-and the ratio suite/bare (goal: >= 0.8). Traffic stays on 127.0.0.1; every run is time-bounded.
+Two pairs, against the same simulator (healthy profile) with zero think time, in alternating rounds;
+each round is a real `locust --headless` process whose load-phase CPU seconds are measured inside
+it (bench/measure.py):
+- endpoints: the suite's OPSUser vs a bare FastHttpUser over the catalog's weighted URLs;
+- pages: the suite's PersonUser (page views: waves, fan-outs, JSON parsing, the in-flight limit)
+  vs a bare FastHttpUser replaying the very URLs a page-user run sent (same mix, same bodies).
+Prints each round, the medians and the ratios suite/bare (goal: >= 0.8). Traffic stays on
+127.0.0.1; every run is time-bounded.
 """
 
 from __future__ import annotations
@@ -48,12 +52,17 @@ def main() -> int:
     parser.add_argument("--users", type=int, default=20)
     parser.add_argument("--seconds", type=int, default=15)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--only", choices=["endpoints", "pages"], default=None, help="run one pair only")
     args = parser.parse_args()
+    kinds = {"endpoints": ["suite", "bare"], "pages": ["pages", "bare-pages"]}
+    pairs = [args.only] if args.only else ["endpoints", "pages"]
 
     sim, url = start_simulator("healthy", None)
     try:
         # Not the suite's test user: each login ends that user's other sessions (as in OPS).
-        login = requests.post(f"{url}/auth/login/", json={"code": "power_user", "provider": "fakeauth"}, timeout=10)
+        session = requests.Session()
+        session.trust_env = False
+        login = session.post(f"{url}/auth/login/", json={"code": "power_user", "provider": "fakeauth"}, timeout=10)
         token = login.json()["access_token"]
         headers = {
             "Authorization": f"Bearer {token}",
@@ -64,27 +73,37 @@ def main() -> int:
         with tempfile.TemporaryDirectory() as tmp:
             ids_file = Path(tmp) / "ids.json"
             ids_file.write_text(json.dumps(ids))
-            results: dict[str, list[dict]] = {"suite": [], "bare": []}
+            urls_file = Path(tmp) / "page-urls.json"
+            results: dict[str, list[dict]] = {kind: [] for pair in pairs for kind in kinds[pair]}
+            suite_args = ["--ops-env", "local", "--think-time", "0"]
+            if "pages" in pairs:
+                # The bare yardstick replays what a page-user run really sent (its URLs, its mix).
+                session.post(f"{url}/__sim__/reset", timeout=10)
+                out = Path(tmp) / "pages-0.json"
+                run_round("suite_locustfile.py", url, args.users, 5, out, {}, [*suite_args, "--user", "pages"])
+                log = session.get(f"{url}/__sim__/requests", timeout=60).json()["requests"]
+                urls_file.write_text(json.dumps([r for r in log if "(locust" in (r["user_agent"] or "")]))
             for round_no in range(1, args.rounds + 1):
-                order = ["suite", "bare"] if round_no % 2 else ["bare", "suite"]
+                order = [k for pair in pairs for k in kinds[pair]]
+                order = order if round_no % 2 else order[::-1]
                 for kind in order:
                     out = Path(tmp) / f"{kind}-{round_no}.json"
+                    csv_args = ["--csv", str(Path(tmp) / f"{kind}-{round_no}")]
                     if kind == "suite":
-                        extra = [
-                            "--ops-env",
-                            "local",
-                            "--think-time",
-                            "0",
-                            "--csv",
-                            str(Path(tmp) / f"suite-{round_no}"),
-                        ]
-                        result = run_round("suite_locustfile.py", url, args.users, args.seconds, out, {}, extra)
-                    else:
+                        result = run_round("suite_locustfile.py", url, args.users, args.seconds, out, {},
+                                           [*suite_args, *csv_args])  # fmt: skip
+                    elif kind == "pages":
+                        result = run_round("suite_locustfile.py", url, args.users, args.seconds, out, {},
+                                           [*suite_args, "--user", "pages", *csv_args])  # fmt: skip
+                    elif kind == "bare":
                         env = {"BENCH_IDS": str(ids_file), "BENCH_TOKEN": token}
+                        result = run_round("bare_locustfile.py", url, args.users, args.seconds, out, env, [])
+                    else:
+                        env = {"BENCH_URLS": str(urls_file), "BENCH_TOKEN": token}
                         result = run_round("bare_locustfile.py", url, args.users, args.seconds, out, env, [])
                     results[kind].append(result)
                     print(
-                        f"round {round_no} {kind:5}: {result['requests']:7d} requests, {result['failures']} failures, "
+                        f"round {round_no} {kind:10}: {result['requests']:7d} requests, {result['failures']} failures, "
                         f"{result['cpu_s']:6.2f} CPU s in {result['wall_s']:5.1f} s -> "
                         f"{result['requests_per_cpu_s']:7.0f} requests/CPU-s",
                         flush=True,
@@ -92,11 +111,14 @@ def main() -> int:
     finally:
         sim.terminate()
         sim.wait(timeout=10)
-    suite = statistics.median(r["requests_per_cpu_s"] for r in results["suite"])
-    bare = statistics.median(r["requests_per_cpu_s"] for r in results["bare"])
-    print(
-        f"median requests/CPU-s: suite {suite:.0f}, bare FastHttpUser {bare:.0f}, ratio {suite / bare:.2f} (goal >= 0.80)"
-    )
+    for pair in pairs:
+        mine, bare_kind = kinds[pair]
+        suite = statistics.median(r["requests_per_cpu_s"] for r in results[mine])
+        bare = statistics.median(r["requests_per_cpu_s"] for r in results[bare_kind])
+        print(
+            f"{pair}: median requests/CPU-s: suite {suite:.0f}, bare FastHttpUser {bare:.0f}, "
+            f"ratio {suite / bare:.2f} (goal >= 0.80)"
+        )
     return 0
 
 

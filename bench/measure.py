@@ -16,11 +16,17 @@ from locust import events
 _marks: dict[str, float] = {}
 
 
+def _api_requests(environment: Any) -> int:
+    """HTTP requests only: the page user's PAGE entries are views, not requests."""
+    entries = environment.runner.stats.entries.values()
+    return sum(e.num_requests for e in entries if e.method != "PAGE")
+
+
 @events.test_start.add_listener
 def _start(environment: Any, **_: Any) -> None:
     _marks["cpu0"] = time.process_time()
     _marks["wall0"] = time.perf_counter()
-    _marks["req0"] = environment.runner.stats.total.num_requests
+    _marks["req0"] = _api_requests(environment)
 
 
 @events.test_stop.add_listener
@@ -28,7 +34,7 @@ def _stop(environment: Any, **_: Any) -> None:
     _marks["cpu1"] = time.process_time()
     _marks["wall1"] = time.perf_counter()
     total = environment.runner.stats.total
-    _marks["req1"] = total.num_requests
+    _marks["req1"] = _api_requests(environment)
     _marks["fail1"] = total.num_failures
 
 

@@ -177,10 +177,10 @@ def load(path: Path = PAGES_FILE) -> Catalog:
         raise PageCatalogError(f"{path}: {err}") from None
     endpoints = set(by_name())
     shell = _table(raw.get("shell"), "[shell]")
-    notifications = _call(_table(shell.get("notifications"), "[shell] notifications"), "shell", 0, 1, endpoints)
+    notifications = _call(_table(shell.get("notifications"), "[shell] notifications"), "shell", 0, endpoints)
     hard = _table(shell.get("hard_load"), "[shell] hard_load")
     user_field = str(hard.pop("user_field", ""))
-    hard_load = _call(hard, "shell", 0, 1, endpoints)
+    hard_load = _call(hard, "shell", 0, endpoints)
     _compile(user_field, "[shell] hard_load user_field")
     pages: dict[str, Page] = {}
     for index, entry in enumerate(raw.get("page", [])):
@@ -211,7 +211,7 @@ def _page(entry: dict[str, Any], endpoints: set[str]) -> Page:
         raise PageCatalogError(f"page {route}: shell_wave is 1 or 2")
     calls: list[Call] = []
     for index, raw in enumerate(entry.get("call", [])):
-        calls.append(_call(_table(raw, f"page {route} call {index + 1}"), route, index, len(calls), endpoints, calls))
+        calls.append(_call(_table(raw, f"page {route} call {index + 1}"), route, index, endpoints, calls))
     family = entry.get("family")
     if not isinstance(family, str) or not family:
         raise PageCatalogError(f"page {route}: family must be a name (pages of one family are tabs)")
@@ -224,9 +224,7 @@ def _page(entry: dict[str, Any], endpoints: set[str]) -> Page:
 _CALL_KEYS = {"key", "wave", "url", "endpoint", "kept", "each", "pages", "batch", "when", "needs", "on", "defect"}
 
 
-def _call(
-    raw: dict[str, Any], route: str, index: int, _: int, endpoints: set[str], earlier: list[Call] | None = None
-) -> Call:
+def _call(raw: dict[str, Any], route: str, index: int, endpoints: set[str], earlier: list[Call] | None = None) -> Call:
     earlier = earlier or []
     key = str(raw.get("key") or f"#{index + 1}")
     where = f"page {route} call {key}"

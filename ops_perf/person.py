@@ -14,11 +14,11 @@ entry (the route), timed from navigation to the last response, failed when any c
 
 from __future__ import annotations
 
-import json
 import logging
 import random
 import re
 import time
+from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -27,6 +27,7 @@ import gevent
 import gevent.event
 import gevent.lock
 import gevent.pool
+import orjson
 from locust import FastHttpUser, between, task
 
 from ops_perf import arrivals
@@ -59,18 +60,15 @@ class PageViewFailed(Exception):
 class _Planned:
     call: Call
     needs: tuple[str, ...]
-    body: bool
-    """Whether a later call reads this one's response (only then is the body parsed)."""
 
 
 def _plans(page: Page) -> tuple[_Planned, ...]:
     """The page's calls with the shell's notifications call and what each waits for."""
-    read = {s for p in CATALOG.pages.values() if p.family == page.family for c in p.calls for s in c.sources}
     first_wave = tuple(c.key for c in page.calls if c.wave == 1)
     shell_needs = first_wave if page.shell_wave == 2 else ()
     shell = Call(SHELL, page.shell_wave, CATALOG.notifications.url, CATALOG.notifications.endpoint, kept=True)
-    planned = [_Planned(shell, shell_needs, False)]
-    planned += [_Planned(c, c.needs, c.key in read) for c in page.calls]
+    planned = [_Planned(shell, shell_needs)]
+    planned += [_Planned(c, c.needs) for c in page.calls]
     return tuple(planned)
 
 
@@ -83,10 +81,35 @@ def weighted(table: Mapping[str, int]) -> str:
     return random.choices(list(table), weights=list(table.values()))[0]
 
 
+_UNPARSED = object()
+PARSE_CACHE_ENTRIES = 64
+"""Distinct response bodies whose parsed form is kept per process (LRU)."""
+PARSE_CACHE_MIN_BYTES = 2048
+PARSE_CACHE_MAX_BYTES = 1_000_000
+"""Only mid-sized bodies are kept: small ones parse in microseconds, huge ones would hold memory."""
+_PARSED: OrderedDict[bytes, Any] = OrderedDict()
+
+
+def parse(content: bytes) -> Any:
+    """The JSON of a body; an identical body seen lately (the all-CANs list on every agreement page,
+    the filter lists, ...) is parsed once per process. The parsed objects are only read, never changed."""
+    if not PARSE_CACHE_MIN_BYTES <= len(content) <= PARSE_CACHE_MAX_BYTES:
+        return orjson.loads(content)
+    found = _PARSED.get(content, _UNPARSED)
+    if found is _UNPARSED:
+        found = _PARSED[content] = orjson.loads(content)
+        if len(_PARSED) > PARSE_CACHE_ENTRIES:
+            _PARSED.popitem(last=False)
+    else:
+        _PARSED.move_to_end(content)
+    return found
+
+
 class _Result:
     """One request's outcome, shared by every call that asked for the same URL while it was in flight."""
 
     __slots__ = ("body", "content", "end", "failed", "length", "ms", "name")
+    # The body is parsed on first use only: most responses are never read by a later call.
 
     def __init__(self, name: str, content: bytes | None, ms: float, end: float, failed: bool) -> None:
         self.name, self.content, self.ms, self.end, self.failed = name, content, ms, end, failed
@@ -96,13 +119,12 @@ class _Result:
     def json(self) -> Any:
         if self.body is _UNPARSED:
             try:
-                self.body = json.loads(self.content) if self.content and not self.failed else None
-            except ValueError:
+                # orjson: bodies such as agreements/{id} run to megabytes; parsing is the page user's
+                # main cost beyond the requests themselves (bench/generator.py), 2-3x less than json.
+                self.body = parse(self.content) if self.content and not self.failed else None
+            except orjson.JSONDecodeError:
                 self.body = None
         return self.body
-
-
-_UNPARSED = object()
 
 
 class _View:
@@ -214,9 +236,7 @@ class PersonUser(FastHttpUser):
         arrivals.wait_for_first_arrival(self)  # open model: one arrival is one visit (`run_one_arrival`)
 
     def on_stop(self) -> None:
-        poller = getattr(self, "_poller", None)
-        if poller is not None:
-            poller.kill(block=False)
+        self._stop_polling()
         arrivals.POOL.leave(self)
 
     # --- moving about ---------------------------------------------------------------------------
@@ -331,11 +351,18 @@ class PersonUser(FastHttpUser):
         headers: Mapping[str, str],
     ) -> None:
         """Send a call's requests side by side (within the person's slots); keep the results by key."""
-        jobs = [gevent.spawn(self.fetch, url, name, defect, token, headers) for url, name, defect in requests]
-        gevent.joinall(jobs)
+        if len(requests) == 1:  # the common case: no greenlet of its own
+            url, name, defect = requests[0]
+            try:
+                outcomes = [self.fetch(url, name, defect, token, headers)]
+            except Exception:
+                outcomes = [(None, False)]
+        else:
+            jobs = [gevent.spawn(self.fetch, url, name, defect, token, headers) for url, name, defect in requests]
+            gevent.joinall(jobs)
+            outcomes = [job.value if job.successful() else (None, False) for job in jobs]
         results = []
-        for job, (url, _name, _defect) in zip(jobs, requests, strict=True):
-            result, sent = job.value if job.successful() else (None, False)
+        for (result, sent), (url, _name, _defect) in zip(outcomes, requests, strict=True):
             if result is None:
                 view.failures.append(url)
                 continue
@@ -407,6 +434,12 @@ class PersonUser(FastHttpUser):
             self._oidc = {token: parse_token(token).subject}
             found = self._oidc[token]
         return found
+
+    def _stop_polling(self) -> None:
+        poller = getattr(self, "_poller", None)
+        if poller is not None:
+            poller.kill(block=False)
+            self._poller = None
 
     def _poll(self) -> None:
         """`notifications/?oidc_id=` every poll period while the person is on the site."""

@@ -104,3 +104,22 @@ def test_plans_add_the_shell_and_keep_layout_calls() -> None:
         assert (shell.needs != ()) == (CATALOG.pages[route].shell_wave == 2)
     assert set(TOUR) == set(CATALOG.pages)
     assert PersonUser.concurrency == 6
+
+
+def test_identical_bodies_parse_once() -> None:
+    from ops_perf import person
+
+    body = b'{"count": 3, "data": [' + b",".join(b'{"id": %d, "pad": "%s"}' % (i, b"x" * 40) for i in range(60)) + b"]}"
+    first = person.parse(body)
+    assert person.parse(bytes(body)) is first, "an equal body seen lately is not parsed again"
+    small = b'{"a": 1}'
+    assert person.parse(small) == {"a": 1} and person.parse(small) is not person.parse(small)
+    for i in range(person.PARSE_CACHE_ENTRIES + 5):
+        person.parse(body + b" " * (i + 1))
+    assert len(person._PARSED) <= person.PARSE_CACHE_ENTRIES
+
+
+def test_a_visit_has_the_catalogs_length() -> None:
+    low, high = CATALOG.navigation.views_per_visit
+    assert 1 <= low <= high
+    assert hasattr(PersonUser, "run_one_arrival")

@@ -1,0 +1,32 @@
+"""Page counts: per-process tallies, the master's merge, and the sidecar's schema."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from ops_perf.page_stats import PageTally
+
+
+def test_tally_merge_and_sidecar(tmp_path: Path) -> None:
+    worker_a, worker_b, master = PageTally(), PageTally(), PageTally()
+    worker_a.record("/agreements/:id", 8, "/api/v1/agreements/[id]", [])
+    worker_a.record("/agreements/:id", 7, "/api/v1/agreements/[id]", ["/api/v1/users/[id]"])
+    worker_b.record("/agreements/:id", 9, "/api/v1/cans/", [])
+    worker_b.record("/", 1, None, [])
+    for part in (worker_a, worker_b):
+        master.merge(json.loads(json.dumps(part.as_dict())))  # as the message carries it
+    path = master.write(str(tmp_path / "run"))
+    assert path.name == "run_pages.json"
+    data = json.loads(path.read_text())
+    assert data["schema"] == 1
+    agreement = data["pages"]["/agreements/:id"]
+    assert agreement == {
+        "views": 3,
+        "calls": 24,
+        "slowest": {"/api/v1/agreements/[id]": 2, "/api/v1/cans/": 1},
+        "failures": {"/api/v1/users/[id]": 1},
+    }
+    assert data["pages"]["/"] == {"views": 1, "calls": 1, "slowest": {}, "failures": {}}
+    master.clear()
+    assert master.as_dict() == {}
