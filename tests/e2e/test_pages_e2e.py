@@ -14,7 +14,7 @@ from run_helpers import read_stats, run_locust
 from sim_helpers import start_sim
 
 from ops_perf.pages import CATALOG
-from ops_perf.person import MAX_IN_FLIGHT
+from ops_perf.person import DEFECT_SUFFIX, MAX_IN_FLIGHT
 
 pytestmark = pytest.mark.e2e
 CONDITION_NEVER_MET = {
@@ -151,3 +151,25 @@ def test_a_delayed_second_wave_call_shows_in_its_page_only(tmp_path: Path) -> No
     others = {r: float(row["Median Response Time"]) for r, row in pages.items() if r != "/agreements/:id"}
     assert len(others) == len(CATALOG.pages) - 1
     assert sorted(r for r, ms in others.items() if ms >= delay_ms) == []
+
+
+def test_frontend_defects_are_announced_named_and_not_counted_as_failures(tmp_path: Path) -> None:
+    prefix = tmp_path / "local-pages"
+    with start_sim("healthy") as sim:
+        result = run_locust(
+            ["--ops-env", "local", "--host", sim.url, "--scenario", "smoke", "--user", "pages", "-u", "1", "-r", "1",
+             "-t", "8s", "--csv", str(prefix), "--only-summary", "--page-tour", "--think-time", "0",
+             "--frontend-defects"],
+            timeout=120,
+        )  # fmt: skip
+        log = load_requests(sim.requests())
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "frontend defects ON" in result.stderr
+    stats = read_stats(prefix)
+    defects = {name: row for name, row in stats.items() if name.endswith(DEFECT_SUFFIX)}
+    assert defects, "the tour passes pages whose data make the frontend send its defective calls"
+    assert all(int(row["Failure Count"]) == 0 for row in defects.values())
+    assert int(stats["Aggregated"]["Failure Count"]) == 0
+    sent = {r["path"] for r in log if r["status"] == 404}
+    assert sent and all(path.endswith(("/-1", "/0", "/null")) or path == "/api/v1/" for path in sent)
+    assert json.loads(Path(f"{prefix}_run.json").read_text())["frontend_defects"] is True
