@@ -213,3 +213,32 @@ def test_kept_calls_must_agree_across_a_family(tmp_path: Path) -> None:
 def test_a_detail_route_needs_a_known_pool(tmp_path: Path) -> None:
     with pytest.raises(PageCatalogError, match="id_pool"):
         load_text(tmp_path, '[[page]]\nroute = "/x/:id"\nfamily = "x"\nid_pool = "nope"\n')
+
+
+CODE_DIRS = {"components", "hooks", "pages", "helpers", "api", "backend", "frontend", "auth.js"}
+API_TOKEN = re.compile(r"^/?[a-z][a-z0-9\-]*(/[A-Za-z0-9\-{}_.]*)*(\?.*)?$")
+
+
+def _template(text: str) -> str:
+    """`cans/{id}/funding/?fiscal_year={FY}` -> `/api/v1/cans/{}/funding/` (query dropped, ids as {})."""
+    path = re.sub(r"\{[^}]*\}", "{}", text.split("?")[0])
+    return path if path.startswith("/") else "/api/v1/" + path
+
+
+def test_every_get_the_journeys_name_on_a_page_is_sent(reference_dir: Path) -> None:
+    tokens = re.findall(r"`([^`]+)`", section(journeys(reference_dir), 1))
+    # API paths: relative to /api/v1/ or under /auth/ (a leading-slash token otherwise is a page route).
+    wanted = {
+        _template(t)
+        for t in tokens
+        if API_TOKEN.match(t)
+        and "/" in t
+        and (not t.startswith("/") or t.startswith(("/auth/", "/api/")))
+        and t.split("/")[0] not in CODE_DIRS
+        and not t.endswith((".js", ".jsx"))
+    }
+    assert len(wanted) > 40, "the journeys' GET cells were not parsed: has the file's layout changed?"
+    ours = {_template(c.url) for p in CATALOG.pages.values() for c in p.calls}
+    ours |= {_template(CATALOG.notifications.url), _template(CATALOG.hard_load.url)}
+    defects = {"/api/v1/users/-1", "/api/v1/services-components/0", "/api/v1/portfolios/null", "/api/v1/"}
+    assert sorted(wanted - ours - defects) == []

@@ -119,6 +119,13 @@ def test_scenarios_choose_who_is_simulated(tmp_path: Path) -> None:
     assert not scenario.frontend_defects
     assert apply_overrides(scenario, user="endpoints").user == "endpoints"
     assert apply_overrides(scenario, frontend_defects=True).frontend_defects
+    path.write_text('user = "pages"\nfrontend_defects = true\n[[stages]]\nduration = "1m"\nusers = 1\nspawn_rate = 1\n')
+    assert load_scenario(str(path)).frontend_defects
+    path.write_text(
+        'user = "pages"\nfrontend_defects = "yes"\n[[stages]]\nduration = "1m"\nusers = 1\nspawn_rate = 1\n'
+    )
+    with pytest.raises(OpsPerfError, match="frontend_defects must be true or false"):
+        load_scenario(str(path))
     path.write_text('user = "robots"\n[[stages]]\nduration = "1m"\nusers = 1\nspawn_rate = 1\n')
     with pytest.raises(OpsPerfError, match="user must be one of endpoints, pages"):
         load_scenario(str(path))
