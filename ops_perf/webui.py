@@ -107,6 +107,7 @@ def install(environment: LocustEnvironment, configure: Configure, resolve: Resol
         # get these options with the spawn message) read there: an override, or None for the scenario.
         for name in OVERRIDES:
             setattr(options, name, getattr(chosen, name))
+        options.confirm_prod = command_line["confirm_prod"]  # whatever a crafted form said
         environment.host = CONTEXT.host
         return response
 
