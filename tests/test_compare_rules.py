@@ -146,6 +146,17 @@ def test_the_host_is_no_difference_in_load(tmp_path: Path) -> None:
     )
 
 
+def test_a_different_simulator_profile_is_noted_not_refused(tmp_path: Path) -> None:
+    a = _night(tmp_path, "a", NAMES, env="local", prefix="local-smoke", sim_profile="healthy")
+    b = _night(tmp_path, "b", NAMES, env="local", prefix="local-smoke", sim_profile="regression-demo")
+    base, cand = open_runs([a, b])
+    comparison = compare_runs([base], cand, load_targets().noise)
+    assert comparison.differences == []
+    assert "simulator profile: candidate regression-demo vs baseline healthy (the target differs, not the load)" in (
+        comparison.notes
+    )
+
+
 def test_runs_without_run_json_are_not_refused_for_what_they_do_not_record(tmp_path: Path) -> None:
     """The 2025-10-15 CSVs record no user model, stages or tags: unknown is not a difference."""
     bare = write_run(tmp_path / "old", Run("stg-baseline", [Ep(n, 200) for n in NAMES], users=10, seconds=605))

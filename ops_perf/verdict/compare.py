@@ -195,7 +195,7 @@ def differences(baselines: Sequence[Run], candidate: Run) -> list[str]:
     return out
 
 
-def catalog_notes(baselines: Sequence[Run], candidate: Run) -> list[str]:
+def noted_differences(baselines: Sequence[Run], candidate: Run) -> list[str]:
     """What differs between the runs without changing their load: said, never refused."""
     notes: list[str] = []
     fp = candidate.record.get("catalog_fingerprint")
@@ -213,6 +213,12 @@ def catalog_notes(baselines: Sequence[Run], candidate: Run) -> list[str]:
     if other:
         notes.append(
             f"host: candidate {host} vs baseline {', '.join(other)} (not a difference in load: compared by environment)"
+        )
+    profile = candidate.data.meta.sim_profile
+    others = sorted({p for r in baselines if (p := r.data.meta.sim_profile) and profile and p != profile})
+    if others:
+        notes.append(
+            f"simulator profile: candidate {profile} vs baseline {', '.join(others)} (the target differs, not the load)"
         )
     return notes
 
@@ -285,7 +291,7 @@ def compare_runs(baselines: Sequence[Run], candidate: Run, settings: Noise, allo
     if diffs and not allow_mismatch and not invalid:
         raise OpsPerfError("runs are not comparable: " + "; ".join(diffs) + "; pass --allow-mismatch to compare anyway")
     comparison = Comparison(list(baselines), candidate, settings, diffs, None, [], invalid)
-    comparison.notes.extend(catalog_notes(baselines, candidate))
+    comparison.notes.extend(noted_differences(baselines, candidate))
     for run in [*baselines, candidate]:
         comparison.notes.extend(f"{run.label}: {note}" for note in run.notes)
     if invalid:
