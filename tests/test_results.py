@@ -1,0 +1,78 @@
+"""Run prefixes: never shared, even by runs started at the same moment (issue 11, item 3)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from ops_perf.errors import OpsPerfError
+from ops_perf.results import check_writable, lock_path, release_prefix, reserve_prefix, unique_prefix
+
+RACERS = 6
+
+
+def test_the_first_free_prefix_is_reserved_and_released(tmp_path: Path) -> None:
+    base = tmp_path / "local-smoke"
+    (tmp_path / "local-smoke_stats.csv").write_text("x")
+    first = reserve_prefix(base)
+    assert first == tmp_path / "local-smoke-2" and lock_path(first).is_file()
+    assert unique_prefix(base) == tmp_path / "local-smoke-3", "a reserved prefix counts as taken"
+    assert reserve_prefix(base) == tmp_path / "local-smoke-3"
+    release_prefix(first)
+    assert not lock_path(first).exists()
+    assert reserve_prefix(base) == tmp_path / "local-smoke-2", "released and unused: free again"
+
+
+def test_glob_characters_in_a_name_match_only_themselves(tmp_path: Path) -> None:
+    (tmp_path / "local-ab_stats.csv").write_text("x")
+    assert reserve_prefix(tmp_path / "local-[ab]") == tmp_path / "local-[ab]"
+
+
+RACER = """
+import sys, time
+from pathlib import Path
+from ops_perf.results import reserve_prefix
+start_at = float(sys.argv[2])
+while time.time() < start_at:
+    time.sleep(0.0005)
+print(reserve_prefix(Path(sys.argv[1])).name)
+"""
+
+
+def test_processes_racing_for_one_prefix_each_get_their_own(tmp_path: Path) -> None:
+    """Real processes, released at one instant (they spin on the clock, so none has a head start)."""
+    start_at = time.time() + 3.0
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", RACER, str(tmp_path / "local-smoke"), repr(start_at)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(RACERS)
+    ]
+    names = []
+    for proc in procs:
+        out, err = proc.communicate(timeout=60)
+        assert proc.returncode == 0, err
+        names.append(out.strip())
+    assert sorted(names) == sorted(["local-smoke", *(f"local-smoke-{n}" for n in range(2, RACERS + 1))])
+
+
+def test_a_folder_that_cannot_be_written_is_one_line(tmp_path: Path) -> None:
+    not_a_dir = tmp_path / "file"
+    not_a_dir.write_text("x")
+    with pytest.raises(OpsPerfError) as err:
+        reserve_prefix(not_a_dir / "local-smoke")
+    assert f"cannot write to the results folder {not_a_dir}" in str(err.value)
+    assert "--results-dir" in str(err.value)
+    with pytest.raises(OpsPerfError) as err:
+        check_writable(not_a_dir / "reports", "reports folder", "--reports-dir")
+    assert "cannot write to the reports folder" in str(err.value) and "--reports-dir" in str(err.value)
+    check_writable(tmp_path / "new" / "deeper", "results folder", "--results-dir")
+    assert not (tmp_path / "new").exists(), "checking must not create anything"
+    assert list(tmp_path.iterdir()) == [not_a_dir]
