@@ -695,3 +695,23 @@ def test_check_lifetime_uses_the_given_now() -> None:
     later = datetime.now(UTC) + timedelta(minutes=50)
     with pytest.raises(OpsPerfError, match="before the scenario ends in 20 min"):
         check_lifetime(info, 1200, False, later)
+
+
+# --- pasted token forms (issue 11, item 5) --------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "pasted",
+    ['Bearer "{t}"', "'Bearer \"{t}\"'", '"Bearer {t}"', "Bearer '{t}'", " bearer  {t} ", '"{t}"', "{t}\n"],
+)
+def test_pasted_token_forms_are_cleaned(pasted: str) -> None:
+    from ops_perf.auth.sources import clean_token
+
+    token = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ4In0.c2ln"
+    assert clean_token(pasted.format(t=token)) == token
+
+
+def test_an_empty_pasted_token_is_no_token() -> None:
+    from ops_perf.auth.sources import clean_token
+
+    assert clean_token('""') is None and clean_token("Bearer ") is None and clean_token(None) is None

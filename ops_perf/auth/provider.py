@@ -468,6 +468,41 @@ class TokenProvider:
             return
         self._start_renewal(slot, "unauthorized")
 
+    def renew_refused(self, token_used: str) -> None:
+        """The server refused `token_used` before the run (the probe's 401): renew it now, here.
+
+        Unlike a 401 mid-run this waits for the renewal and raises `OpsPerfError` with one line when
+        there is none (no refresh token, no test login, or refresh hands back the very token the
+        server refused): the run has not started, so it must not start with a dead token.
+        """
+        slot = next((s for s in self._slots if s.token == token_used), None)
+        if slot is None or self.passive:
+            return
+        if not self._renewable_now(slot):
+            reason = self._cannot_renew(slot, "unauthorized", "no way to renew the token is configured")
+            raise OpsPerfError(f"before the run: {reason}")
+        generation = slot.generation
+        reasons: list[str] = []
+        on_failed, self.on_failed = self.on_failed, reasons.append  # the caller says it, in one line
+        slot.renewing = True
+        try:
+            self._renew(slot, "unauthorized")
+        finally:
+            slot.renewing = False
+            self.on_failed = on_failed
+            self._notify(slot)
+        if self.failed:
+            reason, self.failed = self.failed, None
+            if not reason.startswith("the server refused"):
+                reason = f"the server refused the token (401) and {reason}"
+            raise OpsPerfError(f"before the run: {reason}")
+        if slot.generation == generation:
+            raise OpsPerfError(
+                "the server refused the token (401) before the run, but refresh hands back the same token (so it is "
+                f"not an expiry); check that frontend_url ({self.frontend_url}) is the environment's frontend "
+                "(the Referer OPS checks) and that no one else logs in as the same user"
+            )
+
     # --- passive side (workers) ---------------------------------------------------------------
 
     def set_token(self, token: str, slot: int = 0) -> None:

@@ -76,12 +76,19 @@ def load_env(env: Mapping[str, str] | None) -> dict[str, str]:
 
 
 def clean_token(raw: str | None) -> str | None:
-    """A token value as people paste it: trimmed, unquoted, without a `Bearer ` prefix; None if empty."""
+    """A token value as people paste it: trimmed, unquoted, without a `Bearer ` prefix; None if empty.
+
+    Layers come in any order (`"Bearer eyJ..."`, `Bearer "eyJ..."`, `'Bearer "eyJ..."'`), so they
+    are peeled until nothing changes.
+    """
     if raw is None:
         return None
-    value = raw.strip().strip("'\"").strip()
-    if value.lower().startswith("bearer "):
-        value = value[7:].strip()
+    value, previous = raw, None
+    while value != previous:
+        previous = value
+        value = value.strip().strip("'\"")
+        if value[:7].lower() == "bearer " or value.lower() == "bearer":
+            value = value[7:]
     return value or None
 
 

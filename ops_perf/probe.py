@@ -1,0 +1,108 @@
+"""Ask the server once before the run: is it there, does it take our token, is it the simulator?
+
+Decoding a token says nothing about its session: OPS ends a user's sessions at each login, so a
+JWT that decodes fine can be refused on every request. Found out in the warm-up, that is a run of
+401s with no detail endpoints; found out here, it is one authenticated `GET /api/v1/version/`
+(tiny, and authenticated on OPS, unlike `/health/`) per token, then a renewal where a source
+allows it, or one line that says what to do.
+
+The simulator's `GET /__sim__/info` names its profile, so run.json can say which world the run
+measured (only asked of loopback hosts: a real OPS has no such route).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import logging
+from collections.abc import Callable, Mapping
+from typing import Any
+from urllib.parse import urlparse
+
+import requests
+
+from ops_perf.auth.sources import describe_exception
+from ops_perf.errors import OpsPerfError
+
+logger = logging.getLogger("ops_perf")
+
+PROBE_PATH = "/api/v1/version/"
+SIM_INFO_PATH = "/__sim__/info"
+PROBE_TIMEOUT_S = 10.0
+SIM_INFO_TIMEOUT_S = 3.0
+
+
+def probe_token(
+    host: str, headers: Mapping[str, str], timeout_s: float = PROBE_TIMEOUT_S, session: requests.Session | None = None
+) -> int:
+    """The status of one authenticated GET; `OpsPerfError` (one line) when the host does not answer."""
+    http = session or requests.Session()
+    try:
+        response = http.get(host + PROBE_PATH, headers=dict(headers), timeout=timeout_s, allow_redirects=False)
+    except requests.RequestException as err:
+        raise OpsPerfError(
+            f"cannot reach {host} ({describe_exception(err)}); check --host / the environment's host and your network"
+        ) from None
+    finally:
+        if session is None:
+            http.close()
+    return response.status_code
+
+
+def check_tokens(
+    host: str,
+    slots: int,
+    headers_for: Callable[[int], tuple[str, Mapping[str, str]]],
+    renew: Callable[[str], None],
+    timeout_s: float = PROBE_TIMEOUT_S,
+) -> None:
+    """Probe each token (one per test user); a 401 is renewed once (`renew` raises if it cannot).
+
+    Other answers are not this probe's business: a 5xx or 404 is what the run is there to measure,
+    so it is logged and the run goes on.
+    """
+    with requests.Session() as session:
+        for slot in range(max(1, slots)):
+            token, headers = headers_for(slot)
+            status = probe_token(host, headers, timeout_s, session)
+            if status == 401:
+                logger.warning(
+                    "GET %s answered 401 before the run: the token's session has ended; renewing", PROBE_PATH
+                )
+                renew(token)
+                token, headers = headers_for(slot)
+                status = probe_token(host, headers, timeout_s, session)
+                if status == 401:
+                    raise OpsPerfError(
+                        f"{host} refused a freshly renewed token too (GET {PROBE_PATH} answered 401); check that "
+                        "the environment's frontend_url is the frontend of this host (the Referer OPS checks)"
+                    )
+            if status >= 300:
+                logger.warning("GET %s answered %d before the run; going on (the run measures it)", PROBE_PATH, status)
+
+
+def is_loopback(host: str) -> bool:
+    name = (urlparse(host).hostname or "").lower()
+    if name == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(name).is_loopback
+    except ValueError:
+        return False
+
+
+def sim_info(host: str, timeout_s: float = SIM_INFO_TIMEOUT_S) -> dict[str, Any] | None:
+    """`/__sim__/info` of a simulator on a loopback host, else None (never asked of other hosts)."""
+    if not is_loopback(host):
+        return None
+    try:
+        response = requests.get(host + SIM_INFO_PATH, timeout=timeout_s)
+        body = response.json() if response.status_code == 200 else None
+    except (requests.RequestException, ValueError):
+        return None
+    return body if isinstance(body, dict) else None
+
+
+def sim_profile(host: str) -> str | None:
+    info = sim_info(host)
+    profile = info.get("profile") if info else None
+    return profile if isinstance(profile, str) and profile else None
