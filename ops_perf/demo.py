@@ -7,6 +7,7 @@ simulator and says where everything went. It is the README's first command.
 
 from __future__ import annotations
 
+import signal
 import socket
 import subprocess
 import sys
@@ -26,6 +27,10 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def _ignore_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # inherited through exec; Python keeps an ignored SIGINT
+
+
 def start_simulator(
     profile: str, time_scale: float | None, port: int | None = None
 ) -> tuple[subprocess.Popen[str], str]:
@@ -34,7 +39,11 @@ def start_simulator(
     cmd = [sys.executable, "-m", "ops_perf.sim", "--port", str(port), "--profile", profile]
     if time_scale is not None:
         cmd += ["--time-scale", f"{time_scale:g}"]
-    process = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    # Ctrl-C reaches the whole process group: the simulator ignores it, so it keeps answering while
+    # Locust stops and writes its results (no failures from a dying server); `run_demo` stops it.
+    process = subprocess.Popen(
+        cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, preexec_fn=_ignore_sigint
+    )
     deadline = time.monotonic() + SIM_START_TIMEOUT_S
     assert process.stdout is not None
     while time.monotonic() < deadline:

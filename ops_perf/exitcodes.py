@@ -20,3 +20,8 @@ class ExitCode(IntEnum):
     """The run cannot be judged: token died, load generator saturated, or no requests were made."""
     USAGE_ERROR = 2
     """Bad input: unknown environment or scenario, malformed file, missing token, unreachable host."""
+    INTERRUPTED = 130
+    """Stopped by Ctrl-C (SIGINT): the results up to then are kept and reported, but not judged.
+
+    128 + SIGINT (2), the shell's own code for an interrupted command, so scripts read it the same way.
+    """

@@ -3,11 +3,13 @@
 | event | process | what happens |
 |---|---|---|
 | `init_command_line_parser` | all | `--ops-env`, `--scenario`, `--think-time`, `--user`, ... (also `OPS_*` env vars, `.env`) |
-| `init` | master / local | settings resolved and checked, production guard, token acquired, host probed; a bad value exits with one line |
+| `init` | all | SIGINT taken over (`ops_perf.interrupt`): Ctrl-C stops the load and keeps the results |
+| `init` | master / local | settings resolved and checked, production guard, token acquired and tried on the server (`ops_perf.probe`); a bad value exits with one line |
 | `init` | worker | message handlers for the master's ids and tokens |
 | web UI `/swarm` | master / local | the form's settings resolved and checked like the command line's (`ops_perf.webui`) |
 | `ops_perf_hello` message | master | a late (or reconnecting) worker asks for, and gets, the ids and the token |
-| `test_start` | master / local | the one warm-up; ids broadcast; statistics and the shape clock reset after it |
+| `test_start` | master / local | the one warm-up (every list failed: the run stops as invalid); ids broadcast; statistics and the shape clock reset after it |
+| `test_stop` | master / local | the real end of the load time (run.json `load_ended_at`) |
 | `test_start` | worker | settings from the options the master forwarded; waits for ids in `OPSUser.on_start` |
 | open model | all | the pacer, the rate shared across workers, dropped arrivals: `ops_perf/arrival_hooks.py` |
 | `ops_perf_pages` message | master | a worker's page counts at the end of its run (ops_perf/page_stats.py) |
@@ -31,7 +33,6 @@ from typing import Any
 
 import gevent
 import locust  # before requests: Locust's gevent monkey-patching must precede ssl
-import requests
 from dotenv import load_dotenv
 from locust import between, constant, events
 from locust.argument_parser import LocustArgumentParser
@@ -39,7 +40,7 @@ from locust.env import Environment as LocustEnvironment
 from locust.runners import MasterRunner, WorkerRunner
 from locust.stats import PERCENTILES_TO_REPORT, StatsCSV
 
-from ops_perf import __version__, arrival_hooks, auth, webui
+from ops_perf import __version__, arrival_hooks, auth, interrupt, probe, webui
 from ops_perf.catalog import ENDPOINTS, catalog_fingerprint, pools_in_use
 from ops_perf.errors import OpsPerfError, die
 from ops_perf.exitcodes import ExitCode
@@ -53,8 +54,10 @@ from ops_perf.settings import (
     Scenario,
     apply_overrides,
     check_run_allowed,
+    host_note,
     load_environment,
     load_scenario,
+    normalise_host,
     parse_think_time,
 )
 from ops_perf.shape import ScenarioShape
@@ -70,7 +73,6 @@ MSG_RENEW = "ops_perf_renew"
 MSG_HELLO = "ops_perf_hello"
 AUTH_POLL_S = 0.5
 """How often the master checks whether the token provider has given up."""
-HOST_PROBE_TIMEOUT_S = 10.0
 PROGRESS_MIN_INTERVAL_S = 5.0
 PROGRESS_MAX_INTERVAL_S = 60.0
 """Progress lines come every tenth of the scenario, within these bounds."""
@@ -139,6 +141,7 @@ def add_arguments(parser: LocustArgumentParser) -> None:
 @events.init.add_listener
 def on_init(environment: LocustEnvironment, **_: Any) -> None:
     auth.install_redaction()
+    interrupt.install(environment)
     runner = environment.runner
     arrival_hooks.register(runner)
     if isinstance(runner, WorkerRunner):
@@ -155,6 +158,8 @@ def on_init(environment: LocustEnvironment, **_: Any) -> None:
         return
     try:
         configure_run(environment, options)
+        if CONTEXT.interrupted_at is not None:
+            raise OpsPerfError("interrupted (Ctrl-C) before the load started; nothing was run", ExitCode.INTERRUPTED)
     except OpsPerfError as err:
         die(err, prog="locust")
     CONTEXT.git_commit = _git_commit()  # now: a subprocess at quit would let Locust's CSV writer run again
@@ -175,7 +180,11 @@ def configure_run(environment: LocustEnvironment, options: Any, host: str | None
     """
     runner = environment.runner
     env, scenario = resolve(options)
-    host = ((host if host is not None else environment.host) or env.host).rstrip("/")
+    typed = (host if host is not None else environment.host) or ""
+    host = normalise_host(typed) if typed else env.host
+    note = host_note(typed, host) if typed else None
+    if note:
+        logger.info(note)
     check_run_allowed(env, scenario, host, bool(options.confirm_prod))
     provider = auth.TokenProvider(
         host,
@@ -187,7 +196,7 @@ def configure_run(environment: LocustEnvironment, options: Any, host: str | None
     )
     try:
         provider.acquire(run_seconds=scenario.duration_s)
-        _probe_host(host)
+        _probe_host(host, env, provider)
     except OpsPerfError:
         provider.stop()
         raise
@@ -263,14 +272,14 @@ def _send_page_counts(runner: WorkerRunner) -> None:
         TALLY.clear()
 
 
-def _probe_host(host: str) -> None:
-    """An unreachable host is refused up front instead of as a run full of connection errors."""
-    try:
-        requests.get(f"{host}/api/v1/health/", timeout=HOST_PROBE_TIMEOUT_S, headers={"User-Agent": PROBE_USER_AGENT})
-    except requests.RequestException as err:
-        raise OpsPerfError(
-            f"cannot reach {host} ({type(err).__name__}); check --host / the environment's host and your network"
-        ) from None
+def _probe_host(host: str, env: Environment, provider: auth.TokenProvider) -> None:
+    """Before the warm-up: the host answers and takes each token (a 401 is renewed or refused in one
+    line), and a local simulator names its profile for run.json."""
+    headers = RequestHeaders(provider, env.frontend_url, PROBE_USER_AGENT)
+    probe.check_tokens(host, provider.slot_count, headers.for_user, provider.renew_refused, env.connect_timeout_s + 5)
+    CONTEXT.sim_profile = probe.sim_profile(host)
+    if CONTEXT.sim_profile:
+        logger.info("target: the OPS simulator, profile %s", CONTEXT.sim_profile)
 
 
 # --- test start: the one warm-up ------------------------------------------------------------------
@@ -285,6 +294,10 @@ def on_test_start(environment: LocustEnvironment, **_: Any) -> None:
         arrival_hooks.start_worker(environment)
         return
     if CONTEXT.env is None or CONTEXT.provider is None:
+        return
+    CONTEXT.test_started = True
+    if CONTEXT.interrupted_at is not None:
+        interrupt.stop_before_load(environment)
         return
     env, provider = CONTEXT.env, CONTEXT.provider
     options = environment.parsed_options
@@ -306,6 +319,12 @@ def on_test_start(environment: LocustEnvironment, **_: Any) -> None:
         (logger.warning if "FAILED" in line or "no ids" in line else logger.info)(line)
     if options and options.csv_prefix:
         summary.write(Path(f"{options.csv_prefix}_warmup.json"))
+    if CONTEXT.interrupted_at is not None:
+        interrupt.stop_before_load(environment)
+        return
+    if summary.pools and len(summary.failures) >= len(summary.pools):
+        _warmup_failed(environment, summary)
+        return
     if isinstance(runner, MasterRunner):
         CONTEXT.worker_ids.update(runner.clients.keys())  # those that connected before our init ran
         runner.send_message(MSG_IDS, CACHE.as_message())
@@ -317,10 +336,29 @@ def on_test_start(environment: LocustEnvironment, **_: Any) -> None:
         _announce_pages(CONTEXT.scenario)
     if environment.shape_class is not None:
         environment.shape_class.reset_time()
-    CONTEXT.load_started_at = time.time()
+    CONTEXT.load_started_at, CONTEXT.load_ended_at = time.time(), None
     arrival_hooks.start(environment)
     gevent.spawn(_watch_auth, environment)
     gevent.spawn(_report_progress, environment)
+
+
+def _warmup_failed(environment: LocustEnvironment, summary: WarmupSummary) -> None:
+    """Every list failed: the detail endpoints would go unexercised and the rest measure a broken host."""
+    first = summary.failures[0]
+    CONTEXT.status = "invalid"
+    CONTEXT.status_detail = (
+        f"the warm-up failed on all {len(summary.pools)} list endpoints (first: {first['endpoint']}: "
+        f"{first['error']}); check --host (the base URL, without /api/v1) and the token"
+    )
+    environment.process_exit_code = int(ExitCode.RUN_INVALID)
+    logger.error("stopping the run: %s", CONTEXT.status_detail)
+    interrupt.stop_before_load(environment)
+
+
+@events.test_stop.add_listener
+def on_test_stop(environment: LocustEnvironment, **_: Any) -> None:
+    if not isinstance(environment.runner, WorkerRunner) and CONTEXT.load_started_at and not CONTEXT.load_ended_at:
+        CONTEXT.load_ended_at = time.time()
 
 
 def _report_progress(environment: LocustEnvironment) -> None:
@@ -395,7 +433,13 @@ def _start_worker(environment: LocustEnvironment) -> None:
     except OpsPerfError as err:
         logger.error("worker cannot resolve settings: %s", err)
         return
-    CONTEXT.env, CONTEXT.scenario, CONTEXT.host = env, scenario, environment.host or env.host
+    try:
+        host = normalise_host(environment.host) if environment.host else env.host
+    except OpsPerfError as err:
+        logger.error("worker cannot use the master's host: %s", err)
+        return
+    environment.host = host
+    CONTEXT.env, CONTEXT.scenario, CONTEXT.host = env, scenario, host
     _configure_users(env, scenario, environment)
     CONTEXT.headers = RequestHeaders(_passive_provider(environment.runner), env.frontend_url)
 
@@ -509,7 +553,9 @@ def run_record(options: Any, exit_code: int) -> dict[str, Any]:
         "overridden": list(scenario.overridden),
         "users": scenario.peak_users,
         "spawn_rate": scenario.first_spawn_rate,
-        "duration_s": scenario.duration_s,
+        "duration_s": _duration(scenario.duration_s),
+        "planned_duration_s": scenario.duration_s,
+        "load_duration_s": _load_seconds(),
         "stages": [_stage_record(s) for s in scenario.stages],
         "think_time_s": list(scenario.think_time_s),
         "user": scenario.user,
@@ -525,7 +571,10 @@ def run_record(options: Any, exit_code: int) -> dict[str, Any]:
         "exclude_tags": sorted(options.exclude_tags or []),
         "started_at": _iso(CONTEXT.started_at),
         "load_started_at": _iso(CONTEXT.load_started_at),
+        "load_ended_at": _iso(CONTEXT.load_ended_at),
         "ended_at": _iso(time.time()),
+        "interrupted_at": _iso(CONTEXT.interrupted_at),
+        "sim_profile": CONTEXT.sim_profile,
         "warmup": warmup.to_dict() if warmup else None,
         "auth": provider.summary() if provider is not None else None,
         "cpu_warning": CONTEXT.cpu_warning,
@@ -542,6 +591,19 @@ def _stage_record(stage: Any) -> dict[str, Any]:
     if stage.arrival_rate is not None:
         record["arrival_rate"] = stage.arrival_rate
     return record
+
+
+def _load_seconds() -> float:
+    """The load time actually run: from the end of the warm-up to Locust's `test_stop` (0 if none)."""
+    if CONTEXT.load_started_at is None:
+        return 0.0
+    end = CONTEXT.load_ended_at or CONTEXT.interrupted_at or time.time()
+    return round(max(0.0, end - CONTEXT.load_started_at), 3)
+
+
+def _duration(planned: float) -> float:
+    """`duration_s`: the scenario's for a completed run, the real load time for one stopped early."""
+    return planned if CONTEXT.status == "completed" else min(planned, _load_seconds())
 
 
 def _iso(timestamp: float | None) -> str | None:

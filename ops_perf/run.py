@@ -12,6 +12,7 @@ import json
 import signal
 import subprocess
 import sys
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -21,12 +22,13 @@ from typing import Any
 from ops_perf.errors import OpsPerfError
 from ops_perf.exitcodes import ExitCode
 from ops_perf.paths import LOCUSTFILE, REPORTS_DIR, RESULTS_DIR
-from ops_perf.results import unique_prefix
+from ops_perf.results import check_writable, release_prefix, reserve_prefix
 from ops_perf.settings import (
     apply_overrides,
     check_run_allowed,
     load_environment,
     load_scenario,
+    normalise_host,
     parse_duration,
     parse_think_time,
 )
@@ -55,6 +57,8 @@ class RunRequest:
     report: bool = True
     check: bool = True
     test_users: int | None = None
+    ids_per_pool: int | None = None
+    warmup_deadline: float | None = None
     extra_args: tuple[str, ...] = ()
     name: str | None = None
     """File prefix instead of `<env>-<scenario>` (the capacity search names its steps)."""
@@ -68,67 +72,111 @@ class RunOutcome:
     run_record: dict[str, Any] | None
 
 
-def plan(request: RunRequest) -> tuple[Path, list[str]]:
-    """Validate everything that can be validated without the network, and build the Locust command."""
+@dataclass(frozen=True)
+class Plan:
+    """A checked request: where its results would go and the Locust command for a reserved prefix."""
+
+    request: RunRequest
+    env_name: str
+    host: str
+    base_prefix: Path
+    """`results/<date>/<env>-<scenario>`; the run gets this or the first free `-N` (`reserve_prefix`)."""
+
+    def command(self, prefix: Path) -> list[str]:
+        request = self.request
+        cmd = [
+            sys.executable, "-m", "locust", "-f", str(LOCUSTFILE), "--headless",
+            "--ops-env", self.env_name, "--scenario", request.scenario, "--host", self.host,
+            "--csv", str(prefix), "--csv-full-history", "--html", f"{prefix}.html", "--only-summary",
+        ]  # fmt: skip
+        if request.users is not None:
+            cmd += ["--users", str(request.users)]
+        if request.spawn_rate is not None:
+            cmd += ["--spawn-rate", f"{request.spawn_rate:g}"]
+        if request.run_time:
+            cmd += ["--run-time", request.run_time]
+        if request.think_time:
+            cmd += ["--think-time", request.think_time]
+        if request.arrival_rate is not None:
+            cmd += ["--arrival-rate", f"{request.arrival_rate:g}"]
+        if request.processes:
+            cmd += ["--processes", str(request.processes)]
+        if request.test_users:
+            cmd += ["--test-users", str(request.test_users)]
+        if request.ids_per_pool:
+            cmd += ["--ids-per-pool", str(request.ids_per_pool)]
+        if request.warmup_deadline:
+            cmd += ["--warmup-deadline", f"{request.warmup_deadline:g}"]
+        if request.confirm_prod:
+            cmd += ["--confirm-prod"]
+        return cmd + list(request.extra_args)
+
+
+def plan(request: RunRequest) -> Plan:
+    """Validate everything that can be validated without the network or the disk."""
     env = load_environment(request.env)
     scenario = load_scenario(request.scenario)
     run_time_s = parse_duration(request.run_time, "--run-time") if request.run_time else None
     think = parse_think_time(request.think_time) if request.think_time else None
     scenario = apply_overrides(scenario, request.users, request.spawn_rate, run_time_s, think, request.arrival_rate)
-    host = (request.host or env.host).rstrip("/")
+    host = normalise_host(request.host) if request.host else env.host
     check_run_allowed(env, scenario, host, request.confirm_prod)
     if request.processes is not None and (request.processes == 0 or request.processes < -1):
         raise OpsPerfError(f"--processes must be -1 (one per core) or at least 1, not {request.processes}")
     results_dir = request.results_dir or RESULTS_DIR / date.today().isoformat()
-    prefix = unique_prefix(results_dir / (request.name or f"{env.results_name}-{scenario.name}"))
-    cmd = [
-        sys.executable, "-m", "locust", "-f", str(LOCUSTFILE), "--headless",
-        "--ops-env", env.name, "--scenario", request.scenario, "--host", host,
-        "--csv", str(prefix), "--csv-full-history", "--html", f"{prefix}.html", "--only-summary",
-    ]  # fmt: skip
-    if request.users is not None:
-        cmd += ["--users", str(request.users)]
-    if request.spawn_rate is not None:
-        cmd += ["--spawn-rate", f"{request.spawn_rate:g}"]
-    if request.run_time:
-        cmd += ["--run-time", request.run_time]
-    if request.think_time:
-        cmd += ["--think-time", request.think_time]
-    if request.arrival_rate is not None:
-        cmd += ["--arrival-rate", f"{request.arrival_rate:g}"]
-    if request.processes:
-        cmd += ["--processes", str(request.processes)]
-    if request.test_users:
-        cmd += ["--test-users", str(request.test_users)]
-    if request.confirm_prod:
-        cmd += ["--confirm-prod"]
-    cmd += list(request.extra_args)
-    return prefix, cmd
+    name = request.name or f"{env.results_name}-{scenario.name}"
+    return Plan(request, env.name, host, results_dir / name)
 
 
 def execute(request: RunRequest) -> RunOutcome:
-    prefix, cmd = plan(request)
-    new_dir = not prefix.parent.exists()
-    prefix.parent.mkdir(parents=True, exist_ok=True)
-    print(f"ops-perf: running {prefix.name} -> {prefix.parent}/", flush=True)
-    code = _run_locust(cmd)
-    record = read_run_record(prefix)
-    if record is None:
-        if code == LOCUST_USAGE_EXIT:
+    checked = plan(request)
+    results_dir = checked.base_prefix.parent
+    reports_root = request.reports_dir or REPORTS_DIR / results_dir.name
+    if request.report:
+        check_writable(reports_root, "reports folder", "--reports-dir")
+    new_dir = not results_dir.exists()
+    check_writable(results_dir, "results folder", "--results-dir")
+    try:
+        results_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise OpsPerfError(
+            f"cannot create the results folder {results_dir} ({err.strerror or err}); choose another with --results-dir"
+        ) from None
+    prefix = reserve_prefix(checked.base_prefix)
+    try:
+        print(f"ops-perf: running {prefix.name} -> {prefix.parent}/", flush=True)
+        code, interrupted = _run_locust(checked.command(prefix))
+        record = read_run_record(prefix)
+        if record is None:
             _discard_refused(prefix, new_dir)
+    finally:
+        release_prefix(prefix)
+    if record is None:
+        if interrupted:
+            print("ops-perf: interrupted before the load started; nothing was kept", file=sys.stderr)
+            return RunOutcome(prefix, ExitCode.INTERRUPTED, None, None)
+        if code == LOCUST_USAGE_EXIT:
             return RunOutcome(prefix, ExitCode.USAGE_ERROR, None, None)
         print(f"ops-perf: locust exited with {code} and wrote no {prefix.name}_run.json", file=sys.stderr)
         return RunOutcome(prefix, ExitCode.RUN_INVALID, None, None)
+    if record.get("status") == "interrupted":
+        load_s = record.get("duration_s")
+        ran = f" after {load_s:.0f} s of load" if isinstance(load_s, int | float) else ""
+        print(f"ops-perf: interrupted{ran}; the results so far are kept and reported, not judged", flush=True)
     report_path = None
     if request.report:
         from ops_perf.report import write_report
 
-        out_dir = (request.reports_dir or REPORTS_DIR / prefix.parent.name) / prefix.name
-        report_path = write_report([prefix], out_dir)
+        report_path = write_report([prefix], reports_root / prefix.name)
         print(f"ops-perf: report written to {report_path}", flush=True)
-    verdict = judge(prefix, record, request.env) if request.check else ExitCode.OK
+    verdict = judge(prefix, record, request.env) if request.check else _unjudged(record)
     print(f"ops-perf: results in {prefix.parent}/{prefix.name}_*  (exit code {int(verdict)} {verdict.name})")
     return RunOutcome(prefix, verdict, report_path, record)
+
+
+def _unjudged(record: dict[str, Any]) -> ExitCode:
+    """`--no-check`: no thresholds, but an interrupted run still says so."""
+    return ExitCode.INTERRUPTED if record.get("status") == "interrupted" else ExitCode.OK
 
 
 def _discard_refused(prefix: Path, new_dir: bool) -> None:
@@ -142,6 +190,7 @@ def _discard_refused(prefix: Path, new_dir: bool) -> None:
                 path.unlink()
         except (OSError, UnicodeDecodeError):
             pass
+    release_prefix(prefix)
     if new_dir:
         with contextlib.suppress(OSError):  # not empty: something else is in it
             prefix.parent.rmdir()
@@ -149,6 +198,8 @@ def _discard_refused(prefix: Path, new_dir: bool) -> None:
 
 def judge(prefix: Path, record: dict[str, Any], env: str) -> ExitCode:
     """Run invalid beats everything; otherwise the threshold check decides."""
+    if record.get("status") == "interrupted":
+        return ExitCode.INTERRUPTED
     if record.get("status") not in (None, "completed"):
         return ExitCode.RUN_INVALID
     from ops_perf.verdict import check_main
@@ -165,12 +216,28 @@ def read_run_record(prefix: Path) -> dict[str, Any] | None:
         return None
 
 
-def _run_locust(cmd: Sequence[str]) -> int:
-    """Run Locust in the foreground; Ctrl+C is passed on so that Locust writes its results."""
+def _run_locust(cmd: Sequence[str]) -> tuple[int, bool]:
+    """Run Locust in the foreground; returns its exit code and whether we were interrupted.
+
+    Ctrl-C sends SIGINT to the whole process group, so Locust gets it directly; a SIGINT sent to
+    this process alone (`kill -INT`) is passed on, so both ways stop the load the same way. Locust's
+    hooks stop cleanly on the first SIGINT and ignore the rest (`ops_perf.interrupt`), so the copy
+    a Ctrl-C delivers twice is harmless. This process keeps waiting for Locust to write its files.
+    """
     # Locust asks stdin `isatty()`; with no stdin at all (a CI runner), give it /dev/null.
     process = subprocess.Popen(cmd, stdin=subprocess.DEVNULL if sys.stdin is None else None)
+    interrupted = False
+
+    def forward(_signum: int, _frame: object) -> None:
+        nonlocal interrupted
+        interrupted = True
+        with contextlib.suppress(ProcessLookupError):
+            process.send_signal(signal.SIGINT)
+
+    in_main_thread = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGINT, forward) if in_main_thread else None
     try:
-        return process.wait()
-    except KeyboardInterrupt:
-        process.send_signal(signal.SIGINT)
-        return process.wait()
+        return process.wait(), interrupted
+    finally:
+        if in_main_thread:
+            signal.signal(signal.SIGINT, previous)

@@ -68,6 +68,13 @@ class RunContext:
     warmup: WarmupSummary | None = None
     started_at: float | None = None
     load_started_at: float | None = None
+    load_ended_at: float | None = None
+    """When the load stopped (Locust's `test_stop`), whatever stopped it: the real end of the load time."""
+    test_started: bool = False
+    interrupted_at: float | None = None
+    """The first Ctrl-C (SIGINT), see `ops_perf.interrupt`."""
+    sim_profile: str | None = None
+    """The simulator's profile when the host is a local simulator (`GET /__sim__/info`), else None."""
     git_commit: str | None = None
     status: str = "completed"
     status_detail: str = ""
