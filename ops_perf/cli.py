@@ -17,7 +17,8 @@ from ops_perf.errors import OpsPerfError, die
 from ops_perf.exitcodes import ExitCode
 
 EPILOG = """exit codes: 0 passed, 1 thresholds breached, 2 usage or input error, 3 regression,
-4 run invalid (token died, generator saturated, no requests). See README.md."""
+4 run invalid (token died, generator saturated, no requests, warm-up failed everywhere),
+130 interrupted (Ctrl-C: results kept and reported, not judged). See README.md."""
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -29,8 +30,10 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
     run = sub.add_parser("run", help="run a scenario against an environment, then report and check")
-    run.add_argument("--env", required=True, help="local, dev, stg or prod (config/environments.toml)")
-    run.add_argument("--scenario", required=True, help="smoke, baseline, normal, stress, spike, soak (scenarios/)")
+    run.add_argument(
+        "--env", "--ops-env", dest="env", help="local, dev, stg or prod (config/environments.toml); or OPS_ENV"
+    )
+    run.add_argument("--scenario", help="smoke, baseline, normal, stress, spike, soak (scenarios/); or OPS_SCENARIO")
     _add_run_options(run)
     run.add_argument("locust_args", nargs=argparse.REMAINDER, help="after --: passed to locust as they are")
 
@@ -70,7 +73,18 @@ def _add_run_options(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--processes", type=int, help="Locust worker processes on this machine (-1: one per core)")
     parser.add_argument("--test-users", type=int, help="test users to log in and share out (login source only)")
-    parser.add_argument("--confirm-prod", action="store_true", help="required to load production")
+    parser.add_argument("--ids-per-pool", type=int, help="warm-up: ids per pool (default per environment)")
+    parser.add_argument("--warmup-deadline", type=float, help="warm-up: deadline in seconds (default per environment)")
+    parser.add_argument("--confirm-prod", action="store_true", default=None, help="required to load production")
+    pages = parser.add_argument_group("page user (passed on to Locust)")
+    pages.add_argument("--user", choices=["pages", "endpoints"], help="who is simulated (default: the scenario's)")
+    pages.add_argument(
+        "--frontend-defects", action="store_true", default=None, help="pages: the frontend's bad calls too"
+    )
+    pages.add_argument(
+        "--page-tour", action="store_true", default=None, help="pages: each person views every page once"
+    )
+    pages.add_argument("--notification-poll", type=float, help="pages: seconds between notification polls")
     parser.add_argument("--no-report", action="store_true", help="skip PERFORMANCE_REPORT.md")
     parser.add_argument("--no-check", action="store_true", help="skip the threshold check")
 
@@ -90,7 +104,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         die(err)
     except KeyboardInterrupt:
         print("ops-perf: interrupted", file=sys.stderr)
-        return 130
+        return int(ExitCode.INTERRUPTED)
     return int(ExitCode.USAGE_ERROR)
 
 
@@ -121,14 +135,18 @@ def _delegate(command: str, rest: list[str]) -> int:
 
 def _run(args: argparse.Namespace) -> int:
     from ops_perf.run import RunRequest, execute
+    from ops_perf.run_options import apply_environment, forwarded_args
 
+    apply_environment(args)
     extra = tuple(a for a in args.locust_args if a != "--")
     outcome = execute(
         RunRequest(
             env=args.env, scenario=args.scenario, host=args.host, results_dir=args.results_dir,
             reports_dir=args.reports_dir, users=args.users, spawn_rate=args.spawn_rate, run_time=args.run_time,
-            think_time=args.think_time, arrival_rate=args.arrival_rate, processes=args.processes, confirm_prod=args.confirm_prod,
-            report=not args.no_report, check=not args.no_check, test_users=args.test_users, extra_args=extra,
+            think_time=args.think_time, arrival_rate=args.arrival_rate, processes=args.processes,
+            confirm_prod=args.confirm_prod, report=not args.no_report, check=not args.no_check,
+            test_users=args.test_users, ids_per_pool=args.ids_per_pool, warmup_deadline=args.warmup_deadline,
+            extra_args=(*forwarded_args(args), *extra),
         )
     )  # fmt: skip
     return int(outcome.exit_code)
