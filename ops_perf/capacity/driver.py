@@ -25,6 +25,7 @@ from ops_perf.capacity.steps import Step, judge_step, min_samples
 from ops_perf.errors import OpsPerfError
 from ops_perf.exitcodes import ExitCode
 from ops_perf.paths import RESULTS_DIR
+from ops_perf.results import release_prefix, reserve_prefix
 from ops_perf.run import RunRequest, plan
 from ops_perf.settings import apply_overrides, load_environment, load_scenario, parse_duration
 from ops_perf.targets import load_targets
@@ -147,16 +148,22 @@ def _run_request(
 
 def _run_step(run_request: RunRequest, folder: Path, step: Step) -> int | None:
     """One Locust run, its output in `<step>.log`; None when interrupted (Ctrl-C)."""
-    prefix, cmd = plan(run_request)
+    checked = plan(run_request)
+    prefix = reserve_prefix(checked.base_prefix)
     step.prefix = prefix.name
-    with open(folder / f"{prefix.name}.log", "wb") as log:
-        process = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
-        try:
-            return process.wait()
-        except KeyboardInterrupt:
-            process.send_signal(signal.SIGINT)
-            process.wait()
-            return None
+    try:
+        with open(folder / f"{prefix.name}.log", "wb") as log:
+            process = subprocess.Popen(
+                checked.command(prefix), stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL
+            )
+            try:
+                return process.wait()
+            except KeyboardInterrupt:
+                process.send_signal(signal.SIGINT)
+                process.wait()
+                return None
+    finally:
+        release_prefix(prefix)
 
 
 def _summary(

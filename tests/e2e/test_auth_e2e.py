@@ -185,7 +185,7 @@ def test_no_trace_of_a_refused_token_in_failures_html_or_output(tmp_path: Path) 
         proc = subprocess.Popen(cmd, cwd=REPO_ROOT, env=clean_env({"JWT_TOKEN": token}), stdout=subprocess.PIPE,
                                 stderr=subprocess.PIPE, text=True)  # fmt: skip
         try:
-            deadline = time.monotonic() + 30
+            deadline = time.monotonic() + 90
             while not load(sim.requests()) and time.monotonic() < deadline and proc.poll() is None:
                 time.sleep(0.2)
             assert load(sim.requests()), "the run never started its load"

@@ -61,7 +61,7 @@ def interrupted_run(sim: SimProcess, out: Path, send: str, report: bool) -> dict
         start_new_session=True,
     )  # fmt: skip
     try:
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + 90
         while not load_requests(sim) and proc.poll() is None and time.monotonic() < deadline:
             time.sleep(0.2)
         assert load_requests(sim), "the load never started"
