@@ -60,3 +60,13 @@ def test_missing_or_malformed_is_one_line(environ: dict[str, str], message: str)
     with pytest.raises(OpsPerfError) as err:
         parse(environ=environ)
     assert message in str(err.value)
+
+
+def test_the_page_options_are_handed_to_locust_as_given_or_from_variables() -> None:
+    from ops_perf.run_options import forwarded_args
+
+    args = parse("--env", "local", "--scenario", "smoke", "--user", "pages", "--page-tour")
+    assert forwarded_args(args) == ["--user", "pages", "--page-tour"]
+    environ = {"OPS_ENV": "local", "OPS_SCENARIO": "smoke", "OPS_FRONTEND_DEFECTS": "1", "OPS_NOTIFICATION_POLL": "5"}
+    assert forwarded_args(parse(environ=environ)) == ["--frontend-defects", "--notification-poll", "5"]
+    assert forwarded_args(parse("--env", "local", "--scenario", "smoke")) == []
