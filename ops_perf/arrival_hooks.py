@@ -3,7 +3,7 @@
 | where | what |
 |---|---|
 | local runner | the pacer runs here, at the whole rate; the shape reads this process's counters |
-| master | no pacer; sends each worker its share (`ops_perf_arrival_share`: index, count, load start) at test start and whenever the set of workers changes; sums the workers' counters (`ops_perf_arrival_stats`) for the shape, the progress lines and run.json |
+| master | no pacer; sends each worker its share (`ops_perf_arrival_share`: index, count) at test start and whenever the set of workers changes; sums the workers' counters (`ops_perf_arrival_stats`) for the shape, the progress lines and run.json |
 | worker | runs a pacer at rate / workers (constant arrivals: phase (index + 0.5) / workers, so they interleave), sends its counters every `REPORT_INTERVAL_S` and once more when it stops |
 
 At the end (the `quitting` event, before Locust picks its exit code) a run that dropped more than
@@ -13,6 +13,7 @@ At the end (the `quitting` event, before Locust picks its exit code) a run that 
 from __future__ import annotations
 
 import logging
+import time
 from typing import Any
 
 import gevent
@@ -89,21 +90,25 @@ def start(environment: LocustEnvironment) -> None:
     if scenario is None or not scenario.is_open:
         return
     _state["by_worker"] = {}
+    where = "this process"
     if isinstance(runner, MasterRunner):
         _share_out(runner)
         gevent.spawn(_watch_workers, runner)
-        return
-    POOL.reset()
-    POOL.start(plan_for(scenario), scenario.arrivals)
+        where = f"{len(_state['shared_with'])} worker(s)"
+    else:
+        POOL.reset()
+        POOL.start(plan_for(scenario), scenario.arrivals)
     logger.info(
-        "open model: %s arrivals at %.4g %s on average, pool cap %d users",
-        scenario.arrivals, (scenario.offered_rate or 0) * scenario.rate_per, scenario.rate_unit, scenario.peak_users,
+        "open model: %s arrivals at %.4g %s on average, offered by %s, pool cap %d users",
+        scenario.arrivals, (scenario.offered_rate or 0) * scenario.rate_per, scenario.rate_unit, where,
+        scenario.peak_users,
     )  # fmt: skip
 
 
 def start_worker(environment: LocustEnvironment) -> None:
     """A worker's test start: run its share of the rate once both the settings and the share are known."""
     _state["started"] = True
+    _state["origin"] = None
     POOL.reset()
     _maybe_start_worker_pacer(environment)
     gevent.spawn(_report_to_master, environment.runner)
@@ -113,7 +118,7 @@ def _share_out(runner: MasterRunner) -> None:
     ids = sorted(c.id for c in runner.clients.all if c.state != "missing")
     _state["shared_with"] = tuple(ids)
     for index, client_id in enumerate(ids):
-        share = {"index": index, "count": len(ids), "started": CONTEXT.load_started_at}
+        share = {"index": index, "count": len(ids)}
         runner.send_message(MSG_SHARE, share, client_id=client_id)
 
 
@@ -139,10 +144,13 @@ def _maybe_start_worker_pacer(environment: LocustEnvironment) -> None:
         return
     count = max(1, int(share["count"]))
     index = int(share["index"])
-    # A new share (workers joined or left) restarts the pacer; the counters go on.
-    POOL.start(
-        plan_for(scenario, 1.0 / count), scenario.arrivals, offset=(index + 0.5) / count, started=share["started"]
-    )
+    # The plan's clock starts when this worker first offers (its spawn message comes after the
+    # master's load start: the master's clock would skip the arrivals of the gap). A new share
+    # (workers joined or left) restarts the pacer on the same clock, skipping what is past; the
+    # counters go on.
+    origin = _state.get("origin") or time.time()
+    _state["origin"] = origin
+    POOL.start(plan_for(scenario, 1.0 / count), scenario.arrivals, offset=(index + 0.5) / count, started=origin)
     logger.info("open model: this worker offers 1/%d of the rate (worker %d)", count, index)
 
 
@@ -224,4 +232,5 @@ def record_fields(scenario: Scenario) -> dict[str, Any]:
         "ramp": scenario.ramp,
         "max_users": scenario.peak_users,
         "peak_pool": stats.peak_pool,
+        "arrival_processes": max(1, len(_state["by_worker"])),
     }

@@ -206,6 +206,7 @@ def configure_run(environment: LocustEnvironment, options: Any, host: str | None
     CONTEXT.env, CONTEXT.scenario, CONTEXT.host, CONTEXT.provider = env, scenario, host, provider
     CONTEXT.started_at = time.time()
     ScenarioShape.scenario = scenario
+    ScenarioShape.load_started = staticmethod(lambda: CONTEXT.load_started_at is not None)
     # Who is simulated is the scenario's choice: Locust spawns only that class (workers by its name).
     environment.user_classes[:] = [PersonUser if scenario.user == "pages" else OPSUser]
     _configure_users(env, scenario, environment)

@@ -26,6 +26,10 @@ class ScenarioShape(LoadTestShape):
     """Set by the hooks once settings are resolved (master or local runner)."""
     demand: Callable[[], ArrivalStats] = ArrivalStats
     """Open model: the arrival counters of every process that runs users (set by the hooks)."""
+    load_started: Callable[[], bool] = staticmethod(lambda: True)
+    """Whether the warm-up is over (set by the hooks). Locust fires `test_start` (the warm-up) in a
+    greenlet of its own and keeps ticking: until the load starts, the clock stands at 0, so a
+    warm-up longer than the scenario cannot end the run before a single load request."""
 
     def __init__(self) -> None:
         super().__init__()
@@ -41,7 +45,7 @@ class ScenarioShape(LoadTestShape):
         scenario = type(self).scenario
         if scenario is None:
             return None
-        run_time = self.get_run_time()
+        run_time = self.get_run_time() if type(self).load_started() else 0.0
         if scenario.is_open:
             return self._open_tick(scenario, run_time)
         elapsed = 0.0

@@ -227,3 +227,14 @@ def test_the_open_shape_sizes_the_pool_and_ends_with_the_plan(monkeypatch: pytes
     # 2/s x 1 s: 2 busy + 3 sqrt(2) + 5 = 11.2 -> 15 users; from 8 s on the lookahead sees 6/s:
     # 6 + 3 sqrt(6) + 5 = 18.3 -> 20 users, never fewer afterwards.
     assert ticks == [(15, 50.0), (15, 50.0), (20, 50.0), (20, 50.0), None]
+
+
+def test_the_clock_stands_still_until_the_warm_up_is_over(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Locust ticks the shape while `test_start` (the warm-up) runs: a slow warm-up must not end the run."""
+    monkeypatch.setattr(ScenarioShape, "scenario", apply_overrides(load_scenario("smoke"), run_time=10, users=3))
+    monkeypatch.setattr(ScenarioShape, "load_started", staticmethod(lambda: False))
+    shape = ScenarioShape()
+    monkeypatch.setattr(shape, "get_run_time", lambda: 60.0)
+    assert shape.tick() == (3, shape.scenario.first_spawn_rate)
+    monkeypatch.setattr(ScenarioShape, "load_started", staticmethod(lambda: True))
+    assert shape.tick() is None

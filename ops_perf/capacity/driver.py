@@ -27,6 +27,7 @@ from ops_perf.exitcodes import ExitCode
 from ops_perf.paths import RESULTS_DIR
 from ops_perf.results import release_prefix, reserve_prefix
 from ops_perf.run import RunRequest, plan
+from ops_perf.runtime import PROBE_USER_AGENT
 from ops_perf.settings import apply_overrides, load_environment, load_scenario, parse_duration
 from ops_perf.targets import load_targets
 from ops_perf.verdict.runs import OneLineParser
@@ -39,6 +40,10 @@ REQUESTS_PER_ARRIVAL_GUESS = 20.0
 """Page user: API calls per session assumed for the first step's hold time (then measured)."""
 HOLD_MARGIN = 1.2
 """Hold a step 20% longer than the samples need: Poisson arrivals can fall short of the mean."""
+RECOVERED_S = 2.0
+COOL_DOWN_MAX_S = 120.0
+"""Before the next step, the target must answer its health check within 2 s again (an overloaded
+step leaves a queue behind: the next step would measure its tail), waiting at most 2 minutes."""
 
 
 @dataclass(frozen=True)
@@ -100,6 +105,8 @@ def run_capacity(request: CapacityRequest) -> ExitCode:
         rate_per_s = rate / base.rate_per
         hold = math.ceil(max(step_s, HOLD_MARGIN * need / (rate_per_s * per_arrival)))
         step = Step(len(steps) + 1, search.phase(tried), rate, rate_per_s, hold, f"step-{len(steps) + 1:02d}")
+        if steps and not steps[-1].good:
+            _cool_down(host)
         started = time.monotonic()
         code = _run_step(_run_request(request, base, env.name, step.number, rate, hold, folder, users), folder, step)
         step.wall_s = round(time.monotonic() - started, 1)
@@ -134,6 +141,25 @@ def run_capacity(request: CapacityRequest) -> ExitCode:
     if interrupted:
         return ExitCode.RUN_INVALID
     return ExitCode.OK if answer.capacity is not None else ExitCode.THRESHOLDS_BREACHED
+
+
+def _cool_down(host: str) -> None:
+    """Wait until the target answers quickly again (the queue of the last step has drained)."""
+    import requests  # here: after Locust's gevent patching (through settings), which must precede ssl
+
+    session = requests.Session()
+    session.trust_env = False
+    deadline = time.monotonic() + COOL_DOWN_MAX_S
+    while time.monotonic() < deadline:
+        began = time.monotonic()
+        try:
+            session.get(f"{host}/api/v1/health/", timeout=RECOVERED_S, headers={"User-Agent": PROBE_USER_AGENT})
+            if time.monotonic() - began < RECOVERED_S:
+                return
+        except requests.RequestException:
+            pass
+        print(f"ops-perf capacity: waiting for {host} to drain the last step's queue", flush=True)
+        time.sleep(RECOVERED_S)
 
 
 def _run_request(
