@@ -282,3 +282,20 @@ def test_synthetic_runs_are_one_judgement(tmp_path: Path, capsys: pytest.Capture
         "pages": ExitCode.THRESHOLDS_BREACHED,
     }[name]
     assert r.exit_code == expected, r.check_out
+
+
+@pytest.mark.parametrize(("dropped", "code"), [(5, ExitCode.OK), (20, ExitCode.RUN_INVALID)])
+def test_an_open_run_that_dropped_over_one_percent_is_invalid(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], dropped: int, code: ExitCode
+) -> None:
+    """Issue 10: more than 1% of arrivals dropped measured the generator, not OPS."""
+    extra = {"model": "open", "offered_rate": 6.0, "arrivals": 1000, "dropped_arrivals": dropped}
+    run = write_run(tmp_path / "results", "local-open", _healthy(), extra=extra)
+    r = _render(tmp_path, run, capsys)
+    assert r.exit_code == code, r.check_out
+    if code == ExitCode.RUN_INVALID:
+        reason = "20 of 1000 arrivals were dropped (2.00% > 1%): it measured the load generator, not OPS"
+        assert f"run invalid: {reason}" in r.check_out
+        assert f"the run cannot be judged: {reason}" in r.severity("### 🔴 Critical")
+        assert "⛔ INVALID (exit 4)" in r.report
+    _assert_one_judgement(r, "local-open")

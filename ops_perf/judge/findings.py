@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from ops_perf.judge.evaluate import RunJudgement
 from ops_perf.judge.numbers import g, plural, round_half_up, short_list
 from ops_perf.judge.statuses import LATENCY, RowStatus, design_bound, fmt
+from ops_perf.judge.validity import NO_REQUESTS, status_reason
 from ops_perf.targets import Status
 
 SEVERITIES = ("critical", "concern", "positive", "note")
@@ -76,29 +77,22 @@ def _severity(status: Status, breach: bool) -> str:
 
 
 def _run_state(r: RunJudgement) -> list[Finding]:
+    """A run that did not complete, or cannot be judged: critical, whatever its figures."""
     out = []
-    status = r.meta.status
-    if status == "interrupted":
-        reason = next((x for x in r.invalid if "interrupted" in x), "the run was interrupted")
+    status, said = r.meta.status, status_reason(r.meta)
+    if status == "interrupted" and said:
         out.append(
-            Finding("critical", "incomplete", (r.prefix,), f"{reason}; its figures cover only that part", status, 100)
+            Finding("critical", "incomplete", (r.prefix,), f"{said}; its figures cover only that part", status, 100)
         )
     elif status and status != "completed":
-        out.append(
-            Finding(
-                "critical",
-                "incomplete",
-                (r.prefix,),
-                f"the run did not complete (status `{status}` in run.json); its figures "
-                "cover only part of the planned load",
-                status,
-                100,
-            )
+        text = (
+            f"the run did not complete (status `{status}` in run.json); its figures cover only part of the planned load"
         )
+        out.append(Finding("critical", "incomplete", (r.prefix,), text, status, 100))
     for reason in r.invalid:
-        if "interrupted" in reason or "status" in reason or reason == "no requests were made":
-            continue  # said above or below
-        out.append(Finding("critical", "invalid", (r.prefix,), f"the run cannot be judged: {reason}", "invalid", 90))
+        if reason not in (said, NO_REQUESTS):  # said above, or as "no requests were recorded" below
+            text = f"the run cannot be judged: {reason}"
+            out.append(Finding("critical", "invalid", (r.prefix,), text, "invalid", 90))
     return out
 
 

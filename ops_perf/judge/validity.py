@@ -26,21 +26,31 @@ def load_seconds(meta: RunMeta) -> float | None:
     return max(0.0, (end - meta.load_started_at).total_seconds())
 
 
+def status_reason(meta: RunMeta) -> str | None:
+    """Why the run's status makes it invalid (None for a completed run, or one without run.json)."""
+    status = meta.status
+    suffix = f" ({meta.status_detail})" if meta.status_detail else ""
+    if status == "cut_short_auth":
+        return f"the token died and the run was cut short{suffix}"
+    if status == "interrupted":
+        real = load_seconds(meta)
+        when = f" after {g(float(round_half_up(real, 1)))} s of load" if real is not None else ""
+        planned = f" of {g(meta.duration_s)} s planned" if meta.duration_s and real is not None else ""
+        return f"the run was interrupted (Ctrl-C){when}{planned}{suffix}"
+    if status not in (None, "completed"):
+        return f"the run ended with status {status!r}{suffix}"
+    return None
+
+
+NO_REQUESTS = "no requests were made"
+
+
 def invalid_reasons(data: RunData) -> list[str]:
     """Why this run cannot be judged (empty when it can). Each reason is a short phrase."""
     meta = data.meta
     reasons: list[str] = []
-    status = meta.status
-    suffix = f" ({meta.status_detail})" if meta.status_detail else ""
-    if status == "cut_short_auth":
-        reasons.append(f"the token died and the run was cut short{suffix}")
-    elif status == "interrupted":
-        real = load_seconds(meta)
-        when = f" after {g(float(round_half_up(real, 1)))} s of load" if real is not None else ""
-        planned = f" of {g(meta.duration_s)} s planned" if meta.duration_s and real is not None else ""
-        reasons.append(f"the run was interrupted (Ctrl-C){when}{planned}{suffix}")
-    elif status not in (None, "completed"):
-        reasons.append(f"the run ended with status {status!r}{suffix}")
+    if (reason := status_reason(meta)) is not None:
+        reasons.append(reason)
     if meta.cpu_warning is True:
         reasons.append("the load generator was saturated (Locust's CPU warning); add --processes")
     if meta.arrivals and meta.dropped_arrivals:
@@ -52,7 +62,7 @@ def invalid_reasons(data: RunData) -> list[str]:
             )
     total = data.total
     if total is None or int(total["requests"]) == 0:
-        reasons.append("no requests were made")
+        reasons.append(NO_REQUESTS)
     elif (summed := int(data.endpoints["requests"].sum())) != int(total["requests"]):
         # Locust writes every row of the stats CSV in one pass, so they always add up. When they
         # do not, the file was rewritten after `--json-file` reset the per-endpoint stats at
