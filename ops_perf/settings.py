@@ -264,6 +264,7 @@ def apply_overrides(
     if arrival_rate is not None and arrival_rate <= 0:
         raise OpsPerfError(f"arrival rate must be positive, not {arrival_rate:g}; e.g. --arrival-rate 20")
     if scenario.is_open or arrival_rate is not None:
+        scenario = _with_user(scenario, user, frontend_defects)
         return _open_overrides(scenario, users, run_time, think_time, arrival_rate)
     if users is not None and users <= 0:
         raise OpsPerfError(f"users must be a positive number, not {users}; pass -u/--users 1 or more")
@@ -291,6 +292,24 @@ def apply_overrides(
         scenario = replace(scenario, frontend_defects=True)
     if think_time is not None:
         scenario = replace(scenario, think_time_s=think_time)
+    return scenario
+
+
+def _with_user(scenario: Scenario, user: str | None, frontend_defects: bool | None) -> Scenario:
+    """`--user` / `--frontend-defects` on an open scenario: the file's rates keep their numbers, read in
+    the new user's unit (tasks per second, or people per minute)."""
+    if user is not None and user != scenario.user:
+        if user not in USERS:
+            raise OpsPerfError(f"--user must be one of {', '.join(USERS)}, not {user!r}")
+        rate_per = 60.0 if user == "pages" else 1.0
+        factor = scenario.rate_per / rate_per
+        stages = tuple(
+            replace(st, arrival_rate=None if st.arrival_rate is None else st.arrival_rate * factor)
+            for st in scenario.stages
+        )
+        scenario = replace(scenario, user=user, rate_per=rate_per, stages=stages)
+    if frontend_defects:
+        scenario = replace(scenario, frontend_defects=True)
     return scenario
 
 

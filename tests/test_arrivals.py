@@ -238,3 +238,11 @@ def test_the_clock_stands_still_until_the_warm_up_is_over(monkeypatch: pytest.Mo
     assert shape.tick() == (3, shape.scenario.first_spawn_rate)
     monkeypatch.setattr(ScenarioShape, "load_started", staticmethod(lambda: True))
     assert shape.tick() is None
+
+
+def test_user_switch_on_an_open_scenario_reads_the_rates_in_the_new_unit() -> None:
+    scenario = apply_overrides(load_scenario("open"), user="pages", frontend_defects=True)
+    assert scenario.user == "pages" and scenario.frontend_defects and scenario.rate_unit == "people/min"
+    assert [s.arrival_rate for s in scenario.stages] == [pytest.approx(5 / 60), pytest.approx(10 / 60)]
+    pages = apply_overrides(load_scenario("normal"), arrival_rate=120, users=300)
+    assert pages.user == "pages" and pages.offered_rate == pytest.approx(2.0), "normal is pages: 120 people/min"
