@@ -183,6 +183,21 @@ def _report_flagged(report: str, prefix: str) -> dict[str, str]:
     return out
 
 
+def _report_pages(report: str, prefix: str) -> dict[str, str]:
+    """Pages the report's Pages section lists, with their status (PAGE <route> -> status)."""
+    if "\n## Pages\n" not in report:
+        return {}
+    section = report.split("\n## Pages\n", 1)[1].split("\n## ", 1)[0].split(f"### {prefix}: pages", 1)[1]
+    out = {}
+    for line in section.splitlines():
+        if line.startswith("| `"):
+            cells = [c.strip() for c in line.strip().strip("|").split("|")]
+            status = next((s for i, s in ICONS.items() if i in cells[7]), None)
+            if status is not None:  # "not enough data" is a skipped case in JUnit
+                out[f"PAGE {cells[0].strip('` ')}"] = status
+    return out
+
+
 def _junit(root: ET.Element) -> tuple[set[tuple[str, str]], dict[str, str], dict[str, str]]:
     """(failing (row, metric)s, aggregate metric -> status or n/a, endpoint -> worst status)."""
     labels = {"p50_ms": "median (ms)", "p95_ms": "p95 (ms)", "p99_ms": "p99 (ms)", "avg_ms": "average (ms)"}
@@ -230,6 +245,8 @@ def _assert_one_judgement(r: Rendered, prefix: str) -> None:
     assert flagged == {
         n: s for n, s in junit_worst.items() if s in ("concern", "critical") and not n.startswith("PAGE ")
     }
+    pages = {n: s for n, s in junit_worst.items() if n.startswith("PAGE ")}
+    assert _report_pages(r.report, prefix) == pages, prefix
     criteria = re.search(r"success criteria \(report\): (\S+)", r.check_out).group(1)  # type: ignore[union-attr]
     row = next(line for line in r.report.splitlines() if line.startswith(f"| {prefix} | ") and "**" in line)
     assert criteria.rstrip(";") in row, (criteria, row)
@@ -273,6 +290,11 @@ def test_synthetic_runs_are_one_judgement(tmp_path: Path, capsys: pytest.Capture
     run = write_run(tmp_path / "results", f"local-{name}", kw.pop("samples"), **kw)  # type: ignore[arg-type]
     r = _render(tmp_path, run, capsys)
     _assert_one_judgement(r, f"local-{name}")
+    if name == "pages":
+        assert _report_pages(r.report, "local-pages") == {
+            "PAGE /agreements/:id": "critical",  # p95 12 s > 10 s
+            "PAGE /cans/": "target",
+        }
     expected = {
         "healthy-closed": ExitCode.OK,
         "agreements-5000": ExitCode.THRESHOLDS_BREACHED,
