@@ -1,7 +1,7 @@
 """The open model end to end (issue 10): real simulators, real Locust runs, the files they write.
 
-A profile file with a fixed service time makes the figures computable: at time scale 1 every answer
-takes 50 ms, at 4 it takes 200 ms ("slowed 4x"). The runs of one test start together (they are light:
+A fixed service time makes the figures computable: the simulator's `fixed-50ms` profile answers in
+50 ms, with `--slowdown 4` in 200 ms ("slowed to 4x its service times"). The runs of one test start together (they are light:
 tens of requests per second) so that the module stays a few seconds long.
 """
 
@@ -23,7 +23,7 @@ SERVICE_MS = 50.0
 RATE = 20  # tasks per second
 SECONDS = 6
 SPEEDS = {"open-fast": 1.0, "open-slow": 4.0, "closed-fast": 1.0, "closed-slow": 4.0}
-"""Simulator time scale per run: 4 is the simulator slowed 4x."""
+"""Simulator `--slowdown` per run: 4 is the simulator slowed to 4x its service times."""
 
 
 def fixed_profile(directory: Path, service_ms: float = SERVICE_MS, gateway_s: float = 20.0) -> Path:
@@ -77,11 +77,10 @@ def aggregate(prefix: Path) -> tuple[float, float, int]:
 
 
 def test_open_keeps_its_rate_while_latency_grows_and_closed_slows_down(tmp_path: Path) -> None:
-    profile = str(fixed_profile(tmp_path))
     scenario = str(open_scenario(tmp_path))
     users = "4"  # the closed runs: as many users as the open pool keeps busy at the slow speed (20/s x 0.2 s)
     # One simulator per run: a second login as the same test user ends the first one's session.
-    sims = {label: start_sim(profile, time_scale=scale) for label, scale in SPEEDS.items()}
+    sims = {label: start_sim("fixed-50ms", extra_args=["--slowdown", str(f)]) for label, f in SPEEDS.items()}
     try:
         runs = {}
         for label, sim in sims.items():
