@@ -45,11 +45,19 @@ REPORT_INTERVAL_S = 1.0
 _state: dict[str, Any] = {"by_worker": {}, "share": None, "shared_with": (), "started": False}
 
 
-def configure(user_classes: list[type], scenario: Scenario) -> None:
-    """Open run: users wait on the arrival queue; a class with `run_one_arrival` runs it per arrival."""
+def configure(user_classes: list[type], scenario: Scenario, environment: Any = None, drain_s: float = 0.0) -> None:
+    """Open run: users wait on the arrival queue; a class with `run_one_arrival` runs it per arrival.
+
+    At the end of an open run of one-request iterations, requests in flight are let finish (Locust's
+    `stop_timeout`, up to `drain_s`, unless `--stop-timeout` was given): in an overloaded run they are
+    the slowest, and cutting them would leave them out of the percentiles. Idle users stop at once.
+    """
     POOL.active = scenario.is_open
     if not scenario.is_open:
         return
+    one_request = not any(hasattr(cls, OPEN_ITERATION_METHOD) for cls in user_classes)
+    if environment is not None and drain_s and not environment.stop_timeout and one_request:
+        environment.stop_timeout = drain_s
     for cls in user_classes:
         cls.wait_time = open_wait
         iteration = getattr(cls, OPEN_ITERATION_METHOD, None)

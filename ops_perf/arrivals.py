@@ -35,6 +35,8 @@ from typing import Any
 
 import gevent
 from gevent.queue import Queue
+from locust.exception import StopUser
+from locust.user.task import LOCUST_STATE_RUNNING, LOCUST_STATE_STOPPING, LOCUST_STATE_WAITING
 
 from ops_perf.settings import Scenario
 
@@ -333,9 +335,18 @@ def open_wait(user: Any) -> float:
 
 
 def wait_for_first_arrival(user: Any) -> None:
-    """Call from `on_start`: Locust runs a task before its first wait, which would be unpaced."""
-    if POOL.active:
-        POOL.take(user)
+    """Call from `on_start`: Locust runs a task before its first wait, which would be unpaced.
+
+    The user counts as waiting meanwhile (as in Locust's own `wait`), so that a graceful stop
+    (`stop_timeout`) ends it at once instead of waiting for an arrival that will not come.
+    """
+    if not POOL.active:
+        return
+    user._state = LOCUST_STATE_WAITING
+    POOL.take(user)
+    if user._state == LOCUST_STATE_STOPPING:
+        raise StopUser()
+    user._state = LOCUST_STATE_RUNNING
 
 
 def late_ms(user: Any) -> float:

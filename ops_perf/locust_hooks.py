@@ -246,7 +246,7 @@ def _configure_users(env: Environment, scenario: Scenario, environment: LocustEn
     PersonUser.page_tour = bool(getattr(options, "page_tour", False))
     poll = getattr(options, "notification_poll", POLL_PERIOD_S)
     PersonUser.poll_period_s = poll if isinstance(poll, int | float) and poll > 0 else POLL_PERIOD_S
-    arrival_hooks.configure(list(environment.user_classes or [OPSUser]), scenario)
+    arrival_hooks.configure(list(environment.user_classes or [OPSUser]), scenario, environment, env.request_timeout_s)
 
 
 def _announce_pages(scenario: Scenario) -> None:

@@ -150,6 +150,7 @@ def _cool_down(host: str) -> None:
     session = requests.Session()
     session.trust_env = False
     deadline = time.monotonic() + COOL_DOWN_MAX_S
+    said = False
     while time.monotonic() < deadline:
         began = time.monotonic()
         try:
@@ -158,7 +159,9 @@ def _cool_down(host: str) -> None:
                 return
         except requests.RequestException:
             pass
-        print(f"ops-perf capacity: waiting for {host} to drain the last step's queue", flush=True)
+        if not said:
+            print(f"ops-perf capacity: waiting for {host} to drain the last step's queue", flush=True)
+            said = True
         time.sleep(RECOVERED_S)
 
 
