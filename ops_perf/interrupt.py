@@ -14,7 +14,8 @@ So the suite takes SIGINT over (a gevent signal watcher: no `KeyboardInterrupt` 
   when, and stops the load the way the auth guard does (`runner.quit()`): Locust then writes the
   CSVs, the HTML and the summary as at the end of any run, and the hooks write `run.json` with the
   load time actually run. Later SIGINTs are ignored (one line says so). Before the test has
-  started (token, probe), the interrupt is only noted: `init` refuses to go on with one line.
+  started (token, probe, waiting for workers) there is nothing to keep: the process exits with 130
+  at once (`SystemExit` thrown into the main greenlet, so `atexit` still stops Locust's workers).
 - worker: the master stops it (its Ctrl-C came to the master too, or the master's own shutdown
   sends the quit); a worker that is still running `WORKER_GRACE_S` later quits by itself, so a
   Ctrl-C on a standalone worker still ends it.
@@ -71,8 +72,11 @@ def interrupted(environment: LocustEnvironment) -> None:
         environment.web_ui.stop()
         return
     if not CONTEXT.test_started or runner is None:
-        logger.warning("interrupted (Ctrl-C) before the load started")
-        return  # init / test_start see `interrupted_at` and stop there
+        # Nothing measured yet, so nothing to keep: leave at once, wherever the main greenlet waits
+        # (the token, the probe, Locust's wait for workers), with the shell's code for Ctrl-C.
+        logger.warning("interrupted (Ctrl-C) before the load started; nothing was run")
+        gevent.get_hub().parent.throw(SystemExit(int(ExitCode.INTERRUPTED)))
+        return
     logger.warning("interrupted (Ctrl-C): stopping the load and writing the results%s", _load_time_note())
     if runner.state not in STOPPED_STATES:
         runner.quit()

@@ -21,6 +21,7 @@ Workers never harvest and never renew tokens: the master does both once and send
 from __future__ import annotations
 
 import csv
+import gc
 import json
 import logging
 import os
@@ -38,7 +39,7 @@ from locust import between, constant, events
 from locust.argument_parser import LocustArgumentParser
 from locust.env import Environment as LocustEnvironment
 from locust.runners import MasterRunner, WorkerRunner
-from locust.stats import PERCENTILES_TO_REPORT, StatsCSV
+from locust.stats import PERCENTILES_TO_REPORT, StatsCSV, StatsCSVFileWriter
 
 from ops_perf import __version__, arrival_hooks, auth, interrupt, probe, webui
 from ops_perf.catalog import ENDPOINTS, catalog_fingerprint, pools_in_use
@@ -370,7 +371,7 @@ def _report_progress(environment: LocustEnvironment) -> None:
     interval = min(PROGRESS_MAX_INTERVAL_S, max(PROGRESS_MIN_INTERVAL_S, scenario.duration_s / 10))
     while True:
         gevent.sleep(interval)
-        if runner.state in ("stopped", "quitting", "cleanup"):
+        if runner.state in ("stopped", "quitting", "cleanup") or CONTEXT.load_ended_at is not None:
             return
         total = runner.stats.total
         elapsed = time.time() - CONTEXT.load_started_at
@@ -519,6 +520,7 @@ def _write_final_csvs(environment: LocustEnvironment, prefix: str) -> None:
 
 @events.quit.add_listener
 def on_quit(exit_code: int, **_: Any) -> None:
+    _stop_csv_writer()
     options = _last_options.get("options")
     if CONTEXT.env is None or options is None or not getattr(options, "csv_prefix", None):
         return
@@ -526,6 +528,20 @@ def on_quit(exit_code: int, **_: Any) -> None:
     path.write_text(json.dumps(run_record(options, exit_code), indent=2, sort_keys=True) + "\n", encoding="utf-8")
     if CONTEXT.scenario is not None and CONTEXT.scenario.user == "pages":
         TALLY.write(options.csv_prefix)  # after runner.quit(): the workers' counts are in
+
+
+def _stop_csv_writer() -> None:
+    """Stop Locust's once-a-second CSV writer now that the files are final.
+
+    Locust closes the CSV files after `quit` but leaves the writer's greenlet alive; with
+    `--processes`, `atexit` then waits for the workers, the writer wakes, and dies on the closed file
+    with a traceback (seen after a Ctrl-C). Locust keeps no handle on the greenlet, hence the search.
+    """
+    for obj in gc.get_objects():
+        if isinstance(obj, gevent.Greenlet) and not obj.dead:
+            run = getattr(obj, "_run", None)
+            if getattr(run, "__func__", None) is StatsCSVFileWriter.stats_writer:
+                obj.kill(block=False)
 
 
 _last_options: dict[str, Any] = {}

@@ -48,13 +48,13 @@ def load_requests(sim: SimProcess) -> list[dict[str, Any]]:
     return [r for r in sim.requests() if "(locust" in (r["user_agent"] or "")]
 
 
-def interrupted_run(sim: SimProcess, out: Path, send: str, report: bool) -> dict[str, Any]:
+def interrupted_run(sim: SimProcess, out: Path, send: str, report: bool, *extra: str) -> dict[str, Any]:
     """Start `ops-perf run` in its own process group, wait for its load, SIGINT it, collect everything."""
     sim.reset()
     cmd = [sys.executable, "-m", "ops_perf", "run", "--env", "local", "--scenario", "smoke", "--host", sim.url,
            "-u", "3", "-r", "3", "-t", f"{PLANNED_S}s", "--think-time", "0,0.1",
            "--results-dir", str(out / "results"), "--reports-dir", str(out / "reports"),
-           *([] if report else ["--no-report"])]  # fmt: skip
+           *([] if report else ["--no-report"]), *extra]  # fmt: skip
     started = time.time()
     proc = subprocess.Popen(
         cmd, cwd=REPO_ROOT, env=clean_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
@@ -130,3 +130,46 @@ def test_sigint_to_ops_perf_alone_keeps_the_run(sim: SimProcess, tmp_path: Path)
     check_kept(run)
     report = (tmp_path / "reports" / "local-smoke" / "PERFORMANCE_REPORT.md").read_text(encoding="utf-8")
     assert "interrupted" in report
+
+
+def test_ctrl_c_with_local_worker_processes_keeps_the_run(sim: SimProcess, tmp_path: Path) -> None:
+    """`--processes 2`: master and two forked workers in the group; before, the master's CSV writer
+    also died on its closed files while `atexit` waited for the workers."""
+    run = interrupted_run(sim, tmp_path, "group", False, "--processes", "2")
+    record = check_kept(run)
+    assert record["workers"] == 2
+
+
+def test_ctrl_c_before_the_load_exits_130_and_leaves_nothing(tmp_path: Path) -> None:
+    """While the probe waits for a slow server (before any load): exit 130 at once, one line, no files."""
+    profile = tmp_path / "slow-version.json"
+    profile.write_text(json.dumps({"name": "slow-version", "description": "the probe's GET waits 20 s",
+                                   "extends": "healthy",
+                                   "endpoints": {"/api/v1/version/": {"latency_ms": [[0, 20000], [100, 20000]]}}}))  # fmt: skip
+    out = tmp_path / "out"
+    with start_sim(str(profile)) as slow:
+        cmd = [sys.executable, "-m", "ops_perf", "run", "--env", "local", "--scenario", "smoke", "--host", slow.url,
+               "--results-dir", str(out / "results"), "--reports-dir", str(out / "reports")]  # fmt: skip
+        proc = subprocess.Popen(cmd, cwd=REPO_ROOT, env=clean_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                text=True, start_new_session=True)  # fmt: skip
+        try:
+            deadline = time.monotonic() + 90
+            while proc.poll() is None and time.monotonic() < deadline:
+                if any(r["path"] == "/api/v1/version/" for r in slow.requests()):
+                    break
+                time.sleep(0.2)
+            assert any(r["path"] == "/api/v1/version/" for r in slow.requests()), "the probe never came"
+            os.killpg(proc.pid, signal.SIGINT)
+            stdout, stderr = proc.communicate(timeout=60)
+        finally:
+            if proc.poll() is None:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.communicate()
+        log = slow.requests()
+    assert proc.returncode == 130, stderr[-3000:]
+    assert "Traceback" not in stdout + stderr and "KeyboardInterrupt" not in stderr, stderr[-3000:]
+    assert "interrupted before the load started" in stderr
+    # 130, not 2: it left at once instead of waiting for the probe's timeout (15 s) and refusing the host.
+    assert not [r for r in log if "(warmup" in (r["user_agent"] or "") or "(locust" in (r["user_agent"] or "")]
+    results = out / "results"
+    assert not results.exists() or not any(results.iterdir()), sorted(results.iterdir())
