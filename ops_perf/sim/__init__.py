@@ -6,8 +6,10 @@ token life cycle (test login, refresh, one session per user), a deterministic po
 dataset, and latency/failure profiles (`healthy`, the measured `prod-2025-10-15`, `regression-demo`).
 
 Start it with `python -m ops_perf.sim --port 0` (or `ops-perf sim`); modules, one job each:
-`data` (the dataset), `views` (bodies), `routes` (the route table and Locust-name matcher), `api`
-(answers), `rules`, `tokens`, `profiles`, `recorder` (admin API), `app` (Flask), `server` (gevent).
+`data` (the dataset), `views` (bodies), `frontend` (the frontend-only routes' bodies and the query
+strings pages send), `routes` (the route table and Locust-name matcher), `api` (answers), `rules`,
+`tokens`, `profiles`, `capacity` (`--workers`: N at once, a FIFO queue, the gateway's 504),
+`recorder` (the request log), `admin` (`/__sim__/data/...`), `app` (Flask), `server` (gevent).
 
 This package imports nothing at load time on purpose: `python -m ops_perf.sim` must be able to
 monkey-patch with gevent before anything else is imported.
