@@ -290,6 +290,8 @@ def test_query_strings_the_frontend_sends_are_honoured(sim: SimProcess, me: dict
     # change-requests take limit=1000 (no cap at 50); other lists refuse 51.
     assert sim.get(f"/api/v1/change-requests/?userId={uid}&limit=1000&offset=0", token).status_code == 200
     assert sim.get("/api/v1/cans/?limit=51", token).status_code == 400
+    refused = sim.get("/api/v1/users/?limit=25&offset=0", token)
+    assert (refused.status_code, refused.json()) == (400, {"limit": ["Unknown field."], "offset": ["Unknown field."]})
     assert sim.get("/api/v1/cans/?limit=50&offset=0", token).json()["limit"] == 50
     history = sim.get(f"/api/v1/cans/{table(sim, 'cans')[0]['id']}/history/?limit=51", token)
     assert history.status_code == 400

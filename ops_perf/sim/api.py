@@ -159,6 +159,9 @@ class Api:
         for name in route.required:
             if not args.get(name):
                 return BadQuery(_error(name, "Missing data for required field."))
+        unknown = [name for name in route.unknown_fields if name in args]
+        if unknown:
+            return BadQuery((400, dumps({name: ["Unknown field."] for name in unknown})))
         out: list[tuple[str, Any]] = []
         for name, _field in route.filters:
             values = args.getlist(name)

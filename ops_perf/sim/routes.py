@@ -68,6 +68,7 @@ class Route:
     parent_field: str | None = None  # CHILDREN: the row field holding that id
     not_found: str | None = None  # the 404 body's resource type when OPS answers {details, message}
     per_caller: bool = False  # the body depends on who asks (users/{id}: yourself in full, others by name)
+    unknown_fields: tuple[str, ...] = ()  # query parameters OPS's schema refuses with 400 "Unknown field."
     required: tuple[str, ...] = ()  # query parameters without which OPS answers 400
     extras: str | None = None  # renderer adding keys next to `data` (totals, summary)
     variants: tuple[Variant, ...] = ()
@@ -113,6 +114,7 @@ ROUTES: tuple[Route, ...] = (
         str_params=("oidc_id",),
         flags=("exclude_read_only", "exclude_system_admin"),
         select="users",
+        unknown_fields=("limit", "offset"),  # OPS's users list is not paged and says so
         json_get_400=True,
     ),
     Route(f"{API}/users/[id]", Shape.ITEM, "user_item", "users", json_get_400=True, per_caller=True),
