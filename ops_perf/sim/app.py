@@ -129,6 +129,7 @@ class Simulator:
         if self.workers is not None:
             service = self.workers.serve(outcome.service_s, self.profile.ceiling_s, g.arrival)
             g.queued_ms = service.queued_s * 1000.0  # request-local (one greenlet per request)
+            g.service_ms = service.service_s * 1000.0
             g.release = service.release  # called once the response is ready (dispatch)
             if service.timed_out:
                 return 504, _GATEWAY_PAGES[504], HTML, name
@@ -270,7 +271,7 @@ def create_app(sim: Simulator) -> Flask:
                 status, body, content_type, name = sim.handle_refresh()
             else:
                 status, body, content_type, name = sim.handle_api(method, full_path)
-            sim.recorder.finish(seq, status, name, sim.clock(), g.get("queued_ms", 0.0))
+            sim.recorder.finish(seq, status, name, sim.clock(), g.get("queued_ms", 0.0), g.get("service_ms", 0.0))
         finally:
             release = g.get("release")
             if release is not None:

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import gevent
-from gevent.event import Event
+from gevent.event import AsyncResult
 
 
 @dataclass(frozen=True)
@@ -33,16 +33,23 @@ class Service:
     """What happened to one request at the workers.
 
     `release` (when not None) must be called once the response is ready: the worker is held until
-    then, so the log's `t_end` never falls after the next request's service start.
+    then (and at least until its service ends on the workers' timeline).
     """
 
-    queued_s: float  # arrival to worker granted (the whole ceiling when it timed out in the queue)
+    queued_s: float  # arrival to worker granted, on the timeline (the whole wait when it timed out queued)
     timed_out: bool  # True: the gateway's 504 at the ceiling (in the queue or in service)
+    service_s: float = 0.0  # how long it held a worker (0 when it never got one)
     release: Callable[[], None] | None = None
 
 
 class Workers:
-    """N workers with a FIFO queue; counts what tests and `/__sim__/info` report."""
+    """N workers with a FIFO queue; counts what tests and `/__sim__/info` report.
+
+    Hand-overs run on an exact timeline: a worker freed by a request whose service ends at T goes
+    to the next waiter at max(T, when it queued), and that waiter's service ends at that grant plus
+    its service time, however late the event loop wakes it. So a loaded machine delays single
+    answers but does not lower the capacity (N / mean service time) while it keeps up at all.
+    """
 
     def __init__(self, n: int, clock: Callable[[], float], sleep: Callable[[float], Any] = gevent.sleep) -> None:
         if n < 1:
@@ -51,7 +58,7 @@ class Workers:
         self.clock = clock
         self.sleep = sleep
         self.busy = 0
-        self._waiting: deque[Event] = deque()
+        self._waiting: deque[tuple[AsyncResult, float]] = deque()
         self.reset_counts()
 
     def reset_counts(self) -> None:
@@ -65,30 +72,35 @@ class Workers:
     def queued(self) -> int:
         return len(self._waiting)
 
-    def _acquire(self, timeout_s: float | None) -> bool:
-        """Take a worker, queueing FIFO for at most `timeout_s`; False when it passed first."""
+    def _acquire(self, timeout_s: float | None) -> float | None:
+        """Take a worker, queueing FIFO for at most `timeout_s`: the grant time, or None (timed out)."""
+        now = self.clock()
         if self.busy < self.n and not self._waiting:
             self.busy += 1
             self.busy_high_water = max(self.busy_high_water, self.busy)
-            return True
-        ticket = Event()
-        self._waiting.append(ticket)
+            return now
+        entry = (AsyncResult(), now)
+        self._waiting.append(entry)
         self.queue_high_water = max(self.queue_high_water, len(self._waiting))
-        granted = ticket.wait(timeout_s)
-        if not granted and not ticket.is_set():
-            self._waiting.remove(ticket)  # left the queue at the ceiling
-            return False
-        return True  # the releasing request handed its worker over: busy unchanged
+        try:
+            return float(entry[0].get(timeout=timeout_s))
+        except gevent.Timeout:
+            if entry[0].ready():  # handed over just as the timeout fired: it has the worker
+                return float(entry[0].value)
+            self._waiting.remove(entry)  # left the queue at the ceiling
+            return None
 
-    def _release(self) -> None:
+    def _release(self, free_at: float) -> None:
+        """A worker is free from `free_at` (its holder's service end): hand it over, or idle it."""
         if self._waiting:
-            self._waiting.popleft().set()  # hand the worker to the longest waiter
+            ticket, queued_at = self._waiting.popleft()
+            ticket.set(max(free_at, queued_at))  # busy unchanged: the worker passes on
         else:
             self.busy -= 1
 
-    def _release_after(self, delay_s: float) -> None:
-        self.sleep(delay_s)
-        self._release()
+    def _release_at(self, free_at: float) -> None:
+        self.sleep(max(0.0, free_at - self.clock()))
+        self._release(free_at)
 
     def serve(self, service_s: float, ceiling_s: float | None, arrival: float) -> Service:
         """Queue, hold a worker for `service_s`, and say whether the gateway gave up first.
@@ -96,21 +108,22 @@ class Workers:
         `arrival` (on `clock`) is when the request came in; the ceiling counts from then. Returns
         once the client's answer is due: after the service, or at the ceiling.
         """
-        waited_so_far = self.clock() - arrival
-        timeout = None if ceiling_s is None else max(0.0, ceiling_s - waited_so_far)
-        if not self._acquire(timeout):
+        waited = self.clock() - arrival
+        timeout = None if ceiling_s is None else max(0.0, ceiling_s - waited)
+        grant = self._acquire(timeout)
+        if grant is None:
             self.timed_out_in_queue += 1
             return Service(self.clock() - arrival, True)
-        queued = self.clock() - arrival
-        remaining = None if ceiling_s is None else ceiling_s - queued
-        if remaining is not None and service_s >= remaining:
-            self.sleep(max(0.0, remaining))
-            gevent.spawn(self._release_after, service_s - max(0.0, remaining))
+        queued = max(0.0, grant - arrival)
+        end = grant + service_s
+        if ceiling_s is not None and queued + service_s >= ceiling_s:
+            self.sleep(max(0.0, arrival + ceiling_s - self.clock()))
+            gevent.spawn(self._release_at, end)  # the worker finishes the abandoned request
             self.timed_out_in_service += 1
-            return Service(queued, True)
-        self.sleep(service_s)
+            return Service(queued, True, service_s)
+        self.sleep(max(0.0, end - self.clock()))
         self.served += 1
-        return Service(queued, False, self._release)
+        return Service(queued, False, service_s, lambda: self._release(end))
 
     def stats(self) -> dict[str, int]:
         return {

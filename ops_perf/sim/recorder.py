@@ -34,6 +34,7 @@ class Recorder:
         self._t = array("d")
         self._t_end = array("d")  # when the response was ready (0 while in flight)
         self._queued_ms = array("f")  # time spent waiting for a worker (`--workers`; else 0)
+        self._service_ms = array("f")  # time it held a worker, from t + queued_ms (`--workers`; else 0)
         self._name = array("I")  # the Locust name the simulator matched ("" for none)
         self._status = array("H")
         self._bearer = array("b")
@@ -78,6 +79,7 @@ class Recorder:
                 self._t,
                 self._t_end,
                 self._queued_ms,
+                self._service_ms,
                 self._name,
                 self._status,
                 self._bearer,
@@ -91,6 +93,7 @@ class Recorder:
         self._t.append(t)
         self._t_end.append(0.0)
         self._queued_ms.append(0.0)
+        self._service_ms.append(0.0)
         self._name.append(self._intern(None))
         self._status.append(0)
         self._bearer.append(1 if has_bearer else 0)
@@ -101,15 +104,22 @@ class Recorder:
         return seq
 
     def finish(
-        self, seq: int, status: int, name: str | None = None, t_end: float = 0.0, queued_ms: float = 0.0
+        self,
+        seq: int,
+        status: int,
+        name: str | None = None,
+        t_end: float = 0.0,
+        queued_ms: float = 0.0,
+        service_ms: float = 0.0,
     ) -> None:
         """Record the status the request got, its Locust name (also for `by_name` counts), when its
-        response was ready and how long it queued for a worker."""
+        response was ready, how long it queued for a worker and how long it held one."""
         index = seq - self._first_seq
         if 0 <= index < len(self._status):
             self._status[index] = status
             self._t_end[index] = t_end
             self._queued_ms[index] = queued_ms
+            self._service_ms[index] = service_ms
             self._name[index] = self._intern(name)
         self.by_status[status] = self.by_status.get(status, 0) + 1
         if name is not None:
@@ -136,6 +146,7 @@ class Recorder:
                 entry[name] = strings[columns[name][i]]
             entry["name"] = strings[self._name[i]] or None
             entry["queued_ms"] = round(self._queued_ms[i], 3)
+            entry["service_ms"] = round(self._service_ms[i], 3)
             entry["status"] = self._status[i]
             entry["has_bearer"] = bool(self._bearer[i])
             out.append(entry)
