@@ -1,4 +1,4 @@
-"""`ops-perf run | report | compare | check | sim | demo | capacity`: thin wrappers over the modules.
+"""`ops-perf run | report | compare | check | history | sim | demo | capacity`: thin wrappers over the modules.
 
 Each subcommand imports its module only when chosen, so `ops-perf --help` is instant and a broken
 optional part (say, matplotlib missing) cannot take the others down. Every user-fixable problem ends
@@ -51,6 +51,7 @@ def build_parser() -> argparse.ArgumentParser:
         ("report", "write PERFORMANCE_REPORT.md from Locust CSVs"),
         ("check", "judge a run against config/targets.toml"),
         ("compare", "compare a candidate run with a baseline"),
+        ("history", "the results store: import runs, detect change points, draw trends"),
         ("sim", "serve the local OPS simulator"),
         ("capacity", "find the highest offered rate OPS serves within its targets (open model)"),
     ):
@@ -92,7 +93,7 @@ def _add_run_options(parser: argparse.ArgumentParser) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     args_list = list(sys.argv[1:] if argv is None else argv)
     # Subcommands that own their argument parsing get the rest of the line untouched.
-    if args_list and args_list[0] in ("report", "check", "compare", "sim", "capacity"):
+    if args_list and args_list[0] in ("report", "check", "compare", "history", "sim", "capacity"):
         return _delegate(args_list[0], args_list[1:])
     args = build_parser().parse_args(args_list)
     try:
@@ -126,6 +127,10 @@ def _delegate(command: str, rest: list[str]) -> int:
             from ops_perf.capacity import main as capacity_main
 
             return capacity_main(rest)
+        if command == "history":
+            from ops_perf.history import main as history_main
+
+            return history_main(rest)
         from ops_perf.sim.server import main as sim_main
 
         return sim_main(rest)

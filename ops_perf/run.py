@@ -163,6 +163,9 @@ def execute(request: RunRequest) -> RunOutcome:
         load_s = record.get("duration_s")
         ran = f" after {load_s:.0f} s of load" if isinstance(load_s, int | float) else ""
         print(f"ops-perf: interrupted{ran}; the results so far are kept and reported, not judged", flush=True)
+    from ops_perf.history import record_run
+
+    record_run(prefix)  # into the results store first, so that the report's Trends include this run
     report_path = None
     if request.report:
         from ops_perf.report import write_report

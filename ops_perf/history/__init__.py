@@ -1,0 +1,56 @@
+"""The results store, change detection over the runs, and trends (issue 12).
+
+store (SQLAlchemy Core: SQLite default, PostgreSQL by URL) <- ingest (runs on disk, via the project's
+one CSV reader) ; detect (Apache Otava's change points per series) ; trend (charts + text).
+Never imports Locust user code: history works on any machine that has the results or the store.
+Imports are lazy so that `ops-perf --help` and a run's end stay cheap.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+__all__ = ["STORE_ENV", "main", "record_run", "store_url_for_run"]
+
+STORE_ENV = "OPS_HISTORY_STORE"
+"""Environment variable naming the store (a URL) for `ops-perf run` and every `history` command."""
+
+
+def store_url_for_run(prefix: Path) -> str:
+    """`OPS_HISTORY_STORE`, else `history.sqlite` in the results root (the folder above results/<date>)."""
+    configured = os.environ.get(STORE_ENV)
+    if configured:
+        return configured
+    return f"sqlite:///{prefix.parent.parent / 'history.sqlite'}"
+
+
+def record_run(prefix: Path) -> bool:
+    """Add a finished run to the store; a store problem is one warning line, never a failed run.
+
+    The run's results are already safe on disk, so losing the store entry costs nothing that
+    `ops-perf history import` cannot repair; failing the run for it would lose a night's verdict.
+    """
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from ops_perf.errors import OpsPerfError
+    from ops_perf.history.ingest import find_runs, stored_run
+    from ops_perf.history.store import Store, safe_url
+
+    url = store_url_for_run(prefix)
+    try:
+        with Store(url) as store:
+            added = store.add(stored_run(find_runs([prefix])[0]))
+    except (OpsPerfError, SQLAlchemyError, OSError) as err:
+        print(f"ops-perf: warning: run not added to the history store: {err}", file=sys.stderr, flush=True)
+        return False
+    print(f"ops-perf: run {'added to' if added else 'already in'} the history store {safe_url(url)}", flush=True)
+    return added
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`ops-perf history import | detect | trend | runs`."""
+    from ops_perf.history.cli import main as _main
+
+    return _main(argv)

@@ -1,0 +1,153 @@
+"""`ops-perf history import | detect | trend | runs`, each with `--store URL`.
+
+Exit codes as everywhere (ops_perf.exitcodes): `detect` exits REGRESSION (3) when a slower change
+starts within the newest `[history] recent_runs` runs of its series, OK otherwise; bad input is one
+line and USAGE_ERROR (2).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from ops_perf.errors import OpsPerfError
+from ops_perf.exitcodes import ExitCode
+from ops_perf.history import STORE_ENV
+from ops_perf.history.config import HistoryConfig, load_history_config
+from ops_perf.history.ingest import find_runs, run_identity, stored_run
+from ops_perf.history.store import DEFAULT_STORE, Store
+from ops_perf.report.load import RunInputs
+from ops_perf.verdict.runs import OneLineParser, normalise_env
+
+
+def _parser() -> OneLineParser:
+    parser = OneLineParser(prog="ops-perf history", description="The results store and change detection.")
+    sub = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
+    default = os.environ.get(STORE_ENV) or DEFAULT_STORE
+
+    def common(p: OneLineParser) -> None:
+        p.add_argument("--store", default=default, help=f"store URL (default {STORE_ENV} or {DEFAULT_STORE})")
+
+    imp = sub.add_parser("import", help="add runs from results roots, folders or run prefixes")
+    imp.add_argument("paths", nargs="+", metavar="PATH")
+    common(imp)
+
+    det = sub.add_parser("detect", help="change points per series; exit 3 on a recent slower change")
+    det.add_argument("--env")
+    det.add_argument("--scenario")
+    det.add_argument("--json", type=Path, metavar="FILE", help="also write the changes as a JSON list")
+    det.add_argument("--targets", type=Path, help="targets file with the [history] section")
+    common(det)
+
+    tr = sub.add_parser("trend", help="draw one series (PNG + text)")
+    tr.add_argument("name", help="endpoint name, page route or Aggregated")
+    tr.add_argument("--env")
+    tr.add_argument("--scenario")
+    tr.add_argument("--metric", help="one metric (default: every metric the series has)")
+    tr.add_argument("-o", "--out", type=Path, default=Path("reports/trends"), help="folder for the PNGs")
+    tr.add_argument("--targets", type=Path)
+    common(tr)
+
+    lst = sub.add_parser("runs", help="list the stored runs")
+    lst.add_argument("--env")
+    lst.add_argument("--scenario")
+    common(lst)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(list(sys.argv[1:] if argv is None else argv))
+    if args.action == "import":
+        runs = find_runs(args.paths)  # all paths checked before the store is touched
+        with Store(args.store) as store:
+            return _import(store, runs)
+    config = load_history_config(getattr(args, "targets", None))
+    env = normalise_env(args.env)
+    with Store(args.store) as store:
+        if args.action == "detect":
+            return _detect(store, config, env, args.scenario, args.json)
+        if args.action == "trend":
+            return _trend(store, config, env, args.scenario, args.name, args.metric, args.out)
+        return _list(store, env, args.scenario)
+
+
+def _import(store: Store, runs: list[RunInputs]) -> int:
+    added = skipped = 0
+    for inputs in runs:
+        if store.has_run(run_identity(inputs)):
+            skipped += 1
+            continue
+        if store.add(stored_run(inputs)):
+            added += 1
+            print(f"added {inputs.directory}/{inputs.prefix}")
+        else:
+            skipped += 1
+    print(f"ops-perf history: {added} run(s) added, {skipped} already stored")
+    return int(ExitCode.OK)
+
+
+def _detect(store: Store, config: HistoryConfig, env: str | None, scenario: str | None, json_path: Path | None) -> int:
+    from ops_perf.history.detect import describe, detect, recent_regressions
+
+    series, changes = detect(store, config, env, scenario)
+    analysed = sum(1 for s in series if len(s.points) >= config.min_runs)
+    print(
+        f"ops-perf history: {len(series)} series, {analysed} with at least {config.min_runs} runs analysed; "
+        f"{len(changes)} change point(s) (p < {config.max_pvalue:g}, at least {config.min_change_pct:g}%)"
+    )
+    for change in changes:
+        print(f"  {describe(change)}")
+    if json_path is not None:
+        json_path.parent.mkdir(parents=True, exist_ok=True)
+        json_path.write_text(json.dumps([c.as_json() for c in changes], indent=2) + "\n", encoding="utf-8")
+    recent = recent_regressions(changes, config)
+    if recent:
+        print(
+            f"ops-perf history: REGRESSION: {len(recent)} slower change(s) within the newest {config.recent_runs} runs"
+        )
+        return int(ExitCode.REGRESSION)
+    return int(ExitCode.OK)
+
+
+def _trend(
+    store: Store,
+    config: HistoryConfig,
+    env: str | None,
+    scenario: str | None,
+    name: str,
+    metric: str | None,
+    out: Path,
+) -> int:
+    from ops_perf.history.trend import as_text, chart_name, draw, find_trends
+
+    trends = [t for t in find_trends(store, config, env, scenario, name) if metric in (None, t.series.metric)]
+    if not trends:
+        raise OpsPerfError(
+            f"no series named {name!r}{f' with metric {metric}' if metric else ''} in the store; "
+            "see `ops-perf history runs`, and check --env/--scenario (an endpoint needs "
+            f"{config.min_requests} requests per run to have a point)"
+        )
+    for trend in trends:
+        path = draw(trend, out / chart_name(trend))
+        print(as_text(trend))
+        print(f"  chart: {path}")
+    return int(ExitCode.OK)
+
+
+def _list(store: Store, env: str | None, scenario: str | None) -> int:
+    found = store.runs(env, scenario)
+    for run in found:
+        flag = "" if run["valid"] else f"  (left out: {run['invalid_reason']})"
+        print(
+            f"{run['started_at'][:19].replace('T', ' ')}  {run['env'] or '-'}/{run['scenario'] or '-'}  "
+            f"{run['prefix']}  {run['requests']} requests{flag}"
+        )
+    print(f"ops-perf history: {len(found)} run(s)")
+    return int(ExitCode.OK)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

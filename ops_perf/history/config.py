@@ -1,0 +1,92 @@
+"""The `[history]` section of `config/targets.toml`: how change detection decides.
+
+Significance, minimum magnitude and "how recent is a regression" are the team's judgement, not code,
+so they live beside the other targets. The judge slice owns the rest of targets.toml and its loader;
+this module reads only its own section, so neither has to know the other's keys.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, fields
+from pathlib import Path
+from typing import Any
+
+from ops_perf.errors import OpsPerfError
+from ops_perf.paths import CONFIG_DIR
+
+DEFAULT_TARGETS_FILE = CONFIG_DIR / "targets.toml"
+LATENCY_METRICS = ("p50_ms", "p95_ms", "p99_ms", "avg_ms")
+"""The metrics a series may follow: all lower-is-better latencies, so `slower` means a larger value."""
+
+
+@dataclass(frozen=True)
+class HistoryConfig:
+    """Defaults are what `bench/detection_power.py` measured on the 2025-10-15 noise (see docs/NIGHTLY.md)."""
+
+    max_pvalue: float = 0.001
+    """Significance: a change point is kept only when its t-test p-value is below this (Otava's max_pvalue)."""
+    min_change_pct: float = 20.0
+    """Minimum magnitude: smaller mean shifts are not reported, however significant (Otava's min_magnitude)."""
+    window: int = 30
+    """Otava's sliding window (runs) for the first, E-divisive pass."""
+    recent_runs: int = 5
+    """`detect` exits REGRESSION when a slower change starts within the newest this-many runs."""
+    min_runs_after: int = 2
+    """A change is reported once this many runs show it: one bad night alone never fails the nightly."""
+    min_runs: int = 6
+    """A series with fewer points is not analysed (no change can be significant yet)."""
+    min_requests: int = 5
+    """A run contributes a point to an endpoint's or page's series only with this many requests."""
+    endpoint_metrics: tuple[str, ...] = ("p50_ms",)
+    page_metrics: tuple[str, ...] = ("p50_ms", "p95_ms")
+    aggregate_metrics: tuple[str, ...] = ("p50_ms", "p95_ms")
+    trend_runs: int = 30
+    """How many of the newest runs the trend charts show."""
+
+    def metrics_for(self, kind: str) -> tuple[str, ...]:
+        return {"endpoint": self.endpoint_metrics, "page": self.page_metrics, "aggregate": self.aggregate_metrics}[kind]
+
+
+def load_history_config(path: Path | None = None) -> HistoryConfig:
+    """Read `[history]` (every key optional); a wrong key or value is one line naming it."""
+    path = path or DEFAULT_TARGETS_FILE
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise OpsPerfError(f"{path}: not found; pass --targets FILE or restore config/targets.toml") from None
+    except (OSError, tomllib.TOMLDecodeError) as err:
+        raise OpsPerfError(f"{path}: cannot read it ({err}); fix the TOML") from None
+    section = data.get("history", {})
+    if not isinstance(section, Mapping):
+        raise OpsPerfError(f"{path}: [history] must be a table")
+    return _parse(section, path)
+
+
+def _parse(section: Mapping[str, Any], path: Path) -> HistoryConfig:
+    known = {f.name: f for f in fields(HistoryConfig)}
+    values: dict[str, Any] = {}
+    for key, value in section.items():
+        if key not in known:
+            raise OpsPerfError(f"{path}: [history] has unknown key {key!r}; known: {', '.join(known)}")
+        default = getattr(HistoryConfig, key)
+        where = f"{path}: [history] {key}"
+        if isinstance(default, tuple):
+            if not isinstance(value, list) or not all(v in LATENCY_METRICS for v in value):
+                raise OpsPerfError(f"{where} must be a list of {', '.join(LATENCY_METRICS)}")
+            values[key] = tuple(value)
+        elif isinstance(default, int) and not isinstance(default, bool):
+            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+                raise OpsPerfError(f"{where} must be a whole number of at least 1, not {value!r}")
+            values[key] = value
+        else:
+            if not isinstance(value, int | float) or isinstance(value, bool) or value < 0:
+                raise OpsPerfError(f"{where} must be a non-negative number, not {value!r}")
+            values[key] = float(value)
+    config = HistoryConfig(**values)
+    if not 0 < config.max_pvalue < 1:
+        raise OpsPerfError(f"{path}: [history] max_pvalue must be between 0 and 1, not {config.max_pvalue}")
+    if config.window < 2:
+        raise OpsPerfError(f"{path}: [history] window must be at least 2")
+    return config

@@ -1,0 +1,167 @@
+"""Change points in every series of the store, with Apache Otava's analysis (Hunter's E-divisive + t-test).
+
+A series is one environment x scenario x row (endpoint, page or the aggregate) x metric, one point
+per valid run, oldest first. Otava splits it where the distribution changes (E-divisive means over a
+sliding window), then keeps a split only while the two sides differ by a t-test below `max_pvalue`
+and by more than `min_change_pct` (its merge step). That is the field's reference method (MongoDB's
+and DataStax's performance CI) and it answers the question the nightly has, "did this endpoint get
+persistently slower, and from which run on", without a hand-tuned threshold per endpoint.
+
+This module decides nothing about what a change means beyond its direction; it reports the first
+run after each change, the relative change of the means, and whether it starts among the newest runs.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from ops_perf.history.config import HistoryConfig
+from ops_perf.history.store import Store
+
+SERIES_KINDS = ("aggregate", "page", "endpoint")
+FLOOR_MS = 0.1
+"""Values are analysed as logarithms; a 0 ms median (a sub-millisecond simulator) is taken as this."""
+"""Report order: the whole run first, then what people see, then the API."""
+
+
+@dataclass(frozen=True)
+class Point:
+    run_id: str
+    prefix: str
+    started_at: str
+    value: float
+
+
+@dataclass(frozen=True)
+class Series:
+    env: str | None
+    scenario: str | None
+    kind: str
+    name: str
+    metric: str
+    points: tuple[Point, ...]
+
+    @property
+    def key(self) -> tuple[str, str, str]:
+        return (self.kind, self.name, self.metric)
+
+
+@dataclass(frozen=True)
+class Change:
+    """One change point: `prefix`/`started_at` name the first run after the change."""
+
+    env: str | None
+    scenario: str | None
+    name: str
+    metric: str
+    prefix: str
+    started_at: str
+    direction: str
+    change_pct: float
+    kind: str
+    index: int
+    """Position of the first run after the change in the series (0 = oldest)."""
+    runs_since: int
+    """How many runs of the series, this one included, are at or after the change."""
+    mean_before: float
+    mean_after: float
+    pvalue: float
+
+    def as_json(self) -> dict[str, Any]:
+        """Exactly the fields of the issue's contract, in its order."""
+        data = asdict(self)
+        return {
+            k: data[k] for k in ("env", "scenario", "name", "metric", "prefix", "started_at", "direction", "change_pct")
+        }
+
+    @property
+    def regression(self) -> bool:
+        return self.direction == "slower"
+
+
+def build_series(
+    store: Store, config: HistoryConfig, env: str | None = None, scenario: str | None = None
+) -> list[Series]:
+    """Every series of the store (or of one env / scenario), from valid runs only."""
+    all_runs = store.runs(env, scenario, valid_only=True)
+    by_id = {r["run_id"]: r for r in all_runs}
+    order = {r["run_id"]: i for i, r in enumerate(all_runs)}
+    grouped: dict[tuple[str | None, str | None, str, str, str], list[tuple[int, Point]]] = {}
+    for row in store.rows_of(list(by_id)):
+        run = by_id[row["run_id"]]
+        kind = row["kind"]
+        if kind != "aggregate" and row["requests"] < config.min_requests:
+            continue
+        for metric in config.metrics_for(kind):
+            value = row.get(metric)
+            if value is None or not math.isfinite(float(value)):
+                continue
+            point = Point(run["run_id"], run["prefix"], run["started_at"], float(value))
+            grouped.setdefault((run["env"], run["scenario"], kind, row["name"], metric), []).append(
+                (order[run["run_id"]], point)
+            )
+    out = [
+        Series(env_, scen, kind, name, metric, tuple(p for _, p in sorted(points, key=lambda item: item[0])))
+        for (env_, scen, kind, name, metric), points in grouped.items()
+    ]
+    out.sort(key=lambda s: (s.env or "", s.scenario or "", SERIES_KINDS.index(s.kind), s.name, s.metric))
+    return out
+
+
+def changes_in(series: Series, config: HistoryConfig) -> list[Change]:
+    """Otava's change points of one series (none when it is shorter than `min_runs`)."""
+    if len(series.points) < config.min_runs:
+        return []
+    from otava.analysis import compute_change_points  # heavy (scipy): only when there is work
+
+    # Latency noise is multiplicative (a slow night slows everything by a factor), so the series is
+    # analysed in log space: the t-test then sees symmetric noise, one wild night weighs less, and the
+    # change is the ratio of the geometric means, i.e. "x % slower" for the typical request.
+    logs = [math.log(max(p.value, FLOOR_MS)) for p in series.points]
+    found, _weak = compute_change_points(logs, window_len=config.window, max_pvalue=config.max_pvalue)
+    changes: list[Change] = []
+    for cp in found:
+        stats = cp.stats
+        index = int(cp.index)
+        ratio = math.exp(float(stats.mean_2) - float(stats.mean_1))
+        pct = (ratio - 1.0) * 100.0
+        if abs(pct) < config.min_change_pct or len(series.points) - index < config.min_runs_after:
+            continue
+        first = series.points[index]
+        changes.append(
+            Change(
+                env=series.env, scenario=series.scenario, name=series.name, metric=series.metric,
+                prefix=first.prefix, started_at=first.started_at,
+                direction="slower" if ratio > 1 else "faster", change_pct=round(pct, 1),
+                kind=series.kind, index=index, runs_since=len(series.points) - index,
+                mean_before=math.exp(float(stats.mean_1)), mean_after=math.exp(float(stats.mean_2)),
+                pvalue=float(stats.pvalue),
+            )
+        )  # fmt: skip
+    return changes
+
+
+def detect(
+    store: Store, config: HistoryConfig, env: str | None = None, scenario: str | None = None
+) -> tuple[list[Series], list[Change]]:
+    series = build_series(store, config, env, scenario)
+    changes = [change for s in series for change in changes_in(s, config)]
+    return series, changes
+
+
+def recent_regressions(changes: Sequence[Change], config: HistoryConfig) -> list[Change]:
+    """Slower changes that start within the newest `recent_runs` runs of their series: what fails the nightly."""
+    return [c for c in changes if c.regression and c.runs_since <= config.recent_runs]
+
+
+def describe(change: Change) -> str:
+    """One line a person reads: the series, from which run, which way, by how much."""
+    where = "/".join(x for x in (change.env, change.scenario) if x)
+    return (
+        f"{where} {change.name} {change.metric}: {change.direction} by {abs(change.change_pct):.1f}% "
+        f"({change.mean_before:.0f} -> {change.mean_after:.0f} ms) from {change.prefix} "
+        f"(started {change.started_at[:19].replace('T', ' ')} UTC, p={change.pvalue:.1g})"
+    )

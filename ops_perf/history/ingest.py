@@ -1,0 +1,172 @@
+"""Runs on disk -> `StoredRun`s: the project's one CSV reader (`report.load` via `verdict.runs`), nothing new.
+
+Accepts what people have: a results root with a folder per day, one folder, or run prefixes; Locust
+CSVs with or without the suite's run.json (the 2025-10-15 runs have none: their environment and
+scenario come from the prefix, their start time from the stats history, and the store marks the
+time as inferred).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from ops_perf.errors import OpsPerfError
+from ops_perf.history.store import StoredRun
+from ops_perf.report.load import AGGREGATED, HISTORY_SUFFIX, STATS_SUFFIX, RunInputs, discover_runs
+from ops_perf.verdict.runs import Run, normalise_env, open_run
+
+PAGE_METHOD = "PAGE"
+"""Locust's Type column for the page user's page views (the brief's shared contract)."""
+
+
+def find_runs(paths: Sequence[Path | str]) -> list[RunInputs]:
+    """Every run under each PATH: a folder is searched recursively, anything else is a run prefix."""
+    found: list[RunInputs] = []
+    seen: set[Path] = set()
+    for raw in paths:
+        path = Path(raw)
+        if path.is_dir():
+            stats = sorted(
+                p for p in path.rglob(f"*{STATS_SUFFIX}") if p.is_file() and not p.name.endswith(HISTORY_SUFFIX)
+            )
+            if not stats:
+                raise OpsPerfError(f"{path}: no Locust results (*{STATS_SUFFIX}) in or under this folder")
+            candidates = [discover_runs([p])[0] for p in stats]
+        else:
+            candidates = discover_runs([path])
+        for run in candidates:
+            key = run.directory.resolve() / run.prefix
+            if key not in seen:
+                seen.add(key)
+                found.append(run)
+    if not found:
+        raise OpsPerfError("no runs given; pass a results root, a results folder or a run prefix")
+    return found
+
+
+def run_identity(inputs: RunInputs) -> str:
+    """Prefix + stats CSV bytes: the same run imported from anywhere, any number of times, is one run."""
+    digest = hashlib.sha256(inputs.prefix.encode("utf-8") + b"\0")
+    digest.update(inputs.stats.read_bytes())
+    return digest.hexdigest()[:32]
+
+
+def kind_of(method: str, name: str) -> str:
+    if name == AGGREGATED:
+        return "aggregate"
+    return "page" if method == PAGE_METHOD else "endpoint"
+
+
+def stored_run(inputs: RunInputs) -> StoredRun:
+    """Load one run from disk (strictly: bad files raise one line naming the file) as the store's rows."""
+    run = open_run(inputs)
+    return from_run(run, run_identity(inputs))
+
+
+def from_run(run: Run, run_id: str) -> StoredRun:
+    meta = run.data.meta
+    started, inferred = meta.started_at, "started_at" in meta.inferred
+    if started is None:  # no run.json, no history: the stats file's time is the best we have
+        started, inferred = datetime.fromtimestamp(run.data.inputs.stats.stat().st_mtime, UTC), True
+    reasons = run.invalid_reasons()
+    total = run.total
+    record = run.record
+    header = {
+        "run_id": run_id,
+        "prefix": run.prefix,
+        "source": str(run.data.inputs.directory.resolve()),
+        "env": run.env,
+        "scenario": meta.scenario,
+        "started_at": _iso(started),
+        "started_inferred": inferred,
+        "ended_at": _iso(meta.ended_at) if meta.ended_at else None,
+        "duration_s": meta.duration_s,
+        "users": meta.users,
+        "user_kind": _text(record.get("user")) or "endpoints",
+        "model": _text(record.get("model")) or "closed",
+        "status": meta.status,
+        "valid": not reasons,
+        "invalid_reason": "; ".join(reasons) or None,
+        "host": meta.host,
+        "sim_profile": _text(record.get("sim_profile")),
+        "locust_version": meta.locust_version,
+        "catalog_fingerprint": _text(record.get("catalog_fingerprint")),
+        "requests": total.requests if total else 0,
+        "failures": total.failures if total else 0,
+        "imported_at": _iso(datetime.now(UTC)),
+        "record": json.dumps(record, sort_keys=True, default=str),
+    }
+    if header["env"] is None:
+        header["env"] = normalise_env(meta.env)
+    stored = StoredRun(run=header)
+    stored.rows = list(_rows(run))
+    stored.histograms = list(_histograms(run))
+    return stored
+
+
+def _rows(run: Run) -> Iterable[dict[str, Any]]:
+    records = run.data.endpoints.to_dict("records")
+    if run.data.total is not None:
+        records.append({**run.data.total, "method": "", "name": AGGREGATED})
+    for rec in records:
+        method, name = str(rec.get("method") or ""), str(rec["name"])
+        requests, failures = int(_num(rec.get("requests")) or 0), int(_num(rec.get("failures")) or 0)
+        pcts = {key: _num(rec.get(key)) for key in run.data.percentiles}
+        median = _num(rec.get("p50"))
+        yield {
+            "method": method,
+            "name": name,
+            "kind": kind_of(method, name),
+            "requests": requests,
+            "failures": failures,
+            "p50_ms": _opt(median if median is not None else _num(rec.get("median")), requests),
+            "p95_ms": _opt(_num(rec.get("p95")), requests),
+            "p99_ms": _opt(_num(rec.get("p99")), requests),
+            "avg_ms": _opt(_num(rec.get("avg")), requests),
+            "min_ms": _opt(_num(rec.get("min")), requests),
+            "max_ms": _opt(_num(rec.get("max")), requests),
+            "rps": _num(rec.get("rps")),
+            "percentiles": json.dumps({k: v for k, v in pcts.items() if v is not None}, sort_keys=True),
+        }
+
+
+def _histograms(run: Run) -> Iterable[dict[str, Any]]:
+    if not run.histograms:
+        return
+    names = {
+        str(rec["label"]): (str(rec.get("method") or ""), str(rec["name"]))
+        for rec in run.data.endpoints.to_dict("records")
+    }
+    names[AGGREGATED] = ("", AGGREGATED)
+    for label, hist in run.histograms.items():
+        method, name = names.get(label, ("", label))
+        yield {"method": method, "name": name, "buckets": json.dumps({str(k): v for k, v in sorted(hist.items())})}
+
+
+def _num(value: Any) -> float | None:
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    return number if math.isfinite(number) else None
+
+
+def _opt(value: float | None, requests: int) -> float | None:
+    """Locust writes 0 for an empty row's latencies; with no requests they mean "no data"."""
+    return value if requests > 0 else None
+
+
+def _text(value: Any) -> str | None:
+    return value if isinstance(value, str) and value else None
+
+
+def _iso(moment: datetime) -> str:
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")

@@ -1,0 +1,150 @@
+"""Trends: one series over the last N runs as a PNG with its change points marked, and as text.
+
+The same Figure-on-Agg approach as `report.charts` (no pyplot state, deterministic bytes), so the
+report can embed these charts and `ops-perf history trend NAME` can write one on its own.
+`trends_for_report` is what the report's Trends section takes: data and charts, no judgement.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import matplotlib as mpl
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+
+from ops_perf.history.config import HistoryConfig
+from ops_perf.history.detect import Change, Series, build_series, changes_in
+from ops_perf.history.store import Store
+
+_STYLE = {"svg.hashsalt": "ops-perf", "font.family": "DejaVu Sans", "font.size": 9.0, "axes.grid": True,
+          "grid.alpha": 0.3, "lines.linewidth": 1.2, "figure.dpi": 100, "savefig.dpi": 100}  # fmt: skip
+_SAVE = {"format": "png", "metadata": {"Software": None}, "dpi": 100}
+MAX_REPORT_CHARTS = 12
+"""The report charts the aggregate, then the series with changes, then the busiest, up to this many."""
+
+
+@dataclass
+class Trend:
+    """One series' last runs and its changes (within those runs); `chart` once drawn."""
+
+    series: Series
+    changes: list[Change]
+    chart: Path | None = None
+
+    @property
+    def title(self) -> str:
+        return f"{self.series.name} {self.series.metric}"
+
+
+@dataclass
+class Trends:
+    """What the report's Trends section shows for one environment and scenario."""
+
+    env: str | None
+    scenario: str | None
+    runs: int
+    trends: list[Trend] = field(default_factory=list)
+
+    @property
+    def changes(self) -> list[Change]:
+        return [c for t in self.trends for c in t.changes]
+
+
+def last_runs(series: Series, count: int) -> Series:
+    return Series(series.env, series.scenario, series.kind, series.name, series.metric, series.points[-count:])
+
+
+def find_trends(
+    store: Store, config: HistoryConfig, env: str | None, scenario: str | None, name: str | None = None
+) -> list[Trend]:
+    """Series (all, or those named `name`) with change points computed over the whole series but
+    shown over the last `trend_runs` runs."""
+    out: list[Trend] = []
+    for series in build_series(store, config, env, scenario):
+        if name is not None and series.name != name:
+            continue
+        shown = last_runs(series, config.trend_runs)
+        offset = len(series.points) - len(shown.points)
+        changes = [c for c in changes_in(series, config) if c.index >= offset]
+        out.append(Trend(shown, changes))
+    return out
+
+
+def draw(trend: Trend, path: Path) -> Path:
+    """The series as a line over run number, a dashed line at each change, labelled with its size."""
+    points = trend.series.points
+    with mpl.rc_context(_STYLE):
+        fig = Figure(figsize=(8.0, 3.0))
+        FigureCanvasAgg(fig)
+        ax = fig.add_axes((0.08, 0.2, 0.9, 0.68))
+        xs = list(range(len(points)))
+        ax.plot(xs, [p.value for p in points], marker="o", markersize=3, color="#1f77b4")
+        offset = points[0] if points else None
+        for change in trend.changes:
+            x = next((i for i, p in enumerate(points) if p.run_id == _run_at(trend, change)), None)
+            if x is None:
+                continue
+            color = "#d62728" if change.regression else "#2ca02c"
+            ax.axvline(x - 0.5, color=color, linestyle="--", linewidth=1.0)
+            ax.annotate(f"{change.change_pct:+.0f}%", (x - 0.5, 1.0), xycoords=("data", "axes fraction"),
+                        xytext=(3, -12), textcoords="offset points", color=color)  # fmt: skip
+        ticks = xs if len(xs) <= 12 else xs[:: max(1, len(xs) // 10)]
+        ax.set_xticks(ticks, [points[i].started_at[:10] for i in ticks], rotation=0, fontsize=7)
+        ax.set_ylabel("ms")
+        ax.set_ylim(bottom=0)
+        where = "/".join(x for x in (trend.series.env, trend.series.scenario) if x)
+        ax.set_title(f"{where} {trend.title}: last {len(points)} runs" if offset else trend.title, loc="left")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fig.savefig(path, **_SAVE)
+    trend.chart = path
+    return path
+
+
+def _run_at(trend: Trend, change: Change) -> str | None:
+    """The run id of the change's first run (changes carry its position in the full series)."""
+    matches = [p.run_id for p in trend.series.points if p.prefix == change.prefix and p.started_at == change.started_at]
+    return matches[0] if matches else None
+
+
+def as_text(trend: Trend) -> str:
+    """The series as lines: start time, prefix, value, and a marker where a change starts."""
+    starts = {(c.prefix, c.started_at): c for c in trend.changes}
+    lines = [f"{trend.title} ({len(trend.series.points)} runs)"]
+    for p in trend.series.points:
+        change = starts.get((p.prefix, p.started_at))
+        mark = f"  <- {change.direction} {change.change_pct:+.1f}%" if change else ""
+        lines.append(f"  {p.started_at[:19].replace('T', ' ')}  {p.prefix:<32} {p.value:10.1f}{mark}")
+    return "\n".join(lines)
+
+
+def chart_name(trend: Trend) -> str:
+    slug = re.sub(r"[^A-Za-z0-9]+", "-", f"{trend.series.kind}-{trend.series.name}-{trend.series.metric}").strip("-")
+    return f"trend-{slug}.png"
+
+
+def trends_for_report(
+    store: Store, config: HistoryConfig, env: str | None, scenario: str | None, charts_dir: Path
+) -> Trends | None:
+    """The Trends section's data: None when the store has no earlier run of this env and scenario."""
+    runs = store.runs(env, scenario, valid_only=True)
+    if len(runs) < 2:
+        return None
+    every = find_trends(store, config, env, scenario)
+    chosen = _choose(every)
+    for trend in chosen:
+        draw(trend, charts_dir / chart_name(trend))
+    return Trends(env, scenario, len(runs[-config.trend_runs :]), chosen)
+
+
+def _choose(trends: Sequence[Trend]) -> list[Trend]:
+    """Aggregate first, then series with changes, then pages, then the rest; at most MAX_REPORT_CHARTS."""
+
+    def rank(t: Trend) -> tuple[int, int, str]:
+        kind = {"aggregate": 0, "page": 2, "endpoint": 3}[t.series.kind]
+        return (0 if t.series.kind == "aggregate" else (1 if t.changes else kind), -len(t.series.points), t.title)
+
+    return sorted(trends, key=rank)[:MAX_REPORT_CHARTS]

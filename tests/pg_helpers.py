@@ -1,0 +1,118 @@
+"""A real, throw-away PostgreSQL server for the store's tests: initdb + pg_ctl in a temp dir, 127.0.0.1 only.
+
+    with start_postgres() as pg:
+        url = pg.new_database("store_a")      # postgresql://ops@127.0.0.1:<port>/store_a
+
+The binaries come from the machine's PostgreSQL (`/usr/lib/postgresql/<version>/bin`, what
+`.ci/run` installs with apt where it is missing). initdb refuses to run as root, so as root the
+server runs as the `postgres` system user that the Debian package creates (`runuser -u postgres`),
+in a temp dir it owns. `skip_reason()` says why a test must skip (no binaries, root without a
+`postgres` user) instead of failing on a machine that cannot run a server.
+"""
+
+from __future__ import annotations
+
+import os
+import pwd
+import shutil
+import socket
+import subprocess
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+PG_BIN_CANDIDATES = [
+    Path("/usr/lib/postgresql/15/bin"),
+    *sorted(Path("/usr/lib/postgresql").glob("*/bin"), reverse=True),
+]
+PG_USER = "postgres"
+START_TIMEOUT_S = 60
+
+
+def pg_bin() -> Path | None:
+    for candidate in PG_BIN_CANDIDATES:
+        if (candidate / "initdb").is_file() and (candidate / "pg_ctl").is_file():
+            return candidate
+    return None
+
+
+def _run_as() -> list[str]:
+    return ["runuser", "-u", PG_USER, "--"] if os.geteuid() == 0 else []
+
+
+def skip_reason() -> str | None:
+    if pg_bin() is None:
+        return "PostgreSQL server binaries not found (/usr/lib/postgresql/*/bin/initdb); .ci/run installs the postgresql package"
+    if os.geteuid() == 0:
+        try:
+            pwd.getpwnam(PG_USER)
+        except KeyError:
+            return f"running as root and there is no {PG_USER!r} user to run initdb as (initdb refuses root)"
+        if shutil.which("runuser") is None:
+            return "running as root without runuser to start PostgreSQL as another user"
+    return None
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass
+class Postgres:
+    port: int
+    bin: Path
+    datadir: Path
+
+    def url(self, database: str = "postgres") -> str:
+        return f"postgresql://ops@127.0.0.1:{self.port}/{database}"
+
+    def new_database(self, name: str) -> str:
+        import psycopg
+
+        with psycopg.connect(self.url(), autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
+            conn.execute(f'CREATE DATABASE "{name}"')
+        return self.url(name)
+
+
+@contextmanager
+def start_postgres() -> Iterator[Postgres]:
+    reason = skip_reason()
+    if reason:
+        raise RuntimeError(reason)
+    binaries = pg_bin()
+    assert binaries is not None
+    root = Path(tempfile.mkdtemp(prefix="ops-perf-pg-"))
+    datadir, sockets, log = root / "data", root / "sock", root / "server.log"
+    sockets.mkdir()
+    if os.geteuid() == 0:
+        entry = pwd.getpwnam(PG_USER)
+        for path in (root, sockets):
+            os.chown(path, entry.pw_uid, entry.pw_gid)
+    as_user = _run_as()
+    port = _free_port()
+    subprocess.run(
+        [*as_user, str(binaries / "initdb"), "-D", str(datadir), "-U", "ops", "--auth=trust", "-E", "UTF8", "--no-sync"],
+        check=True, capture_output=True, timeout=START_TIMEOUT_S,
+    )  # fmt: skip
+    options = f"-p {port} -k {sockets} -c listen_addresses=127.0.0.1 -c fsync=off"
+    started = subprocess.run(
+        [*as_user, str(binaries / "pg_ctl"), "-D", str(datadir), "-o", options, "-l", str(log), "-w",
+         "-t", str(START_TIMEOUT_S), "start"],
+        capture_output=True, text=True, timeout=START_TIMEOUT_S + 10,
+    )  # fmt: skip
+    try:
+        if started.returncode != 0:
+            text = log.read_text(errors="replace") if log.exists() else ""
+            raise RuntimeError(f"pg_ctl start failed: {started.stderr.strip()} {text[-2000:]}")
+        yield Postgres(port, binaries, datadir)
+    finally:
+        subprocess.run(
+            [*as_user, str(binaries / "pg_ctl"), "-D", str(datadir), "-m", "immediate", "-w", "stop"],
+            capture_output=True, timeout=60, check=False,
+        )  # fmt: skip
+        shutil.rmtree(root, ignore_errors=True)

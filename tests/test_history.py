@@ -1,0 +1,213 @@
+"""The results store (SQLite and a real PostgreSQL), the [history] config, and change points on known series.
+
+The store tests import the 2025-10-15 reference runs (Locust CSVs without run.json) from
+../shared/reference and skip with the reason where that folder is absent; the PostgreSQL ones start
+a server of their own (tests/pg_helpers.py) and skip where the machine has no PostgreSQL binaries.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from pg_helpers import Postgres, skip_reason, start_postgres
+from run_helpers import clean_env, run_cli
+
+from ops_perf.errors import OpsPerfError
+from ops_perf.history.config import HistoryConfig, load_history_config
+from ops_perf.history.detect import Point, Series, changes_in, recent_regressions
+from ops_perf.history.ingest import find_runs, run_identity, stored_run
+from ops_perf.history.store import SCHEMA_VERSION, Store, schema_version
+
+REFERENCE = Path(__file__).resolve().parents[1].parent / "shared" / "reference" / "results-2025-10-15"
+REFERENCE_RUNS = {
+    "dev-baseline",
+    "stg-baseline",
+    "stg-baseline-normal",
+    "production-baseline",
+    "production-baseline-normal",
+}
+
+
+def _reference() -> Path:
+    if not REFERENCE.is_dir():
+        pytest.skip(f"{REFERENCE} not found: the 2025-10-15 reference runs live in ../shared/reference")
+    return REFERENCE
+
+
+@pytest.fixture(scope="module")
+def postgres() -> Iterator[Postgres]:
+    reason = skip_reason()
+    if reason:
+        pytest.skip(reason)
+    with start_postgres() as pg:
+        yield pg
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'history.sqlite'}"
+    pg: Postgres = request.getfixturevalue("postgres")
+    return pg.new_database(f"t_{abs(hash(request.node.name)) % 10**8}")
+
+
+# ---- the store ------------------------------------------------------------------------------------
+
+
+def test_reference_runs_import_once_with_their_rows(store_url: str) -> None:
+    ref = _reference()
+    proc = run_cli(["history", "import", str(ref), "--store", store_url])
+    assert proc.returncode == 0, proc.stderr
+    assert "5 run(s) added, 0 already stored" in proc.stdout
+    with Store(store_url) as store:
+        counts = dict(store.counts())
+        stored = {r["prefix"]: r for r in store.runs()}
+        assert set(stored) == REFERENCE_RUNS
+        stg = stored["stg-baseline"]
+        assert (stg["env"], stg["scenario"], stg["requests"]) == ("stg", "baseline", 496)
+        assert stored["production-baseline"]["env"] == "prod"  # results spelling -> config spelling
+        assert stg["started_inferred"] is True and stg["started_at"].startswith(
+            "2025-10-16T18:04"
+        )  # from the history CSV
+        rows = {(r["kind"], r["name"]): r for r in store.rows_of([stg["run_id"]])}
+        first = rows[("endpoint", "/api/v1/administrative-and-support-projects/")]
+        assert (first["requests"], first["failures"], first["p50_ms"], first["p95_ms"]) == (7, 0, 76.0, 84.0)
+        assert json.loads(first["percentiles"])["p99.9"] == 84.0
+        assert rows[("aggregate", "Aggregated")]["requests"] == 496
+        assert counts["histograms"] == 0  # the 2025-10-15 runs have no <prefix>.json
+    again = run_cli(["history", "import", str(ref), str(ref / "stg-baseline"), "--store", store_url])
+    assert again.returncode == 0 and "0 run(s) added, 5 already stored" in again.stdout
+    with Store(store_url) as store:
+        assert dict(store.counts()) == counts
+
+
+def test_identity_is_the_prefix_and_the_stats_bytes(tmp_path: Path) -> None:
+    ref = _reference()
+    copy = tmp_path / "copy"
+    copy.mkdir()
+    for f in ref.glob("stg-baseline_*"):
+        (copy / f.name).write_bytes(f.read_bytes())
+    (a,) = find_runs([ref / "stg-baseline"])
+    (b,) = find_runs([copy])
+    assert run_identity(a) == run_identity(b)  # the same run, wherever it lies
+    stats = copy / "stg-baseline_stats.csv"
+    stats.write_bytes(stats.read_bytes().replace(b",496,", b",497,", 1))
+    assert run_identity(find_runs([copy])[0]) != run_identity(a)
+
+
+def test_two_writers_at_once_lose_nothing(store_url: str, tmp_path: Path) -> None:
+    """Two `history import` processes started together, each adding every run: all stored, once."""
+    ref = _reference()
+    prefixes = [str(ref / p) for p in sorted(REFERENCE_RUNS)]
+    cmd = [sys.executable, "-m", "ops_perf", "history", "import", *prefixes, "--store", store_url]
+    procs = [
+        subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=clean_env())
+        for _ in range(2)
+    ]
+    outputs = [p.communicate(timeout=120) for p in procs]
+    assert [p.returncode for p in procs] == [0, 0], outputs
+    added = [int(out.split("ops-perf history: ")[1].split(" run(s) added")[0]) for out, _ in outputs]
+    assert sum(added) == 5  # every run exactly once, whichever process won it
+    with Store(store_url) as store:
+        assert {r["prefix"] for r in store.runs()} == REFERENCE_RUNS
+        assert store.counts()["rows"] == sum(len(stored_run(r).rows) for r in find_runs(prefixes))
+
+
+def test_a_newer_schema_is_refused_in_one_line(store_url: str) -> None:
+    with Store(store_url) as store, store.engine.begin() as conn:
+        conn.execute(schema_version.insert().values(version=SCHEMA_VERSION + 1, applied_at="later"))
+    proc = run_cli(["history", "runs", "--store", store_url])
+    assert proc.returncode == 2
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and f"schema version {SCHEMA_VERSION + 1}" in lines[0] and "upgrade ops-perf" in lines[0]
+    assert "Traceback" not in proc.stderr
+
+
+@pytest.mark.parametrize(
+    ("url", "words"),
+    [
+        ("mysql://u@127.0.0.1/x", "only sqlite:/// and postgresql://"),
+        ("not a url", "not a database URL"),
+        ("postgresql://ops:secret-pw@127.0.0.1:1/x", "cannot open it"),
+    ],
+)
+def test_a_bad_store_url_is_one_line_without_its_password(url: str, words: str) -> None:
+    proc = run_cli(["history", "runs", "--store", url])
+    assert proc.returncode == 2 and words in proc.stderr
+    assert "secret-pw" not in proc.stderr + proc.stdout and "Traceback" not in proc.stderr
+    assert len(proc.stderr.strip().splitlines()) == 1
+
+
+def test_a_missing_path_is_refused_before_the_store_is_made(tmp_path: Path) -> None:
+    db = tmp_path / "h.sqlite"
+    proc = run_cli(["history", "import", str(tmp_path / "nope"), "--store", f"sqlite:///{db}"])
+    assert proc.returncode == 2 and "missing" in proc.stderr
+    assert not db.exists()
+
+
+# ---- config -----------------------------------------------------------------------------------------
+
+
+def test_history_config_reads_its_section_and_refuses_bad_values(tmp_path: Path) -> None:
+    assert isinstance(load_history_config(), HistoryConfig)  # the shipped targets.toml
+    good = tmp_path / "t.toml"
+    good.write_text('[history]\nmax_pvalue = 0.01\nrecent_runs = 2\nendpoint_metrics = ["p95_ms"]\n')
+    config = load_history_config(good)
+    assert (config.max_pvalue, config.recent_runs, config.endpoint_metrics) == (0.01, 2, ("p95_ms",))
+    for bad, words in (
+        ("nope = 1", "unknown key 'nope'"),
+        ("recent_runs = 0", "at least 1"),
+        ("max_pvalue = 2", "between 0 and 1"),
+        ('endpoint_metrics = ["rps"]', "must be a list of"),
+    ):
+        path = tmp_path / "bad.toml"
+        path.write_text(f"[history]\n{bad}\n")
+        with pytest.raises(OpsPerfError, match=words):
+            load_history_config(path)
+
+
+# ---- change points ----------------------------------------------------------------------------------
+
+
+def _series(values: list[float]) -> Series:
+    points = tuple(
+        Point(f"r{i}", f"stg-baseline-{i}", f"2026-01-{i + 1:02d}T06:17:00Z", v) for i, v in enumerate(values)
+    )
+    return Series("stg", "baseline", "endpoint", "/api/v1/cans/", "p50_ms", points)
+
+
+def _noisy(n: int, level: float, seed: int) -> list[float]:
+    import random
+
+    rng = random.Random(seed)
+    return [level * math.exp(rng.gauss(0, 0.05)) for _ in range(n)]
+
+
+CONFIG = HistoryConfig(min_runs=6, min_runs_after=2, recent_runs=3)
+
+
+def test_a_step_is_found_at_its_first_run_with_its_size() -> None:
+    series = _series(_noisy(12, 100.0, 1) + _noisy(3, 150.0, 2))
+    (change,) = changes_in(series, CONFIG)
+    assert change.index == 12 and change.prefix == "stg-baseline-12" and change.direction == "slower"
+    assert 40 < change.change_pct < 60 and change.runs_since == 3
+    assert recent_regressions([change], CONFIG) == [change]
+    faster = changes_in(_series(_noisy(12, 150.0, 3) + _noisy(4, 100.0, 4)), CONFIG)
+    assert [(c.direction, c.index) for c in faster] == [("faster", 12)]
+    assert recent_regressions(faster, CONFIG) == []
+
+
+def test_noise_small_steps_one_bad_night_and_short_series_are_not_changes() -> None:
+    assert changes_in(_series(_noisy(30, 100.0, 5)), CONFIG) == []
+    assert changes_in(_series(_noisy(20, 100.0, 6) + _noisy(5, 110.0, 7)), CONFIG) == []  # below min_change_pct
+    assert changes_in(_series([*_noisy(20, 100.0, 8), 300.0]), CONFIG) == []  # one night: not yet
+    assert changes_in(_series([100, 100, 300, 300, 300]), CONFIG) == []  # fewer than min_runs
