@@ -83,7 +83,6 @@ def draw(trend: Trend, path: Path) -> Path:
         ax = fig.add_axes((0.08, 0.2, 0.9, 0.68))
         xs = list(range(len(points)))
         ax.plot(xs, [p.value for p in points], marker="o", markersize=3, color="#1f77b4")
-        offset = points[0] if points else None
         for change in trend.changes:
             x = next((i for i, p in enumerate(points) if p.run_id == _run_at(trend, change)), None)
             if x is None:
@@ -97,7 +96,7 @@ def draw(trend: Trend, path: Path) -> Path:
         ax.set_ylabel("ms")
         ax.set_ylim(bottom=0)
         where = "/".join(x for x in (trend.series.env, trend.series.scenario) if x)
-        ax.set_title(f"{where} {trend.title}: last {len(points)} runs" if offset else trend.title, loc="left")
+        ax.set_title(f"{where} {trend.title}: last {len(points)} runs", loc="left")
         path.parent.mkdir(parents=True, exist_ok=True)
         fig.savefig(path, **_SAVE)
     trend.chart = path

@@ -1,0 +1,87 @@
+"""The report's Trends section: a Markdown block and its charts, made from the history store.
+
+The report calls `trends_markdown(prefixes, charts_dir)` and appends what it returns; everything
+about the store (which one, whether it exists, which series, the change points) stays here, so the
+report needs to know nothing about history beyond this one call. It returns "" when the store has
+no earlier run of the reported runs' environment and scenario, or when there is no store at all:
+a report never creates a store, and a broken store costs the section, never the report.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+from ops_perf.history import store_url_for_run
+from ops_perf.history.config import HistoryConfig, load_history_config
+from ops_perf.history.trend import Trends, trends_for_report
+
+SECTION_TITLE = "## Trends"
+
+
+def _existing_store(prefix: Path) -> str | None:
+    url = store_url_for_run(prefix)
+    if url.startswith("sqlite:///") and not Path(url[len("sqlite:///") :]).is_file():
+        return None
+    return url
+
+
+def trends_markdown(prefixes: Sequence[Path], charts_dir: Path, config: HistoryConfig | None = None) -> str:
+    """The Trends section for the reported runs (one part per environment x scenario), or ""."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from ops_perf.errors import OpsPerfError
+    from ops_perf.history.ingest import find_runs
+    from ops_perf.history.store import Store, safe_url
+    from ops_perf.verdict.runs import open_run
+
+    parts: list[str] = []
+    seen: set[tuple[str | None, str | None, str]] = set()
+    try:
+        config = config or load_history_config()
+        for prefix in prefixes:
+            url = _existing_store(prefix)
+            if url is None:
+                continue
+            run = open_run(find_runs([prefix])[0])
+            key = (run.env, run.data.meta.scenario, url)
+            if key in seen:
+                continue
+            seen.add(key)
+            with Store(url) as store:
+                trends = trends_for_report(store, config, run.env, run.data.meta.scenario, charts_dir)
+            if trends is not None:
+                parts.append(_render(trends, safe_url(url), charts_dir))
+    except (OpsPerfError, SQLAlchemyError, OSError) as err:
+        return f"{SECTION_TITLE}\n\nNot shown: the history store could not be read ({err}).\n"
+    if not parts:
+        return ""
+    return f"{SECTION_TITLE}\n\n" + "\n".join(parts)
+
+
+def _render(trends: Trends, url: str, charts_dir: Path) -> str:
+    where = "/".join(x for x in (trends.env, trends.scenario) if x)
+    lines = [
+        f"### {where}",
+        "",
+        f"The last {trends.runs} valid runs of {where} in the history store (`{url}`); change points by "
+        "Apache Otava over each series (see docs/NIGHTLY.md, *How to read one*).",
+        "",
+    ]
+    changes = trends.changes
+    if changes:
+        lines += ["| series | metric | first run after the change | started (UTC) | direction | change |",
+                  "|---|---|---|---|---|---:|"]  # fmt: skip
+        for c in changes:
+            lines.append(
+                f"| `{c.name}` | {c.metric} | `{c.prefix}` | {c.started_at[:19].replace('T', ' ')} | "
+                f"{c.direction} | {c.change_pct:+.1f} % |"
+            )
+    else:
+        lines.append("No change points in these runs.")
+    lines.append("")
+    for trend in trends.trends:
+        if trend.chart is not None:
+            rel = f"{charts_dir.name}/{trend.chart.name}"
+            lines += [f"![{trend.title}]({rel})", ""]
+    return "\n".join(lines)
