@@ -11,8 +11,8 @@ The noise model, fitted to ../shared/reference/results-2025-10-15 (printed first
   median log ratio of their endpoint medians sizes the night factor, the residual spread (less the
   sampling noise of a median of n requests) the per-endpoint factor. The pairs differ in load too
   (3 vs 10 users), so this overstates night-to-night noise: the figures are conservative.
-- pages (no page runs exist yet): a page view is the slowest of 4 parallel API calls drawn from the
-  endpoint model; 10 pages share the page user's budget (600 requests = 150 views).
+- pages (no page runs exist yet): a page view is the slowest of the same 4 parallel API calls (drawn
+  from the endpoint model); 10 pages share the same budget (600 requests = 150 views, 15 per page).
 
 A night spends the baseline's budget, 600 requests at 3 users, either by the catalog's weights (today)
 or evenly over the endpoints. Each trial: `HISTORY` clean nights, then a persistent slowdown from the
@@ -55,7 +55,10 @@ PAGES, CALLS_PER_VIEW = 10, 4
 ENDPOINT_WINDOW, GLOBAL_WINDOW = 5, 3
 FA_NIGHTS = 30
 SIGMA_BOUNDS = (0.05, 1.5)
+TAIL_SHARE = 0.05
 ALARM_KINDS: dict[str, int] = {}
+ALARM_NIGHTS: set[tuple[int, int]] = set()
+"""(history, night) pairs on which a new false alarm was raised: nights the nightly would fail falsely."""
 
 
 @dataclass(frozen=True)
@@ -63,6 +66,8 @@ class Model:
     names: tuple[str, ...]
     mu: np.ndarray
     sigma: np.ndarray
+    tail: np.ndarray
+    """Factor on the slowest 5 % of an endpoint's requests (1 = no extra tail)."""
     weights: np.ndarray
     night_sd: float
     endpoint_night_sd: float
@@ -70,24 +75,24 @@ class Model:
 
 def fit() -> Model:
     runs = {r.prefix: load_run(r) for r in discover_runs([REFERENCE])}
-    params: dict[str, tuple[float, float]] = {}
+    params: dict[str, tuple[float, float, float]] = {}
     for prefix in BASELINE_RUNS:
         for rec in runs[prefix].endpoints.to_dict("records"):
             name = str(rec["name"])
             if name in params or not rec["requests"] or not rec.get("p50"):
                 continue
             p50 = float(rec["p50"])
-            spreads = [
-                (math.log(float(rec[k])) - math.log(p50)) / z
-                for k, z in (("p75", 0.674), ("p90", 1.2816))
-                if rec.get(k) and float(rec[k]) > p50
-            ]
-            sigma = statistics.median(spreads) if spreads else SIGMA_BOUNDS[0]
-            params[name] = (math.log(p50), min(max(sigma, SIGMA_BOUNDS[0]), SIGMA_BOUNDS[1]))
+            p75, p95 = float(rec.get("p75") or p50), float(rec.get("p95") or p50)
+            # The core spread from p75 (robust with ~10 requests); the tail as a 5 % share of requests
+            # slowed so that the endpoint's p95 is reproduced (OPS's occasional slow answer).
+            sigma = min(max(math.log(max(p75, p50) / p50) / 0.674, SIGMA_BOUNDS[0]), SIGMA_BOUNDS[1])
+            tail = max(1.0, (p95 / p50) / math.exp(1.645 * sigma))
+            params[name] = (math.log(p50), sigma, tail)
     weights_by_name = {ep.locust_name: ep.weight for ep in ENDPOINTS}
     names = tuple(sorted(n for n in params if n in weights_by_name))
     mu = np.array([params[n][0] for n in names])
     sigma = np.array([params[n][1] for n in names])
+    tail = np.array([params[n][2] for n in names])
     weights = np.array([weights_by_name[n] for n in names], dtype=float)
     shifts, resid_vars = [], []
     for a, b in NIGHT_PAIRS:
@@ -105,7 +110,7 @@ def fit() -> Model:
         resid_vars.append(max(0.0, statistics.pvariance([x - shift for x in d]) - statistics.mean(sampling)) / 2)
     night_sd = math.sqrt(statistics.mean(s * s for s in shifts))
     endpoint_night_sd = math.sqrt(statistics.mean(resid_vars))
-    return Model(names, mu, sigma, weights, night_sd, endpoint_night_sd)
+    return Model(names, mu, sigma, tail, weights, night_sd, endpoint_night_sd)
 
 
 def allocation(model: Model, even: bool, rng: np.random.Generator) -> np.ndarray:
@@ -128,15 +133,17 @@ def night(model: Model, even: bool, rng: np.random.Generator, slow: np.ndarray, 
         if n == 0:
             continue
         x = np.exp(model.mu[i] + g + h[i] + model.sigma[i] * rng.standard_normal(n)) * slow[i]
+        x = np.where(rng.random(n) < TAIL_SHARE, x * model.tail[i], x)
         samples.append(x)
         out[f"e{i}:p50_ms"] = float(np.median(x)) if n >= 5 else math.nan
     pooled = np.concatenate(samples)
     out["agg:p50_ms"], out["agg:p95_ms"] = float(np.percentile(pooled, 50)), float(np.percentile(pooled, 95))
     views = BUDGET // CALLS_PER_VIEW // PAGES
     for p in range(PAGES):
-        idx = rng.integers(0, len(model.names), size=(views, CALLS_PER_VIEW))
+        idx = np.broadcast_to(PAGE_CALLS[p] % len(model.names), (views, CALLS_PER_VIEW))
         z = rng.standard_normal((views, CALLS_PER_VIEW))
         calls = np.exp(model.mu[idx] + g + h[idx] + model.sigma[idx] * z)
+        calls = np.where(rng.random(calls.shape) < TAIL_SHARE, calls * model.tail[idx], calls)
         page = calls.max(axis=1) * page_slow
         out[f"page{p}:p50_ms"], out[f"page{p}:p95_ms"] = float(np.median(page)), float(np.percentile(page, 95))
     return out
@@ -158,7 +165,15 @@ def found_within(values: list[float], key: str, change_at: int, window: int, con
     return False
 
 
-def power_endpoint(model: Model, even: bool, trials: int, config: HistoryConfig, rng: np.random.Generator) -> tuple[float, float]:
+def power_endpoint(
+    model: Model,
+    even: bool,
+    trials: int,
+    config: HistoryConfig,
+    rng: np.random.Generator,
+    window: int = ENDPOINT_WINDOW,
+    factor: float = 1.5,
+) -> tuple[float, float]:
     k = len(model.names)
     hits = np.zeros(k)
     tries = np.zeros(k)
@@ -166,16 +181,18 @@ def power_endpoint(model: Model, even: bool, trials: int, config: HistoryConfig,
         e = t % k
         slow = np.ones(k)
         nights = [night(model, even, rng, slow, 1.0) for _ in range(HISTORY)]
-        slow[e] = 1.5
-        nights += [night(model, even, rng, slow, 1.0) for _ in range(ENDPOINT_WINDOW)]
+        slow[e] = factor
+        nights += [night(model, even, rng, slow, 1.0) for _ in range(window)]
         key = f"e{e}:p50_ms"
         tries[e] += 1
-        hits[e] += found_within([n.get(key, math.nan) for n in nights], key, HISTORY, ENDPOINT_WINDOW, config)
+        hits[e] += found_within([n.get(key, math.nan) for n in nights], key, HISTORY, window, config)
     rates = hits[tries > 0] / tries[tries > 0]
     return float(hits.sum() / tries.sum()), float(rates.min())
 
 
-def power_global(model: Model, even: bool, trials: int, config: HistoryConfig, rng: np.random.Generator, key: str) -> float:
+def power_global(
+    model: Model, even: bool, trials: int, config: HistoryConfig, rng: np.random.Generator, key: str
+) -> float:
     k = len(model.names)
     hits = 0
     for _ in range(trials):
@@ -188,11 +205,14 @@ def power_global(model: Model, even: bool, trials: int, config: HistoryConfig, r
     return hits / trials
 
 
-def false_alarms(model: Model, even: bool, histories: int, config: HistoryConfig, rng: np.random.Generator) -> tuple[int, int]:
+def false_alarms(
+    model: Model, even: bool, histories: int, config: HistoryConfig, rng: np.random.Generator
+) -> tuple[int, int]:
     """(false alarms, nights watched) over `histories` clean histories of HISTORY + FA_NIGHTS nights."""
     alarms = 0
     k = len(model.names)
-    for _ in range(histories):
+    ALARM_NIGHTS.clear()
+    for h_i in range(histories):
         nights = [night(model, even, rng, np.ones(k), 1.0) for _ in range(HISTORY + FA_NIGHTS)]
         keys = sorted({key for n in nights for key in n})
         for key in keys:
@@ -202,11 +222,19 @@ def false_alarms(model: Model, even: bool, histories: int, config: HistoryConfig
                 s = series(key, values[:t])
                 for c in changes_in(s, config):
                     if c.regression and c.runs_since <= config.recent_runs:
+                        if c.prefix not in flagged:
+                            ALARM_NIGHTS.add((h_i, t))
                         flagged.add(c.prefix)
             alarms += len(flagged)
             if flagged:
-                ALARM_KINDS[key.split(":")[0].rstrip("0123456789")] = ALARM_KINDS.get(key.split(":")[0].rstrip("0123456789"), 0) + len(flagged)
+                ALARM_KINDS[key.split(":")[0].rstrip("0123456789")] = ALARM_KINDS.get(
+                    key.split(":")[0].rstrip("0123456789"), 0
+                ) + len(flagged)
     return alarms, histories * FA_NIGHTS
+
+
+PAGE_CALLS = np.random.default_rng(12).integers(0, 41, size=(PAGES, CALLS_PER_VIEW))
+"""Each simulated page always calls the same 4 endpoints (as a frontend route does)."""
 
 
 def main() -> int:
@@ -215,6 +243,8 @@ def main() -> int:
     parser.add_argument("--global-trials", type=int, default=200, help="trials per aggregate/page figure")
     parser.add_argument("--fa-histories", type=int, default=6, help="clean histories of 30 nights for false alarms")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--endpoint-window", type=int, default=ENDPOINT_WINDOW, help="nights allowed (endpoint)")
+    parser.add_argument("--slowdown", type=float, default=1.5, help="planted factor on one endpoint")
     parser.add_argument("--min-change-pct", type=float, help="override [history] min_change_pct")
     parser.add_argument("--max-pvalue", type=float, help="override [history] max_pvalue")
     parser.add_argument("--only", choices=("weights", "even"), help="measure one allocation only")
@@ -246,18 +276,23 @@ def main() -> int:
         even = mode == "even"
         rng = np.random.default_rng(args.seed)
         started = time.perf_counter()
-        overall, worst = power_endpoint(model, even, args.trials, config, rng)
+        overall, worst = power_endpoint(model, even, args.trials, config, rng, args.endpoint_window, args.slowdown)
         agg = power_global(model, even, args.global_trials, config, rng, "agg:p95_ms")
         page = power_global(model, even, args.global_trials, config, rng, "page0:p95_ms")
         alarms, nights = false_alarms(model, even, args.fa_histories, config, rng)
         per30 = alarms * 30 / nights
         print(f"\nrequests by {'an even spread' if even else 'catalog weight'}:")
-        print(f"  50% slower median, one endpoint, within {ENDPOINT_WINDOW} nights: {overall:6.1%} of {args.trials} "
+        print(f"  {(args.slowdown - 1) * 100:.0f}% slower median, one endpoint, within {args.endpoint_window} nights: {overall:6.1%} of {args.trials} "
               f"trials (worst endpoint {worst:.0%})   goal >= 90%")  # fmt: skip
-        print(f"  25% slower aggregate p95, within {GLOBAL_WINDOW} nights:        {agg:6.1%} of {args.global_trials} trials   goal >= 90%")
-        print(f"  25% slower page p95, within {GLOBAL_WINDOW} nights:             {page:6.1%} of {args.global_trials} trials   goal >= 90%")
+        print(
+            f"  25% slower aggregate p95, within {GLOBAL_WINDOW} nights:        {agg:6.1%} of {args.global_trials} trials   goal >= 90%"
+        )
+        print(
+            f"  25% slower page p95, within {GLOBAL_WINDOW} nights:             {page:6.1%} of {args.global_trials} trials   goal >= 90%"
+        )
         print(f"  false alarms over all series: {alarms} in {nights} nights = {per30:.2f} per 30 nights   goal <= 1")
-        print(f"  false alarms by series kind: {dict(sorted(ALARM_KINDS.items()))}")
+        print(f"  false alarms by series kind: {dict(sorted(ALARM_KINDS.items()))}; nights with a new false "
+              f"alarm: {len(ALARM_NIGHTS)} = {len(ALARM_NIGHTS) * 30 / nights:.2f} per 30 nights")  # fmt: skip
         ALARM_KINDS.clear()
         print(f"  ({time.perf_counter() - started:.0f} s)")
     return 0
