@@ -101,8 +101,13 @@ def _detect(store: Store, config: HistoryConfig, env: str | None, scenario: str 
     for change in changes:
         print(f"  {describe(change)}")
     if json_path is not None:
-        json_path.parent.mkdir(parents=True, exist_ok=True)
-        json_path.write_text(json.dumps([c.as_json() for c in changes], indent=2) + "\n", encoding="utf-8")
+        try:
+            json_path.parent.mkdir(parents=True, exist_ok=True)
+            json_path.write_text(json.dumps([c.as_json() for c in changes], indent=2) + "\n", encoding="utf-8")
+        except OSError as err:
+            raise OpsPerfError(
+                f"--json {json_path}: cannot write it ({err.strerror or err}); pass a writable path"
+            ) from None
     recent = recent_regressions(changes, config)
     if recent:
         print(
