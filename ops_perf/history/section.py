@@ -26,30 +26,35 @@ def _existing_store(prefix: Path) -> str | None:
     return url
 
 
-def trends_markdown(prefixes: Sequence[Path], charts_dir: Path, config: HistoryConfig | None = None) -> str:
-    """The Trends section for the reported runs (one part per environment x scenario), or ""."""
+def trends_markdown(prefixes: Sequence[Path], charts_dir: Path, targets_path: Path | None = None) -> str:
+    """The Trends section for the reported runs (one part per environment x scenario), or "".
+
+    `targets_path`: the report's `--targets` file, whose `[history]` section applies (default targets.toml)."""
     from sqlalchemy.exc import SQLAlchemyError
 
     from ops_perf.errors import OpsPerfError
     from ops_perf.history.ingest import find_runs
     from ops_perf.history.store import Store, safe_url
-    from ops_perf.verdict.runs import open_run
+    from ops_perf.report.load import build_meta
+    from ops_perf.verdict.runs import normalise_env
 
     parts: list[str] = []
     seen: set[tuple[str | None, str | None, str]] = set()
     try:
-        config = config or load_history_config()
+        config: HistoryConfig | None = None
         for prefix in prefixes:
             url = _existing_store(prefix)
             if url is None:
                 continue
-            run = open_run(find_runs([prefix])[0])
-            key = (run.env, run.data.meta.scenario, url)
+            config = config or load_history_config(targets_path)
+            meta = build_meta(find_runs([prefix])[0], None)  # run.json and the prefix: cheap, no CSV read
+            env, scenario = normalise_env(meta.env), meta.scenario
+            key = (env, scenario, url)
             if key in seen:
                 continue
             seen.add(key)
             with Store(url) as store:
-                trends = trends_for_report(store, config, run.env, run.data.meta.scenario, charts_dir)
+                trends = trends_for_report(store, config, env, scenario, charts_dir)
             if trends is not None:
                 parts.append(_render(trends, safe_url(url), charts_dir))
     except (OpsPerfError, SQLAlchemyError, OSError) as err:

@@ -154,7 +154,10 @@ def write_report(runs: list[Path], out_dir: Path, force: bool = False, *, target
         analysis = analyse(loaded, per_run, default_targets, catalog, histograms)
         for run_analysis in analysis.runs:
             run_analysis.charts = charts.get(run_analysis.prefix, {})
-        markdown = render_markdown(analysis, files)
+        from ops_perf.history.section import trends_markdown  # earlier runs of the same env and scenario
+
+        trends = trends_markdown([i.directory / i.prefix for i in inputs], charts_dir, targets_path)
+        markdown = render_markdown(analysis, files, trends=trends)
         with (tmp / REPORT_NAME).open("w", encoding="utf-8", newline="\n") as fh:
             fh.write(markdown)
         try:

@@ -162,7 +162,8 @@ def environment() -> Environment:
     return env
 
 
-def render_markdown(analysis: Analysis, inputs: list[InputFile], when: datetime | None = None) -> str:
+def render_markdown(analysis: Analysis, inputs: list[InputFile], when: datetime | None = None, trends: str = "") -> str:
+    """`trends`: the Trends section as `ops_perf.history.section` wrote it ("" when the store has none)."""
     template = environment().get_template("report.md.j2")
     text = template.render(
         a=analysis,
@@ -170,6 +171,7 @@ def render_markdown(analysis: Analysis, inputs: list[InputFile], when: datetime 
         inputs=inputs,
         version=__version__,
         generated=fmt_time(when or generated_at()),
+        trends=trends,
     )
     # Template whitespace is tuned for readability of the template, not of the output: normalise it
     # (no trailing blanks, at most one empty line) so diffs between reports show only real changes.

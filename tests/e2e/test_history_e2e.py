@@ -203,3 +203,29 @@ def test_trend_draws_the_slowed_series(runs: Runs, tmp_path: Path) -> None:
     assert "<- slower" in proc.stdout and runs.slowed[0].name in proc.stdout
     (png,) = (tmp_path / "charts").glob("*.png")
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_the_report_gets_a_trends_section_when_the_store_has_earlier_runs(runs: Runs, tmp_path: Path) -> None:
+    store = f"sqlite:///{tmp_path / 'report.sqlite'}"
+    _import(store, runs.common + runs.slowed)
+    out = tmp_path / "report"
+    proc = run_cli(
+        ["report", str(runs.slowed[-1]), "-o", str(out), "--targets", str(runs.targets)],
+        env={"OPS_HISTORY_STORE": store},
+    )
+    assert proc.returncode == 0, proc.stderr
+    text = (out / "PERFORMANCE_REPORT.md").read_text(encoding="utf-8")
+    section = text[text.index("## Trends") : text.index("## Recommendations")]
+    assert f"| `{SLOWED}` | p50_ms | `{runs.slowed[0].name}` |" in section and "| slower |" in section
+    charts = [line[line.index("](") + 2 : -1] for line in section.splitlines() if line.startswith("![")]
+    assert charts and all((out / c).is_file() for c in charts)
+    assert any("Aggregated" in line for line in section.splitlines() if line.startswith("!["))
+
+    alone = tmp_path / "alone"  # no store at all: no section, and no store is made
+    missing = tmp_path / "none.sqlite"
+    proc = run_cli(
+        ["report", str(runs.slowed[-1]), "-o", str(alone)], env={"OPS_HISTORY_STORE": f"sqlite:///{missing}"}
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "## Trends" not in (alone / "PERFORMANCE_REPORT.md").read_text(encoding="utf-8")
+    assert not missing.exists()
