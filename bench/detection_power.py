@@ -243,10 +243,14 @@ def main() -> int:
     parser.add_argument("--global-trials", type=int, default=200, help="trials per aggregate/page figure")
     parser.add_argument("--fa-histories", type=int, default=6, help="clean histories of 30 nights for false alarms")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument(
+        "--endpoint-night-sd", type=float, default=None, help="per-endpoint night sd (log) instead of the fitted one"
+    )
     parser.add_argument("--endpoint-window", type=int, default=ENDPOINT_WINDOW, help="nights allowed (endpoint)")
     parser.add_argument("--slowdown", type=float, default=1.5, help="planted factor on one endpoint")
     parser.add_argument("--min-change-pct", type=float, help="override [history] min_change_pct")
     parser.add_argument("--max-pvalue", type=float, help="override [history] max_pvalue")
+    parser.add_argument("--min-runs-after", type=int, help="override [history] min_runs_after")
     parser.add_argument("--only", choices=("weights", "even"), help="measure one allocation only")
     parser.add_argument(
         "--night-sd", type=float, default=None,
@@ -261,7 +265,12 @@ def main() -> int:
         config = replace(config, min_change_pct=args.min_change_pct)
     if args.max_pvalue is not None:
         config = replace(config, max_pvalue=args.max_pvalue)
+    if args.min_runs_after is not None:
+        config = replace(config, min_runs_after=args.min_runs_after)
     model = fit()
+    if args.endpoint_night_sd is not None:
+        print(f"fitted per-endpoint night sd {model.endpoint_night_sd:.3f} replaced by {args.endpoint_night_sd:g}")
+        model = replace(model, endpoint_night_sd=args.endpoint_night_sd)
     if args.night_sd is not None:
         print(f"fitted night factor sd {model.night_sd:.3f} replaced by --night-sd {args.night_sd:g}")
         model = replace(model, night_sd=args.night_sd)
@@ -269,7 +278,8 @@ def main() -> int:
           f"median {np.median(model.sigma):.2f} [{model.sigma.min():.2f}..{model.sigma.max():.2f}]; "
           f"night factor sd {model.night_sd:.3f}, per-endpoint night sd {model.endpoint_night_sd:.3f} (log)")  # fmt: skip
     print(f"[history] max_pvalue={config.max_pvalue:g} min_change_pct={config.min_change_pct:g} "
-          f"window={config.window} recent_runs={config.recent_runs} min_requests={config.min_requests}; "
+          f"window={config.window} recent_runs={config.recent_runs} min_runs_after={config.min_runs_after} "
+          f"min_requests={config.min_requests}; "
           f"{HISTORY} clean nights before each change; {BUDGET} requests a night")  # fmt: skip
     modes = [m for m in ("weights", "even") if args.only in (None, m)]
     for mode in modes:
