@@ -33,8 +33,8 @@ class HistoryConfig:
     """Otava's sliding window (runs) for the first, E-divisive pass."""
     recent_runs: int = 5
     """`detect` exits REGRESSION when a slower change starts within the newest this-many runs."""
-    min_runs_after: int = 2
-    """A change is reported once this many runs show it: one bad night alone never fails the nightly."""
+    min_runs_after: int = 3
+    """A change is reported once this many runs show it: one or two bad nights never fail the nightly."""
     min_runs: int = 6
     """A series with fewer points is not analysed (no change can be significant yet)."""
     min_requests: int = 5
