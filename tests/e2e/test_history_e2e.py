@@ -26,17 +26,17 @@ from sim_helpers import start_sim
 pytestmark = pytest.mark.e2e
 
 SLOWED = "/api/v1/cans/[id]"
-"""2 % of the catalog's weight: about 12 requests in a 6 s run, too few to move the aggregate p95."""
+"""2 % of the catalog's weight: about 20 requests in a 6 s run, too few to move the aggregate p95."""
 SLOWDOWN = 2.0
 BEFORE, AFTER = 4, 2
 TIME_SCALE = 0.1
 BASE_PROFILE = {
     "name": "history-base",
-    # 200 ms at the 0.1 time scale: long enough that a busy test machine's jitter (a few ms) is far
-    # below the 20 % a change must reach, narrow enough that 10 requests give a steady median.
-    "description": "healthy with a narrow 2 s latency curve (x0.1 time scale: 200 ms)",
+    # 100 ms at the 0.1 time scale: long enough that a busy test machine's jitter (a few ms) is far
+    # below the 20 % a change must reach, narrow enough that 20 requests give a steady median.
+    "description": "healthy with a narrow 1 s latency curve (x0.1 time scale: 100 ms)",
     "extends": "healthy",
-    "default": {"latency_ms": [[0, 1800.0], [50, 2000.0], [90, 2300.0], [99, 2600.0], [100, 3000.0]]},
+    "default": {"latency_ms": [[0, 900.0], [50, 1000.0], [90, 1150.0], [99, 1300.0], [100, 1500.0]]},
 }
 SLOW_PROFILE = {
     "name": "history-slow",
