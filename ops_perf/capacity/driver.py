@@ -38,6 +38,8 @@ START_FRACTION = 1 / 16
 """The first step offers this fraction of the cap (the coarse ramp doubles from there)."""
 REQUESTS_PER_ARRIVAL_GUESS = 20.0
 """Page user: API calls per session assumed for the first step's hold time (then measured)."""
+LOCUST_REFUSED = 2
+"""Locust's (and the hooks') exit code for a run refused before the load (e.g. the host probe timed out)."""
 HOLD_MARGIN = 1.2
 """Hold a step 20% longer than the samples need: Poisson arrivals can fall short of the mean."""
 RECOVERED_S = 2.0
@@ -108,7 +110,13 @@ def run_capacity(request: CapacityRequest) -> ExitCode:
         if steps and not steps[-1].good:
             _cool_down(host)
         started = time.monotonic()
-        code = _run_step(_run_request(request, base, env.name, step.number, rate, hold, folder, users), folder, step)
+        run_request = _run_request(request, base, env.name, step.number, rate, hold, folder, users)
+        code = _run_step(run_request, folder, step)
+        if code == LOCUST_REFUSED and steps and not (folder / f"{step.prefix}_run.json").is_file():
+            # A target still slow from the last step can fail the start-up probe: drain and try once more.
+            print(f"ops-perf capacity: step {step.number} refused to start ({_refusal(folder, step)}); retrying once")
+            _cool_down(host)
+            code = _run_step(run_request, folder, step)
         step.wall_s = round(time.monotonic() - started, 1)
         if code is None:
             interrupted = True
@@ -141,6 +149,15 @@ def run_capacity(request: CapacityRequest) -> ExitCode:
     if interrupted:
         return ExitCode.RUN_INVALID
     return ExitCode.OK if answer.capacity is not None else ExitCode.THRESHOLDS_BREACHED
+
+
+def _refusal(folder: Path, step: Step) -> str:
+    """The one-line reason Locust gave for refusing a step (the last `error:` line of its log)."""
+    try:
+        lines = (folder / f"{step.prefix}.log").read_text(encoding="utf-8", errors="replace").splitlines()
+    except OSError:
+        return "no log"
+    return next((line.split("error: ", 1)[1] for line in reversed(lines) if "error: " in line), "see its log")
 
 
 def _cool_down(host: str) -> None:
