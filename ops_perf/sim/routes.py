@@ -6,6 +6,11 @@ reviewable on one screen and lets tests iterate over it. The matcher also yields
 *Locust name* (`/api/v1/cans/[id]`, query kept as in the facts table), which is what profiles are
 keyed by; it is written here rather than imported from the suite's catalog because the simulator
 must never depend on the code it is used to test.
+
+Two tables: `ROUTES`, the facts file's 58 (what the endpoint user requests), and `FRONTEND_ROUTES`,
+the GETs only the frontend's pages send (frontend-journeys.md section 4). Both are served alike;
+the split lets tests hold each against its own reference and the prod profile say which routes
+it measured and which borrow a sibling's curve.
 """
 
 from __future__ import annotations
