@@ -273,7 +273,8 @@ def _probe_host(host: str, env: Environment, provider: auth.TokenProvider) -> No
     """Before the warm-up: the host answers and takes each token (a 401 is renewed or refused in one
     line), and a local simulator names its profile for run.json."""
     headers = RequestHeaders(provider, env.frontend_url, PROBE_USER_AGENT)
-    probe.check_tokens(host, provider.slot_count, headers.for_user, provider.renew_refused, env.connect_timeout_s + 5)
+    timeouts = (env.connect_timeout_s, env.request_timeout_s)  # refuse a dead host fast, wait for a slow one
+    probe.check_tokens(host, provider.slot_count, headers.for_user, provider.renew_refused, timeouts)
     CONTEXT.sim_profile = probe.sim_profile(host)
     if CONTEXT.sim_profile:
         logger.info("target: the OPS simulator, profile %s", CONTEXT.sim_profile)
