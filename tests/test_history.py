@@ -211,3 +211,45 @@ def test_noise_small_steps_one_bad_night_and_short_series_are_not_changes() -> N
     assert changes_in(_series(_noisy(20, 100.0, 6) + _noisy(5, 110.0, 7)), CONFIG) == []  # below min_change_pct
     assert changes_in(_series([*_noisy(20, 100.0, 8), 300.0]), CONFIG) == []  # one night: not yet
     assert changes_in(_series([100, 100, 300, 300, 300]), CONFIG) == []  # fewer than min_runs
+
+
+def test_page_rows_are_their_own_series_and_stay_out_of_the_aggregate(tmp_path: Path) -> None:
+    """A pages run's PAGE rows (the brief's contract) are stored as kind `page`; the aggregate is the
+    judge's, over the API calls only."""
+    ref = _reference()
+    lines = (ref / "stg-baseline_stats.csv").read_text(encoding="utf-8").splitlines()
+    header, rows, aggregated = lines[0], lines[1:-1], lines[-1]
+    width = len(header.split(","))
+    page = ["PAGE", "/agreements/:id", "10", "1", "900", "950.0", "700.0", "1500.0", "20000.0", "0.02", "0.002"]
+    page += ["900", "950", "1000", "1000", "1200", "1500", "1500", "1500", "1500", "1500", "1500"][: width - len(page)]
+    agg = aggregated.split(",")
+    agg[2], agg[3] = str(int(agg[2]) + 10), str(int(agg[3]) + 1)
+    run_dir = tmp_path / "pages"
+    run_dir.mkdir()
+    (run_dir / "stg-pages_stats.csv").write_text("\n".join([header, *rows, ",".join(page), ",".join(agg)]) + "\n")
+    (run_dir / "stg-pages_run.json").write_text(
+        json.dumps(
+            {
+                "schema": 1,
+                "env": "stg",
+                "scenario": "pages",
+                "user": "pages",
+                "status": "completed",
+                "started_at": "2026-03-01T06:17:00Z",
+            }
+        )
+    )
+    url = f"sqlite:///{tmp_path / 'h.sqlite'}"
+    with Store(url) as store:
+        assert store.add(stored_run(find_runs([run_dir])[0]))
+        (run,) = store.runs()
+        assert (run["user_kind"], run["valid"]) == ("pages", True), run["invalid_reason"]
+        rows_by = {(r["kind"], r["name"]): r for r in store.rows_of([run["run_id"]])}
+    page_row = rows_by[("page", "/agreements/:id")]
+    assert (page_row["method"], page_row["requests"], page_row["failures"], page_row["p95_ms"]) == (
+        "PAGE",
+        10,
+        1,
+        1500.0,
+    )
+    assert rows_by[("aggregate", "Aggregated")]["requests"] == 496  # API calls only, as the judge counts
