@@ -25,6 +25,7 @@ from locust.stats import PERCENTILES_TO_REPORT, RequestStats, StatsCSV, calculat
 
 from ops_perf.catalog import ENDPOINTS
 from ops_perf.exitcodes import ExitCode
+from ops_perf.report.load import read_histograms
 from ops_perf.verdict import check_main, compare_main, junit, noise
 from ops_perf.verdict.compare import Change, compare_runs
 from ops_perf.verdict.runs import open_runs
@@ -685,7 +686,11 @@ def test_histograms_that_disagree_with_the_csv_are_not_used(tmp_path: Path) -> N
     cand = open_runs([b])[0]
     assert cand.histograms is None and "disagrees with the stats CSV" in cand.notes[0]
     Path(f"{b}.json").write_text("[{")  # truncated by a killed run
-    assert open_runs([b])[0].histograms is None
+    truncated = open_runs([b])[0]
+    assert truncated.histograms is None and "local-smoke.json unreadable (" in truncated.notes[0]
+    assert read_histograms(Path(f"{b}.json")) is None  # the report's reader: silently absent
+    Path(f"{b}.json").write_text('{"not": "a list"}')
+    assert "local-smoke.json unreadable (not a list)" in open_runs([b])[0].notes[0]
 
 
 def test_runs_without_run_json_infer_users_and_duration(tmp_path: Path) -> None:

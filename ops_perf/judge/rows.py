@@ -32,6 +32,11 @@ HISTOGRAM_SLACK = (10, 0.02)
 Locust writes the JSON at shutdown, the CSV once a second, so the JSON may hold a last second more."""
 
 
+def histogram_agrees(in_json: int, requests: int) -> bool:
+    """Whether a row's histogram count (`<prefix>.json`) describes the same requests as its CSV count."""
+    return abs(in_json - requests) <= max(HISTOGRAM_SLACK[0], HISTOGRAM_SLACK[1] * requests)
+
+
 @dataclass(frozen=True)
 class Row:
     """One endpoint or page as the stats CSV gives it; None where Locust wrote N/A."""
@@ -196,7 +201,7 @@ def _api_histogram(endpoints: Sequence[Row], histograms: Mapping | None) -> dict
     parts = []
     for row in endpoints:
         hist = histograms.get(row.label, {}) if row.requests else {}
-        if abs(sum(hist.values()) - row.requests) > max(HISTOGRAM_SLACK[0], HISTOGRAM_SLACK[1] * row.requests):
+        if not histogram_agrees(sum(hist.values()), row.requests):
             return None
         parts.append(hist)
     return histogram.merge(parts)

@@ -856,25 +856,34 @@ def read_pages(path: Path) -> dict[str, Any] | None:
     return data
 
 
-def read_histograms(path: Path) -> dict[str, dict[int, int]] | None:
+HISTOGRAM_ERRORS = (OSError, ValueError, TypeError, KeyError, AttributeError)
+"""What `parse_histograms` raises on a file it cannot read as Locust's `--json-file` list."""
+
+
+def parse_histograms(path: Path) -> dict[str, dict[int, int]] | None:
     """`<prefix>.json` (Locust's `--json-file` list of `StatsEntry`s) as response-time histograms by row label.
 
-    None when the file is absent or unreadable. Entries of one label are summed.
+    None when the file is absent; one of `HISTOGRAM_ERRORS` when it is malformed, so that a caller
+    can say why (the comparison notes it). Entries of one label are summed.
     """
     if not path.is_file():
         return None
-    try:
-        entries = json.loads(path.read_text(encoding="utf-8"))
-        if not isinstance(entries, list):
-            return None
-        hists: dict[str, dict[int, int]] = {}
-        for entry in entries:
-            name, method = str(entry["name"]), str(entry.get("method") or "")
-            label = _label(method, name)
-            target = hists.setdefault(label, {})
-            for key, count in dict(entry.get("response_times") or {}).items():
-                bucket = int(float(key))
-                target[bucket] = target.get(bucket, 0) + int(count)
-    except (OSError, ValueError, TypeError, KeyError, AttributeError):
-        return None
+    entries = json.loads(path.read_text(encoding="utf-8"))
+    if not isinstance(entries, list):
+        raise ValueError("not a list")
+    hists: dict[str, dict[int, int]] = {}
+    for entry in entries:
+        name, method = str(entry["name"]), str(entry.get("method") or "")
+        target = hists.setdefault(_label(method, name), {})
+        for key, count in dict(entry.get("response_times") or {}).items():
+            bucket = int(float(key))
+            target[bucket] = target.get(bucket, 0) + int(count)
     return hists
+
+
+def read_histograms(path: Path) -> dict[str, dict[int, int]] | None:
+    """`parse_histograms`, with None also when the file is unreadable (the report then leaves out what needs it)."""
+    try:
+        return parse_histograms(path)
+    except HISTOGRAM_ERRORS:
+        return None

@@ -20,9 +20,18 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from ops_perf.errors import OpsPerfError
-from ops_perf.judge.rows import PAGE_TYPE, overall, split_rows
+from ops_perf.judge.rows import PAGE_TYPE, histogram_agrees, overall, split_rows
 from ops_perf.judge.validity import invalid_reasons
-from ops_perf.report.load import AGGREGATED, RunData, RunInputs, discover_runs, load_run, split_prefix
+from ops_perf.report.load import (
+    AGGREGATED,
+    HISTOGRAM_ERRORS,
+    RunData,
+    RunInputs,
+    discover_runs,
+    load_run,
+    parse_histograms,
+    split_prefix,
+)
 from ops_perf.verdict import noise
 
 ENV_ALIASES: Mapping[str, str] = {"production": "prod", "staging": "stg", "development": "dev"}
@@ -36,13 +45,6 @@ class OneLineParser(argparse.ArgumentParser):
 
     def error(self, message: str) -> NoReturn:
         raise OpsPerfError(f"{message} (see {self.prog} --help)")
-
-
-HISTOGRAM_SLACK = (10, 0.02)
-"""How far `<prefix>.json` may differ from the stats CSV (requests per endpoint: 10, or 2 %) and still
-describe the same run. Locust rewrites the CSV every second but writes the JSON once at shutdown, so
-the JSON holds the last second's requests that the CSV missed; the histograms only size the noise,
-the point values always come from the CSV."""
 
 
 def normalise_env(env: str | None) -> str | None:
@@ -179,26 +181,19 @@ def _read_histograms(path: Path, run: Run) -> dict[str, dict[int, int]] | None:
     """`<prefix>.json` (Locust `--json-file`): a list of serialised `StatsEntry`s, no Aggregated entry.
 
     Optional on purpose: a run without it (older runs, the 2025-10-15 CSVs) or with one that does
-    not add up to the CSV is still compared, by the noise floors alone, and the comparison says so.
+    not add up to the CSV (`HISTOGRAM_SLACK`) is still compared, by the noise floors alone, and the
+    comparison says so. The histograms only size the noise; the point values come from the CSV.
     """
-    if not path.is_file():
-        return None
     try:
-        entries = json.loads(path.read_text(encoding="utf-8"))
-        if not isinstance(entries, list):
-            raise ValueError("not a list")
-        hists: dict[str, dict[int, int]] = {}
-        for entry in entries:
-            name, method = str(entry["name"]), str(entry.get("method") or "")
-            label = name if method in ("", "GET") else f"{method} {name}"
-            hist = {int(float(k)): int(v) for k, v in dict(entry.get("response_times") or {}).items()}
-            hists[label] = noise.merge([hists.get(label, {}), hist])
-    except (OSError, ValueError, TypeError, KeyError, AttributeError) as err:
+        hists = parse_histograms(path)
+    except HISTOGRAM_ERRORS as err:
         run.notes.append(f"{path.name} unreadable ({err}); no confidence intervals for this run")
+        return None
+    if hists is None:
         return None
     for label, row in run.rows.items():
         in_json = sum(hists.get(label, {}).values())
-        if abs(in_json - row.requests) > max(HISTOGRAM_SLACK[0], HISTOGRAM_SLACK[1] * row.requests):
+        if not histogram_agrees(in_json, row.requests):
             run.notes.append(
                 f"{path.name} disagrees with the stats CSV on {label} "
                 f"({in_json} vs {row.requests} requests); histograms not used"
