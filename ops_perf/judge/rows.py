@@ -37,6 +37,23 @@ def histogram_agrees(in_json: int, requests: int) -> bool:
     return abs(in_json - requests) <= max(HISTOGRAM_SLACK[0], HISTOGRAM_SLACK[1] * requests)
 
 
+_METRIC_FIELDS = {
+    "p50_ms": "median",
+    "p95_ms": "p95",
+    "p99_ms": "p99",
+    "avg_ms": "avg",
+    "failure_pct": "failure_pct",
+    "rps": "rps",
+}
+"""Target metric -> the `Row` / `Overall` field that holds it."""
+
+
+def _metric_value(figures: Row | Overall, metric: str) -> float | None:
+    """A row's figure for a target metric (None for a metric it does not have)."""
+    name = _METRIC_FIELDS.get(metric)
+    return getattr(figures, name) if name is not None else None
+
+
 @dataclass(frozen=True)
 class Row:
     """One endpoint or page as the stats CSV gives it; None where Locust wrote N/A."""
@@ -58,14 +75,7 @@ class Row:
     """The name targets are looked up by: the Locust name (a page's route, without `PAGE `)."""
 
     def value(self, metric: str) -> float | None:
-        return {
-            "p50_ms": self.median,
-            "p95_ms": self.p95,
-            "p99_ms": self.p99,
-            "avg_ms": self.avg,
-            "failure_pct": self.failure_pct,
-            "rps": self.rps,
-        }.get(metric)
+        return _metric_value(self, metric)
 
 
 @dataclass(frozen=True)
@@ -91,14 +101,7 @@ class Overall:
     """`stats` (the Aggregated row), `histograms` (`<prefix>.json`, pages runs) or `none` (unknown)."""
 
     def value(self, metric: str) -> float | None:
-        return {
-            "p50_ms": self.median,
-            "p95_ms": self.p95,
-            "p99_ms": self.p99,
-            "avg_ms": self.avg,
-            "failure_pct": self.failure_pct,
-            "rps": self.rps,
-        }.get(metric)
+        return _metric_value(self, metric)
 
 
 def split_rows(data: RunData) -> tuple[list[Row], list[Row]]:

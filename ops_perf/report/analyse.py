@@ -24,6 +24,7 @@ from ops_perf.judge.failures import (
     FailureDetail,
     classify_error,
 )
+from ops_perf.judge.findings import SHORT_METRIC
 from ops_perf.judge.numbers import pct, plural, round_half_up
 from ops_perf.judge.rows import Overall, Row
 from ops_perf.judge.statuses import METRIC_ORDER, design_bound
@@ -190,16 +191,6 @@ class Analysis:
         return [f for f in self.findings if f.severity == severity]
 
 
-_SHORT_METRIC = {
-    "p50_ms": "median",
-    "p95_ms": "p95",
-    "p99_ms": "p99",
-    "avg_ms": "average",
-    "failure_pct": "failure %",
-    "rps": "requests/s",
-}
-
-
 def _by_avg(rows: list[Row], slowest: bool) -> list[Row]:
     """Top endpoints by average response time. An endpoint that failed every request is left out of the
     fastest: a quick 404 is not a fast endpoint."""
@@ -229,7 +220,7 @@ def _endpoint_status(j: RunJudgement) -> tuple[dict[str, int], list[tuple[Row, s
             continue
         counts[worst.value] += 1
         if worst in (Status.CONCERN, Status.CRITICAL):
-            which = ", ".join(_SHORT_METRIC.get(m.metric, m.metric) for m in rs.at(worst))
+            which = ", ".join(SHORT_METRIC.get(m.metric, m.metric) for m in rs.at(worst))
             flagged.append((rs.row, worst.value, which))
     flagged.sort(key=lambda x: (-Status(x[1]).rank, -(x[0].p95 or 0.0), x[0].label))
     return counts, flagged
