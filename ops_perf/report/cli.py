@@ -28,11 +28,11 @@ from ops_perf.report.load import (
     HISTOGRAMS_SUFFIX,
     RunData,
     RunInputs,
-    _read_json,
     discover_runs,
     file_digest,
     load_run,
     read_histograms,
+    read_json,
 )
 from ops_perf.report.render import InputFile, render_markdown
 from ops_perf.targets import load_targets
@@ -59,7 +59,7 @@ def _run_date(run: RunInputs) -> date | None:
         except ValueError:
             pass
     if run.run_json is not None:
-        started = _read_json(run.run_json).get("started_at")
+        started = read_json(run.run_json).get("started_at")
         if isinstance(started, str):
             try:
                 return datetime.fromisoformat(started.replace("Z", "+00:00")).date()
