@@ -8,7 +8,6 @@ simulator and says where everything went. It is the README's first command.
 from __future__ import annotations
 
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -16,15 +15,9 @@ from pathlib import Path
 
 from ops_perf.errors import OpsPerfError
 from ops_perf.exitcodes import ExitCode
-from ops_perf.run import RunRequest, execute
+from ops_perf.run import RunRequest, execute, free_port
 
 SIM_START_TIMEOUT_S = 30.0
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _ignore_sigint() -> None:

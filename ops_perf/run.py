@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import json
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -37,6 +38,13 @@ LOCUST_USAGE_EXIT = 2
 """Locust's and our own exit code for bad input found inside the Locust process."""
 LOCUST_CSV_SUFFIXES = ("_stats.csv", "_stats_history.csv", "_failures.csv", "_exceptions.csv")
 """The files Locust opens at start-up, before the suite's own checks can refuse the run."""
+
+
+def free_port() -> int:
+    """A TCP port free on 127.0.0.1 now (the OS picks it)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
 
 
 @dataclass(frozen=True)
@@ -100,7 +108,11 @@ class Plan:
         if request.arrival_rate is not None:
             cmd += ["--arrival-rate", f"{request.arrival_rate:g}"]
         if request.processes:
-            cmd += ["--processes", str(request.processes)]
+            # The master and its forked workers meet on this machine's loopback, on a free port: with
+            # Locust's default (5557, every interface) two runs on one machine swap workers.
+            port = free_port()
+            cmd += ["--processes", str(request.processes), "--master-bind-host", "127.0.0.1",
+                    "--master-bind-port", str(port), "--master-port", str(port)]  # fmt: skip
         if request.test_users:
             cmd += ["--test-users", str(request.test_users)]
         if request.ids_per_pool:

@@ -124,7 +124,9 @@ def test_late_worker_gets_the_ids(tmp_path: Path) -> None:
 def test_processes_flag_gives_the_same_guarantees(tmp_path: Path) -> None:
     prefix = tmp_path / "local-smoke"
     with start_sim("healthy") as sim:
-        result = run_locust(["--processes", "2", "--ops-env", "local", "--host", sim.url, "-u", "6", "-r", "6",
+        port = free_port()  # Locust's default 5557 is shared by every run on the machine: their workers swap
+        result = run_locust(["--processes", "2", "--master-bind-host", "127.0.0.1", "--master-bind-port", str(port),
+                             "--master-port", str(port), "--ops-env", "local", "--host", sim.url, "-u", "6", "-r", "6",
                              "-t", "8s", "--think-time", "0,0.05", "--csv", str(prefix)])  # fmt: skip
         log = sim.requests()
     assert result.returncode == 0, result.stderr[-2000:]
