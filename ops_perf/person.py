@@ -10,30 +10,28 @@ a detail page keeps the layout's calls (not re-fetched), a deep link makes the h
 
 Every API call is recorded under its endpoint's Locust name; each page view is also one `PAGE`
 entry (the route), timed from navigation to the last response, failed when any call failed.
+Which requests a view makes (URLs, names, fan-outs from earlier responses) is `page_view.py`'s job;
+this module moves between pages and sends them.
 """
 
 from __future__ import annotations
 
 import logging
 import random
-import re
 import time
-from collections import OrderedDict
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping
 from typing import Any
 
 import gevent
 import gevent.event
 import gevent.lock
-import gevent.pool
-import orjson
 from locust import FastHttpUser, between, task
 
 from ops_perf import arrivals
 from ops_perf.auth.tokens import parse_token
 from ops_perf.page_stats import TALLY
-from ops_perf.pages import CATALOG, Call, Page, compiled, federal_fiscal_year, fill_fiscal_years
+from ops_perf.page_view import HARD_LOAD, PLANS, TOUR, PageViewFailed, Planned, Result, View
+from ops_perf.pages import CATALOG, Call, Page, federal_fiscal_year
 from ops_perf.user import after_response, auth_headers, start_user
 from ops_perf.warmup import CACHE
 
@@ -43,156 +41,12 @@ POLL_PERIOD_S = 60.0
 """The frontend's notification poll (`useNotifications`: pollingInterval 60 s)."""
 MAX_IN_FLIGHT = 6
 """A browser's connections per host over HTTP/1.1."""
-DEFECT_SUFFIX = " (frontend defect)"
-"""Locust name suffix of a call the frontend sends by its own defect (only with the switch on)."""
 PICK_ATTEMPTS = 5
 """Moves tried before a person settles for the top navigation (a detail page whose pool is empty)."""
-_PLACEHOLDER = re.compile(r"\{(id|uid|oidc|item|items|n|FY(?:-\d)?)\}")
-SHELL = "#notifications"
-HARD_LOAD = "#user"
-
-
-class PageViewFailed(Exception):
-    """A page view in which at least one call failed; the message names the calls."""
-
-
-@dataclass(frozen=True, slots=True)
-class _Planned:
-    call: Call
-    needs: tuple[str, ...]
-
-
-def _plans(page: Page) -> tuple[_Planned, ...]:
-    """The page's calls with the shell's notifications call and what each waits for."""
-    first_wave = tuple(c.key for c in page.calls if c.wave == 1)
-    shell_needs = first_wave if page.shell_wave == 2 else ()
-    shell = Call(SHELL, page.shell_wave, CATALOG.notifications.url, CATALOG.notifications.endpoint, kept=True)
-    planned = [_Planned(shell, shell_needs)]
-    planned += [_Planned(c, c.needs) for c in page.calls]
-    return tuple(planned)
-
-
-PLANS: Mapping[str, tuple[_Planned, ...]] = {route: _plans(page) for route, page in CATALOG.pages.items()}
-TOUR: tuple[str, ...] = tuple(CATALOG.pages)
-"""The order of `--page-tour`: every page once, tabs of a family one after the other."""
 
 
 def weighted(table: Mapping[str, int]) -> str:
     return random.choices(list(table), weights=list(table.values()))[0]
-
-
-_UNPARSED = object()
-PARSE_CACHE_ENTRIES = 64
-"""Distinct response bodies whose parsed form is kept per process (LRU)."""
-PARSE_CACHE_MIN_BYTES = 2048
-PARSE_CACHE_MAX_BYTES = 1_000_000
-"""Only mid-sized bodies are kept: small ones parse in microseconds, huge ones would hold memory."""
-_PARSED: OrderedDict[bytes, Any] = OrderedDict()
-
-
-def parse(content: bytes) -> Any:
-    """The JSON of a body; an identical body seen lately (the all-CANs list on every agreement page,
-    the filter lists, ...) is parsed once per process. The parsed objects are only read, never changed."""
-    if not PARSE_CACHE_MIN_BYTES <= len(content) <= PARSE_CACHE_MAX_BYTES:
-        return orjson.loads(content)
-    found = _PARSED.get(content, _UNPARSED)
-    if found is _UNPARSED:
-        found = _PARSED[content] = orjson.loads(content)
-        if len(_PARSED) > PARSE_CACHE_ENTRIES:
-            _PARSED.popitem(last=False)
-    else:
-        _PARSED.move_to_end(content)
-    return found
-
-
-class _Result:
-    """One request's outcome, shared by every call that asked for the same URL while it was in flight."""
-
-    __slots__ = ("body", "content", "end", "failed", "length", "ms", "name")
-    # The body is parsed on first use only: most responses are never read by a later call.
-
-    def __init__(self, name: str, content: bytes | None, ms: float, end: float, failed: bool) -> None:
-        self.name, self.content, self.ms, self.end, self.failed = name, content, ms, end, failed
-        self.length = len(content) if content else 0
-        self.body: Any = _UNPARSED
-
-    def json(self) -> Any:
-        if self.body is _UNPARSED:
-            try:
-                # orjson: bodies such as agreements/{id} run to megabytes; parsing is the page user's
-                # main cost beyond the requests themselves (bench/generator.py), 2-3x less than json.
-                self.body = parse(self.content) if self.content and not self.failed else None
-            except orjson.JSONDecodeError:
-                self.body = None
-        return self.body
-
-
-class _View:
-    """One page view in progress: the responses so far, and the accounting of its requests."""
-
-    def __init__(self, person: PersonUser, page: Page, page_id: Any, values: dict[str, str]) -> None:
-        self.person, self.page, self.page_id, self.values = person, page, page_id, values
-        self.responses: dict[str, list[_Result]] = {}
-        self.done: dict[str, gevent.event.Event] = {}
-        self.sent: list[_Result] = []
-        self.failures: list[str] = []
-
-    def fill(self, url: str, extra: Mapping[str, str] | None = None) -> str:
-        values = {**self.values, **(extra or {})}
-        url = fill_fiscal_years(url, int(self.values["FY"]))
-        return _PLACEHOLDER.sub(lambda m: values.get(m.group(1), m.group(0)), url)
-
-    def bodies(self, key: str) -> list[Any]:
-        return [r.json() for r in self.responses.get(key, ())]
-
-    def field_values(self, sources: Sequence[str], field: str) -> list[Any]:
-        expression = compiled(fill_fiscal_years(field, int(self.values["FY"])))
-        found: list[Any] = []
-        for source in sources:
-            for body in self.bodies(source):
-                if body is None:
-                    continue
-                value = expression.search(body)
-                found.extend(value if isinstance(value, list) else [value])
-        return found
-
-    def requests_of(self, call: Call) -> list[tuple[str, str, bool]]:
-        """(url, Locust name, is a defect) for each request this call makes now."""
-        if call.when is not None and not any(self.field_values([call.when.source], call.when.field)):
-            return []
-        defects = self.person.frontend_defects
-        if call.defect and not (call.each and call.each.null_as is not None):
-            return [(self.fill(call.path), self.fill(call.path) + DEFECT_SUFFIX, True)] if defects else []
-        if call.pages is not None:
-            totals = self.field_values([call.pages.source], call.pages.total)
-            total = totals[0] if totals and isinstance(totals[0], int) else 0
-            offsets = range(call.pages.limit, total, call.pages.limit)
-            return [(self.fill(call.path, {"item": str(o)}), call.endpoint, False) for o in offsets]
-        if call.each is None:
-            return [(self.fill(call.path), call.endpoint, False)]
-        values = self.field_values(call.each.sources, call.each.field)
-        if call.each.null_as is not None and defects:
-            values = [call.each.null_as if v is None else v for v in values]
-        values = [v for v in values if isinstance(v, int | str) and not isinstance(v, bool)]
-        if call.each.distinct:
-            values = list(dict.fromkeys(values))
-        if call.batch is not None:
-            size, param = call.batch.size, call.batch.param
-            chunks = [values[i : i + size] for i in range(0, len(values), size)]
-            return [
-                (
-                    self.fill(call.path, {"items": "&".join(f"{param}={v}" for v in c), "n": str(len(c))}),
-                    call.endpoint,
-                    False,
-                )
-                for c in chunks
-            ]
-        out = []
-        for value in values:
-            url = self.fill(call.path, {"item": str(value)})
-            is_defect = call.each.null_as is not None and str(value) == call.each.null_as
-            out.append((url, url + DEFECT_SUFFIX if is_defect else call.endpoint, is_defect))
-        return out
 
 
 def visit_seconds(think_time_s: tuple[float, float], page_s: float = 1.0) -> float:
@@ -229,7 +83,7 @@ class PersonUser(FastHttpUser):
         self.uid: Any = None
         self.route: str | None = None
         self.page_id: Any = None
-        self._kept: dict[str, list[_Result]] = {}
+        self._kept: dict[str, list[Result]] = {}
         self._tour = list(TOUR) if self.page_tour else []
         # Closed model: the person stays on the site, polling; open model: only during a visit.
         self._poller = None if arrivals.POOL.active else gevent.spawn(self._poll)
@@ -299,7 +153,7 @@ class PersonUser(FastHttpUser):
         # Open model, started late: the page is timed from its intended start (coordinated omission).
         started = time.perf_counter() - arrivals.late_ms(self) / 1000
         values = {"FY": str(federal_fiscal_year()), "oidc": self.oidc(token)}
-        view = _View(self, page, page_id, values)
+        view = View(self, page, page_id, values)
         if not tab:
             self._kept = {}
         if hard or self.uid is None:
@@ -332,7 +186,7 @@ class PersonUser(FastHttpUser):
         self.route, self.page_id = page.route, page_id
         self._record(view, started)
 
-    def _call(self, view: _View, planned: _Planned, token: str, headers: Mapping[str, str]) -> None:
+    def _call(self, view: View, planned: Planned, token: str, headers: Mapping[str, str]) -> None:
         try:
             for need in planned.needs:
                 view.done[need].wait()
@@ -343,7 +197,7 @@ class PersonUser(FastHttpUser):
 
     def _run(
         self,
-        view: _View,
+        view: View,
         call: Call,
         key: str,
         requests: list[tuple[str, str, bool]],
@@ -373,7 +227,7 @@ class PersonUser(FastHttpUser):
                 view.failures.append(result.name)
         view.responses[key] = results
 
-    def fetch(self, url: str, name: str, defect: bool, token: str, headers: Mapping[str, str]) -> tuple[_Result, bool]:
+    def fetch(self, url: str, name: str, defect: bool, token: str, headers: Mapping[str, str]) -> tuple[Result, bool]:
         """One GET; an identical URL already in flight is awaited instead of sent. (result, sent by us?)"""
         pending = self._in_flight.get(url)
         if pending is not None:
@@ -391,7 +245,7 @@ class PersonUser(FastHttpUser):
                 del self._in_flight[url]
         return result, True
 
-    def _get(self, url: str, name: str, defect: bool, token: str, headers: Mapping[str, str]) -> _Result:
+    def _get(self, url: str, name: str, defect: bool, token: str, headers: Mapping[str, str]) -> Result:
         start = time.perf_counter()
         if defect:
             # Fails by the frontend's design: its 404 is expected and not an OPS failure; a 5xx or a
@@ -407,9 +261,9 @@ class PersonUser(FastHttpUser):
             failed = response.status_code == 0 or response.status_code >= 400 or bool(getattr(response, "error", None))
         end = time.perf_counter()
         after_response(token, response.status_code)
-        return _Result(name, response.content, (end - start) * 1000, end, failed)
+        return Result(name, response.content, (end - start) * 1000, end, failed)
 
-    def _record(self, view: _View, started: float) -> None:
+    def _record(self, view: View, started: float) -> None:
         last = max((r.end for r in view.sent), default=started)
         slowest = max(view.sent, key=lambda r: r.ms, default=None)
         exception = None

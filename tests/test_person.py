@@ -4,23 +4,24 @@ from __future__ import annotations
 
 from typing import Any
 
+from ops_perf.page_view import DEFECT_SUFFIX, PLANS, SHELL, TOUR, Result, View
 from ops_perf.pages import CATALOG
-from ops_perf.person import DEFECT_SUFFIX, PLANS, SHELL, TOUR, PersonUser, _Result, _View
+from ops_perf.person import PersonUser
 
 
 class _Person:
     frontend_defects = False
 
 
-def view(route: str, responses: dict[str, Any], defects: bool = False, page_id: Any = 7) -> _View:
+def view(route: str, responses: dict[str, Any], defects: bool = False, page_id: Any = 7) -> View:
     person = _Person()
     person.frontend_defects = defects
-    v = _View(person, CATALOG.pages[route], page_id, {"FY": "2027", "oidc": "o-1", "uid": "520", "id": str(page_id)})  # type: ignore[arg-type]
+    v = View(person, CATALOG.pages[route], page_id, {"FY": "2027", "oidc": "o-1", "uid": "520", "id": str(page_id)})  # type: ignore[arg-type]
     for key, body in responses.items():
         bodies = body if isinstance(body, tuple) else (body,)
         results = []
         for b in bodies:
-            r = _Result("x", b"{}", 1.0, 0.0, False)
+            r = Result("x", b"{}", 1.0, 0.0, False)
             r.body = b
             results.append(r)
         v.responses[key] = results
@@ -107,7 +108,7 @@ def test_plans_add_the_shell_and_keep_layout_calls() -> None:
 
 
 def test_identical_bodies_parse_once() -> None:
-    from ops_perf import person
+    from ops_perf import page_view as person
 
     body = b'{"count": 3, "data": [' + b",".join(b'{"id": %d, "pad": "%s"}' % (i, b"x" * 40) for i in range(60)) + b"]}"
     first = person.parse(body)

@@ -13,8 +13,9 @@ import pytest
 from run_helpers import read_stats, run_locust
 from sim_helpers import start_sim
 
+from ops_perf.page_view import DEFECT_SUFFIX
 from ops_perf.pages import CATALOG
-from ops_perf.person import DEFECT_SUFFIX, MAX_IN_FLIGHT
+from ops_perf.person import MAX_IN_FLIGHT
 
 pytestmark = pytest.mark.e2e
 CONDITION_NEVER_MET = {
