@@ -24,6 +24,14 @@ LOWER_IS_BETTER = frozenset({"p50_ms", "p95_ms", "p99_ms", "avg_ms", "failure_pc
 HIGHER_IS_BETTER = frozenset({"rps"})
 METRICS = LOWER_IS_BETTER | HIGHER_IS_BETTER
 
+ENV_ALIASES: Mapping[str, str] = {"production": "prod", "staging": "stg", "development": "dev"}
+"""The results' long environment names -> the config's (`[env.prod]`): one environment, two spellings."""
+
+
+def normalise_env(env: str | None) -> str | None:
+    """`production` (the results spelling) and `prod` (the config spelling) are one environment."""
+    return ENV_ALIASES.get(env, env) if env else env
+
 
 class Status(StrEnum):
     """Where a value falls among a metric's tiers, best first."""
@@ -143,7 +151,7 @@ def load_targets(path: Path | None = None, env: str | None = None) -> Targets:
 
 
 def _parse(raw: Mapping[str, Any], env: str | None, path: Path) -> Targets:
-    env_key = {"production": "prod", "staging": "stg", "development": "dev"}.get(env or "", env)
+    env_key = normalise_env(env)
     env_raw: Mapping[str, Any] = raw.get("env", {}).get(env_key, {}) if env_key else {}
     aggregate = _tiers(raw.get("aggregate", {}), "aggregate") | _tiers(env_raw.get("aggregate", {}), "aggregate")
     endpoint = _tiers(raw.get("endpoint", {}), "endpoint") | _tiers(env_raw.get("endpoint", {}), "endpoint")

@@ -19,9 +19,7 @@ from ops_perf.judge.rows import Overall, Row, overall, split_rows
 from ops_perf.judge.statuses import MetricStatus, RowStatus, judge_aggregate, judge_rows
 from ops_perf.judge.validity import invalid_reasons
 from ops_perf.report.load import RunData, RunMeta
-from ops_perf.targets import Status, Targets
-
-ENV_ALIASES: Mapping[str, str] = {"production": "prod", "staging": "stg", "development": "dev"}
+from ops_perf.targets import Status, Targets, normalise_env
 
 
 @dataclass(frozen=True)
@@ -133,5 +131,5 @@ def judge_runs(runs: Sequence[tuple[RunData, Targets, Mapping | None]]) -> list[
     """Judge several runs together: a gateway ceiling seen in one explains lone 504s in another of its
     environment (that only adds evidence of a ceiling; statuses and breaches are each run's own)."""
     prepared = [_prepare(data, targets, hists) for data, targets, hists in runs]
-    link_runs([(ENV_ALIASES.get(j.meta.env or "", j.meta.env), j.gateway) for j in prepared])
+    link_runs([(normalise_env(j.meta.env), j.gateway) for j in prepared])
     return [_finish(j) for j in prepared]

@@ -32,9 +32,8 @@ from ops_perf.report.load import (
     parse_histograms,
     split_prefix,
 )
+from ops_perf.targets import normalise_env
 from ops_perf.verdict import noise
-
-ENV_ALIASES: Mapping[str, str] = {"production": "prod", "staging": "stg", "development": "dev"}
 
 METRICS: tuple[str, ...] = ("p50_ms", "p95_ms", "p99_ms", "avg_ms", "failure_pct", "rps")
 """Every metric a verdict can speak about, in the order tables print them."""
@@ -45,11 +44,6 @@ class OneLineParser(argparse.ArgumentParser):
 
     def error(self, message: str) -> NoReturn:
         raise OpsPerfError(f"{message} (see {self.prog} --help)")
-
-
-def normalise_env(env: str | None) -> str | None:
-    """`production` (the results spelling) and `prod` (the config spelling) are one environment."""
-    return ENV_ALIASES.get(env, env) if env else env
 
 
 @dataclass(frozen=True)
