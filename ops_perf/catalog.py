@@ -235,13 +235,18 @@ def distinct_routes(endpoints: tuple[Endpoint, ...] = ENDPOINTS) -> set[str]:
     return {ep.path for ep in endpoints}
 
 
+def fingerprint_of(payload: str) -> str:
+    """`sha256:<16 hex>` of a catalog's canonical JSON: the one format of every catalog fingerprint in run.json."""
+    return "sha256:" + hashlib.sha256(payload.encode()).hexdigest()[:16]
+
+
 def catalog_fingerprint(endpoints: tuple[Endpoint, ...] = ENDPOINTS) -> str:
     """A stable hash of the catalog: two runs with the same fingerprint exercised the same mix."""
     payload = json.dumps(
         {"endpoints": [asdict(ep) for ep in endpoints], "pools": {k: asdict(v) for k, v in POOLS.items()}},
         sort_keys=True,
     )
-    return "sha256:" + hashlib.sha256(payload.encode()).hexdigest()[:16]
+    return fingerprint_of(payload)
 
 
 def validate() -> None:

@@ -9,7 +9,6 @@ rather than showing up as odd figures an hour into a run. The page user (`person
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
 import tomllib
@@ -22,7 +21,7 @@ from typing import Any
 import jmespath
 from jmespath.parser import ParsedResult
 
-from ops_perf.catalog import POOLS, by_name
+from ops_perf.catalog import POOLS, by_name, fingerprint_of
 
 PAGES_FILE = Path(__file__).resolve().parent / "data" / "pages.toml"
 API = "/api/v1/"
@@ -142,7 +141,7 @@ class Catalog:
         """Two pages runs with the same fingerprint played the same page catalog."""
         payload = json.dumps({route: asdict(page) for route, page in self.pages.items()}, sort_keys=True, default=str)
         payload += json.dumps(asdict(self.navigation), sort_keys=True)
-        return "sha256:" + hashlib.sha256(payload.encode()).hexdigest()[:16]
+        return fingerprint_of(payload)
 
 
 def federal_fiscal_year(day: date | None = None) -> int:
