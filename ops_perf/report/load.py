@@ -44,6 +44,7 @@ from ops_perf.report.run_files import (
     RunInputs,
     discover_runs,
     run_sort_key,
+    runs_under,
 )
 from ops_perf.report.run_json import (
     HISTOGRAM_ERRORS,
@@ -142,5 +143,6 @@ __all__ = [
     "read_pages",
     "read_stats",
     "run_sort_key",
+    "runs_under",
     "split_prefix",
 ]

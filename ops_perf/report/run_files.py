@@ -98,6 +98,12 @@ def discover_runs(args: Sequence[Path | str]) -> list[RunInputs]:
     return found
 
 
+def runs_under(root: Path) -> list[RunInputs]:
+    """Every run in or below `root` (a results root of dated folders), in path order."""
+    stats = sorted(p for p in root.rglob(f"*{STATS_SUFFIX}") if p.is_file() and not p.name.endswith(HISTORY_SUFFIX))
+    return [_inputs_for(p.parent, p.name[: -len(STATS_SUFFIX)]) for p in stats]
+
+
 def run_sort_key(run: RunInputs) -> tuple[int, str]:
     env = run.prefix.split("-", 1)[0]
     return (_ENV_ORDER.get(env, 9), run.prefix)

@@ -30,6 +30,7 @@ from ops_perf.report.load import (
     discover_runs,
     load_run,
     parse_histograms,
+    runs_under,
     split_prefix,
 )
 from ops_perf.targets import normalise_env
@@ -220,10 +221,7 @@ def find_previous_runs(candidate: Run, root: Path, count: int) -> tuple[list[Run
     cand_started = candidate.record.get("started_at")
     pool: list[tuple[tuple[str, float], RunInputs, dict[str, Any]]] = []
     skipped: list[str] = []
-    for stats in sorted(root.rglob("*_stats.csv")):
-        if stats.name.endswith("_stats_history.csv"):
-            continue
-        inputs = discover_runs([stats])[0]
+    for inputs in runs_under(root):
         if (inputs.directory.resolve(), inputs.prefix) == cand_key:
             continue
         record = _read_record(inputs.run_json) if inputs.run_json is not None else {}
