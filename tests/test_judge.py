@@ -19,7 +19,11 @@ import pytest
 from test_verdict import Sample, lognormal, write_run
 
 from ops_perf.exitcodes import ExitCode
+from ops_perf.judge import findings, judge_runs
+from ops_perf.judge.findings import breaches_are_critical
 from ops_perf.report import write_report
+from ops_perf.report.load import discover_runs, load_run, read_histograms
+from ops_perf.targets import load_targets
 from ops_perf.verdict import check_main
 
 METRIC = re.compile(r"\b(p50_ms|p95_ms|p99_ms|avg_ms|failure_pct|rps)\b")
@@ -62,6 +66,9 @@ def _render(tmp_path: Path, prefix: Path, capsys: pytest.CaptureFixture[str], ta
     report = write_report([prefix], tmp_path / f"report-{prefix.name}", targets_path=targets)
     capsys.readouterr()
     code = check_main([str(prefix), "--junit", str(junit), *(["--targets", str(targets)] if targets else [])])
+    data = load_run(discover_runs([prefix])[0])
+    judged = judge_runs([(data, load_targets(targets, data.meta.env), read_histograms(Path(f"{prefix}.json")))])
+    assert breaches_are_critical(judged, findings(judged)), "a run that fails the gate has no critical finding"
     return Rendered(report.read_text(encoding="utf-8"), capsys.readouterr().out, code, ET.parse(junit).getroot())
 
 

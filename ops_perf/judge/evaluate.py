@@ -82,9 +82,6 @@ class RunJudgement:
     def fail_on(self) -> Status:
         return self.targets.gate.fail_on
 
-    def status_of(self, kind: str, name: str) -> RowStatus | None:
-        return next((r for r in self.rows if r.kind == kind and r.name == name), None)
-
 
 def _prepare(data: RunData, targets: Targets, histograms: Mapping | None) -> RunJudgement:
     endpoints, pages = split_rows(data)
