@@ -9,7 +9,6 @@ from page to page and sends these requests within the browser's limits.
 
 from __future__ import annotations
 
-import re
 from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -18,14 +17,13 @@ from typing import TYPE_CHECKING, Any
 import gevent.event
 import orjson
 
-from ops_perf.pages import CATALOG, Call, Page, compiled, fill_fiscal_years
+from ops_perf.pages import CATALOG, PLACEHOLDER, Call, Page, compiled, fill_fiscal_years
 
 if TYPE_CHECKING:
     from ops_perf.person import PersonUser
 
 DEFECT_SUFFIX = " (frontend defect)"
 """Locust name suffix of a call the frontend sends by its own defect (only with the switch on)."""
-_PLACEHOLDER = re.compile(r"\{(id|uid|oidc|item|items|n|FY(?:-\d)?)\}")
 SHELL = "#notifications"
 HARD_LOAD = "#user"
 
@@ -114,7 +112,7 @@ class View:
     def fill(self, url: str, extra: Mapping[str, str] | None = None) -> str:
         values = {**self.values, **(extra or {})}
         url = fill_fiscal_years(url, int(self.values["FY"]))
-        return _PLACEHOLDER.sub(lambda m: values.get(m.group(1), m.group(0)), url)
+        return PLACEHOLDER.sub(lambda m: values.get(m.group(1), m.group(0)), url)
 
     def bodies(self, key: str) -> list[Any]:
         return [r.json() for r in self.responses.get(key, ())]

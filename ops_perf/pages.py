@@ -25,8 +25,8 @@ from ops_perf.catalog import POOLS, by_name, fingerprint_of
 
 PAGES_FILE = Path(__file__).resolve().parent / "data" / "pages.toml"
 API = "/api/v1/"
-_VALUE = re.compile(r"\{(id|uid|oidc|item|items|n|FY(?:-\d)?)\}")
-"""The placeholders a call's url may hold (and `{FY}`.. inside a field expression)."""
+PLACEHOLDER = re.compile(r"\{(id|uid|oidc|item|items|n|FY(?:-\d)?)\}")
+"""The placeholders a call's url may hold (and `{FY}`.. inside a field expression); the page user fills them."""
 _FY = re.compile(r"\{FY(?:-(\d))?\}")
 
 
@@ -238,7 +238,7 @@ def _call(raw: dict[str, Any], route: str, index: int, endpoints: set[str], earl
         raise PageCatalogError(f"{where}: url missing")
     if not isinstance(endpoint, str) or (endpoint not in endpoints and not defect):
         raise PageCatalogError(f"{where}: endpoint {endpoint!r} is not in ops_perf/catalog.py")
-    placeholders = set(_VALUE.findall(url))
+    placeholders = set(PLACEHOLDER.findall(url))
     stray = set(re.findall(r"\{([^}]*)\}", url)) - placeholders
     if stray:
         raise PageCatalogError(f"{where}: unknown placeholder(s) {sorted(stray)} in {url}")
