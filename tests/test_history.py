@@ -253,3 +253,13 @@ def test_page_rows_are_their_own_series_and_stay_out_of_the_aggregate(tmp_path: 
         1500.0,
     )
     assert rows_by[("aggregate", "Aggregated")]["requests"] == 496  # API calls only, as the judge counts
+
+
+def test_rounded_values_do_not_move_a_step_one_run_early() -> None:
+    """Locust rounds percentiles (110, 110, 110, 100): Otava alone put this step at the 100 with p = 0
+    and stale segment statistics; the change must start at the first slow run, sized over the segments."""
+    series = _series([110, 110, 110, 100, 290, 330, 310])
+    (change,) = changes_in(series, CONFIG)
+    assert (change.index, change.direction) == (4, "slower")
+    assert 180 < change.change_pct < 200
+    assert changes_in(_series([110, 110, 110, 100, 100, 110, 110, 100]), CONFIG) == []

@@ -123,12 +123,12 @@ def changes_in(series: Series, config: HistoryConfig) -> list[Change]:
     logs = [math.log(max(p.value, FLOOR_MS)) for p in series.points]
     found, _weak = compute_change_points(logs, window_len=config.window, max_pvalue=config.max_pvalue)
     changes: list[Change] = []
-    for cp in found:
-        stats = cp.stats
-        index = int(cp.index)
-        ratio = math.exp(float(stats.mean_2) - float(stats.mean_1))
+    for index, before, after, pvalue in _final_segments(logs, sorted({int(cp.index) for cp in found})):
+        ratio = math.exp(after - before)
         pct = (ratio - 1.0) * 100.0
-        if abs(pct) < config.min_change_pct or len(series.points) - index < config.min_runs_after:
+        if pvalue >= config.max_pvalue or abs(pct) < config.min_change_pct:
+            continue
+        if len(series.points) - index < config.min_runs_after:
             continue
         first = series.points[index]
         changes.append(
@@ -137,11 +137,46 @@ def changes_in(series: Series, config: HistoryConfig) -> list[Change]:
                 prefix=first.prefix, started_at=first.started_at,
                 direction="slower" if ratio > 1 else "faster", change_pct=round(pct, 1),
                 kind=series.kind, index=index, runs_since=len(series.points) - index,
-                mean_before=math.exp(float(stats.mean_1)), mean_after=math.exp(float(stats.mean_2)),
-                pvalue=float(stats.pvalue),
+                mean_before=math.exp(before), mean_after=math.exp(after), pvalue=pvalue,
             )
         )  # fmt: skip
     return changes
+
+
+def _sse(values: Sequence[float]) -> float:
+    mean = sum(values) / len(values)
+    return sum((v - mean) ** 2 for v in values)
+
+
+def _final_segments(logs: Sequence[float], indices: Sequence[int]) -> list[tuple[int, float, float, float]]:
+    """Each change point as (index, mean before, mean after, p-value) over its final neighbouring segments.
+
+    Otava proposes where the series splits; two things are settled here. Its t-test sees zero variance
+    in a run of equal values (Locust rounds percentiles to two significant digits, so 110, 110, 110 is
+    common) and can then place a split one run early with p = 0; so each split is moved, between its
+    neighbours, to where the two sides' squared deviations are smallest (the least-squares location of
+    a single step). And the kept points' statistics are recomputed over the segments that remain
+    between the final change points, with Otava's own t-test, rather than taken from its window pass.
+    """
+    from otava.analysis import TTestSignificanceTester
+
+    tester = TTestSignificanceTester(0.05)
+    n = len(logs)
+    refined: list[int] = []
+    for i, index in enumerate(indices):
+        lo = refined[-1] if refined else 0
+        hi = indices[i + 1] if i + 1 < len(indices) else n
+        if hi - lo < 2:
+            continue
+        best = min(range(lo + 1, hi), key=lambda j: (_sse(logs[lo:j]) + _sse(logs[j:hi]), abs(j - index)))
+        refined.append(best)
+    bounds = [0, *refined, n]
+    out: list[tuple[int, float, float, float]] = []
+    for i, index in enumerate(refined):
+        left, right = list(logs[bounds[i] : index]), list(logs[index : bounds[i + 2]])
+        stats = tester.compare(left, right)
+        out.append((index, float(stats.mean_1), float(stats.mean_2), float(stats.pvalue)))
+    return out
 
 
 def detect(

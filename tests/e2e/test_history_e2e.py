@@ -49,13 +49,17 @@ SLOW_PROFILE = {
 HISTORY_SECTION = """
 [history]
 max_pvalue = 0.001
-min_change_pct = 20.0
+min_change_pct = 50.0
 min_runs = 6
 window = 30
 min_runs_after = 2
 recent_runs = 3
 min_requests = 4
 """
+"""The team's settings but for the minimum change: the planted change is +200 %, while a machine
+busy with other tests moves measured latencies by up to ~40 % from run to run (seen: an aggregate
+p95 of 200 ms in one run, 130 ms in the next). This test is about the store and the detection
+finding the right series and run, not about the machine's noise; bench/ measures real noise."""
 
 
 @dataclass
@@ -100,6 +104,9 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> Runs:
         start_sim(str(root / "history-base.json"), time_scale=TIME_SCALE) as base,
         start_sim(str(root / "history-slow.json"), time_scale=TIME_SCALE) as slow,
     ):
+        _run(
+            base.url, root / "cold", f"sqlite:///{root / 'cold.sqlite'}"
+        )  # not kept: the first run pays the cold start
         for _ in range(BEFORE):
             common.append(_run(base.url, results, run_store))
         # One run at a time: two at once would slow each other, which is the kind of change we detect.
