@@ -18,7 +18,7 @@ from typing import Any
 
 from ops_perf.errors import OpsPerfError
 from ops_perf.history.store import StoredRun
-from ops_perf.report.load import AGGREGATED, HISTORY_SUFFIX, STATS_SUFFIX, RunInputs, discover_runs
+from ops_perf.report.load import AGGREGATED, STATS_SUFFIX, RunInputs, discover_runs, runs_under
 from ops_perf.verdict.runs import Run, normalise_env, open_run
 
 PAGE_METHOD = "PAGE"
@@ -32,12 +32,9 @@ def find_runs(paths: Sequence[Path | str]) -> list[RunInputs]:
     for raw in paths:
         path = Path(raw)
         if path.is_dir():
-            stats = sorted(
-                p for p in path.rglob(f"*{STATS_SUFFIX}") if p.is_file() and not p.name.endswith(HISTORY_SUFFIX)
-            )
-            if not stats:
+            candidates = runs_under(path)  # the report's walk of a results root, shared with compare
+            if not candidates:
                 raise OpsPerfError(f"{path}: no Locust results (*{STATS_SUFFIX}) in or under this folder")
-            candidates = [discover_runs([p])[0] for p in stats]
         else:
             candidates = discover_runs([path])
         for run in candidates:
