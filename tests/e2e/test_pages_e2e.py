@@ -1,4 +1,12 @@
-"""The page user against the simulator, as real processes: PAGE rows, fan-outs, in-flight limit, polls."""
+"""The page user against the simulator, as real processes: PAGE rows, fan-outs, in-flight limit, polls.
+
+The four runs (one person each, 7-10 s) are made once, at the same time, each against a simulator of
+its own (a fixture shared by the tests), so the module takes one run's time instead of four. Sharing
+two cores makes each person slower, never faster: a tour of the 31 pages takes ~30 page views and a
+run alone makes ~380 in 8 s, ~180-250 with two more tours beside it, so every page is still viewed
+several times over. The poll run reads for 60 s after one view, so it adds almost no load; its
+check is "never early" (a loaded machine only delays) and a median gap within 3 periods.
+"""
 
 from __future__ import annotations
 
@@ -7,11 +15,15 @@ import itertools
 import json
 import re
 import statistics
+import subprocess
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 import pytest
 from run_helpers import read_stats, run_locust
-from sim_helpers import start_sim
+from sim_helpers import SimProcess, start_sim
 
 from ops_perf.page_view import DEFECT_SUFFIX
 from ops_perf.pages import CATALOG
@@ -25,14 +37,76 @@ CONDITION_NEVER_MET = {
 SPENDING_CANS = re.compile(r"^/api/v1/portfolios/(\d+)/cans/$")
 BLI = re.compile(r"^/api/v1/budget-line-items/(\d+)$")
 POLL_S = 1.0
+DELAY_MS = 1500
+"""The slow-history profile's `/api/v1/agreements/[id]/history/` latency."""
+TOUR = ["--page-tour", "--think-time", "0"]
+RUNS: dict[str, tuple[int, list[str]]] = {
+    "tour": (10, TOUR),
+    "polls": (7, ["--think-time", "60", "--notification-poll", str(POLL_S)]),  # one view, then a long read
+    "delayed": (8, TOUR),
+    "defects": (8, [*TOUR, "--frontend-defects"]),
+}
+"""Each run: its seconds of load and its options."""
 
 
-def pages_run(sim_url: str, prefix: Path, seconds: int, *extra: str) -> None:
-    result = run_locust(
+def pages_run(sim_url: str, prefix: Path, seconds: int, *extra: str) -> subprocess.CompletedProcess[str]:
+    return run_locust(
         ["--ops-env", "local", "--host", sim_url, "--scenario", "smoke", "--user", "pages", "-u", "1", "-r", "1",
          "-t", f"{seconds}s", "--csv", str(prefix), "--only-summary", *extra],
         timeout=120,
     )  # fmt: skip
+
+
+def slow_history_profile(directory: Path) -> Path:
+    profile = directory / "slow-history.json"
+    profile.write_text(
+        json.dumps(
+            {
+                "name": "slow-history",
+                "extends": "healthy",
+                "endpoints": {"/api/v1/agreements/[id]/history/": {"latency_ms": [[0, DELAY_MS], [100, DELAY_MS]]}},
+            }
+        )
+    )
+    return profile
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, dict[str, Any]]]:
+    """The four runs at once, each with its simulator; each run's result, prefix and load requests."""
+    root = tmp_path_factory.mktemp("pages-e2e")
+    profiles = {"delayed": str(slow_history_profile(root))}
+    sims: dict[str, SimProcess] = {}
+    try:
+        for name in RUNS:
+            sims[name] = start_sim(profiles.get(name, "healthy"))
+
+        def run(name: str) -> dict[str, Any]:
+            seconds, extra = RUNS[name]
+            prefix = root / name / "local-pages"
+            prefix.parent.mkdir()
+            result = pages_run(sims[name].url, prefix, seconds, *extra)
+            return {"result": result, "prefix": prefix, "log": load_requests(sims[name].requests())}
+
+        with ThreadPoolExecutor(len(RUNS)) as pool:
+            done = dict(zip(RUNS, pool.map(run, RUNS), strict=True))
+        # What the tour's fan-out should have sent, from the simulator's own data (while it runs).
+        tour = sims["tour"]
+        fiscal_year = tour.get("/__sim__/data/").json()["current_fiscal_year"]
+        views = spending_views(done["tour"]["log"])
+        done["tour"]["views"] = views
+        done["tour"]["expected"] = {
+            pid: tour.get(f"/__sim__/data/portfolio-budget-lines?portfolio_id={pid}&fiscal_year={fiscal_year}").json()
+            for pid in {pid for pid, _ in views}
+        }
+    finally:
+        for sim in sims.values():
+            sim.close()
+    yield done
+
+
+def succeeded(run: dict[str, Any]) -> None:
+    result = run["result"]
     assert result.returncode == 0, result.stderr[-3000:]
 
 
@@ -78,17 +152,10 @@ def spending_views(log: list[dict]) -> list[tuple[int, list[int]]]:
     return views
 
 
-def test_a_pages_run_views_every_page_and_sends_what_the_frontend_sends(tmp_path: Path) -> None:
-    prefix = tmp_path / "local-pages"
-    with start_sim("healthy") as sim:
-        pages_run(sim.url, prefix, 10, "--page-tour", "--think-time", "0")
-        log = load_requests(sim.requests())
-        fiscal_year = sim.get("/__sim__/data/").json()["current_fiscal_year"]
-        views = spending_views(log)
-        expected = {
-            pid: sim.get(f"/__sim__/data/portfolio-budget-lines?portfolio_id={pid}&fiscal_year={fiscal_year}").json()
-            for pid in {pid for pid, _ in views}
-        }
+def test_a_pages_run_views_every_page_and_sends_what_the_frontend_sends(runs: dict[str, dict[str, Any]]) -> None:
+    run = runs["tour"]
+    succeeded(run)
+    prefix, log, views, expected = run["prefix"], run["log"], run["views"], run["expected"]
     stats = read_stats(prefix)
     pages = page_rows(prefix)
     assert sorted(r for r in CATALOG.pages if int(pages.get(r, {}).get("Request Count", 0)) < 1) == []
@@ -117,12 +184,10 @@ def test_a_pages_run_views_every_page_and_sends_what_the_frontend_sends(tmp_path
     assert record["user"] == "pages" and record["frontend_defects"] is False
 
 
-def test_notification_polls_keep_their_period(tmp_path: Path) -> None:
-    prefix = tmp_path / "local-pages"
-    with start_sim("healthy") as sim:
-        # One page view, then a long read: what the person sends meanwhile is the poll.
-        pages_run(sim.url, prefix, 7, "--think-time", "60", "--notification-poll", str(POLL_S))
-        log = load_requests(sim.requests())
+def test_notification_polls_keep_their_period(runs: dict[str, dict[str, Any]]) -> None:
+    run = runs["polls"]  # one page view, then a long read: what the person sends meanwhile is the poll
+    succeeded(run)
+    prefix, log = run["prefix"], run["log"]
     assert sum(int(r["Request Count"]) for r in page_rows(prefix).values()) == 1, "one view, then reading"
     notifications = [r for r in log if r["path"] == "/api/v1/notifications/" and "agreement_id" not in r["query"]]
     polls = [r["t"] for r in notifications[1:]]  # the first is the one page view's own (the header's)
@@ -132,39 +197,21 @@ def test_notification_polls_keep_their_period(tmp_path: Path) -> None:
     assert statistics.median(gaps) <= POLL_S * 3
 
 
-def test_a_delayed_second_wave_call_shows_in_its_page_only(tmp_path: Path) -> None:
-    delay_ms = 1500
-    profile = tmp_path / "slow-history.json"
-    profile.write_text(
-        json.dumps(
-            {
-                "name": "slow-history",
-                "extends": "healthy",
-                "endpoints": {"/api/v1/agreements/[id]/history/": {"latency_ms": [[0, delay_ms], [100, delay_ms]]}},
-            }
-        )
-    )
-    prefix = tmp_path / "local-pages"
-    with start_sim(str(profile)) as sim:
-        pages_run(sim.url, prefix, 8, "--page-tour", "--think-time", "0")
-    pages = page_rows(prefix)
+def test_a_delayed_second_wave_call_shows_in_its_page_only(runs: dict[str, dict[str, Any]]) -> None:
+    run = runs["delayed"]
+    succeeded(run)
+    delay_ms = DELAY_MS
+    pages = page_rows(run["prefix"])
     assert float(pages["/agreements/:id"]["Min Response Time"]) >= delay_ms
     others = {r: float(row["Median Response Time"]) for r, row in pages.items() if r != "/agreements/:id"}
     assert len(others) == len(CATALOG.pages) - 1
     assert sorted(r for r, ms in others.items() if ms >= delay_ms) == []
 
 
-def test_frontend_defects_are_announced_named_and_not_counted_as_failures(tmp_path: Path) -> None:
-    prefix = tmp_path / "local-pages"
-    with start_sim("healthy") as sim:
-        result = run_locust(
-            ["--ops-env", "local", "--host", sim.url, "--scenario", "smoke", "--user", "pages", "-u", "1", "-r", "1",
-             "-t", "8s", "--csv", str(prefix), "--only-summary", "--page-tour", "--think-time", "0",
-             "--frontend-defects"],
-            timeout=120,
-        )  # fmt: skip
-        log = load_requests(sim.requests())
-    assert result.returncode == 0, result.stderr[-3000:]
+def test_frontend_defects_are_announced_named_and_not_counted_as_failures(runs: dict[str, dict[str, Any]]) -> None:
+    run = runs["defects"]
+    succeeded(run)
+    prefix, log, result = run["prefix"], run["log"], run["result"]
     assert "frontend defects ON" in result.stderr
     stats = read_stats(prefix)
     defects = {name: row for name, row in stats.items() if name.endswith(DEFECT_SUFFIX)}
