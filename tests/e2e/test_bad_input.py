@@ -107,7 +107,7 @@ def test_bare_locust_refuses_too(sim, tmp_path: Path) -> None:
 
 def test_second_run_with_the_same_prefix_gets_a_new_name(sim, tmp_path: Path) -> None:
     results = tmp_path / "results"
-    args = ["run", "--env", "local", "--scenario", "smoke", "--host", sim.url, "-u", "2", "-t", "3s",
+    args = ["run", "--env", "local", "--scenario", "smoke", "--host", sim.url, "-u", "2", "-t", "1s",
             "--think-time", "0.1,0.2", "--results-dir", str(results), "--no-report", "--no-check"]  # fmt: skip
     first = run_cli(args)
     assert first.returncode == 0, first.stderr[-1500:]
