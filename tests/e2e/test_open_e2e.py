@@ -11,7 +11,9 @@ import json
 import subprocess
 import sys
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 import pytest
 from run_helpers import LOCUSTFILE, REPO_ROOT, clean_env, read_stats, run_cli
@@ -109,19 +111,49 @@ def test_open_keeps_its_rate_while_latency_grows_and_closed_slows_down(tmp_path:
     assert (closed["model"], closed["offered_rate"], closed["arrivals"]) == ("closed", None, 0)
 
 
-def test_a_pool_too_small_drops_arrivals_and_the_run_is_invalid(tmp_path: Path) -> None:
-    profile = str(fixed_profile(tmp_path))
-    scenario = str(open_scenario(tmp_path, rate=30, max_users=2, arrivals="poisson"))
-    with start_sim(profile, time_scale=4.0) as sim:  # 2 users x 5 answers/s serve 10 of the 30 arrivals/s
-        result = run_cli(
-            ["run", "--env", "local", "--scenario", scenario, "--host", sim.url, "--results-dir", str(tmp_path / "r"),
-             "--reports-dir", str(tmp_path / "reports")]
-        )  # fmt: skip
+@pytest.fixture(scope="module")
+def light_runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """The two light runs below, at once (each against its own simulator): the 2-user pool that drops
+    most of its 30 arrivals/s (a busier machine only drops more), and the page user's 1 person/s
+    (evenly spaced: the pacer counts intended starts, whatever the machine's speed). Not beside the
+    rate test above: that one holds its rate within 5 %."""
+    root = tmp_path_factory.mktemp("open-light")
+    small, pages = root / "small", root / "pages"
+    small.mkdir()
+    pages.mkdir()
+    profile = str(fixed_profile(small))
+    small_scenario = str(open_scenario(small, rate=30, max_users=2, arrivals="poisson"))
+    pages_scenario = pages / "pages-open.toml"
+    pages_scenario.write_text(
+        'description = "test"\nuser = "pages"\nmodel = "open"\narrivals = "constant"\nmax_users = 40\n'
+        'think_time_s = [0.1, 0.3]\n[[stages]]\nduration = "6s"\narrival_rate = 60\n',
+        encoding="utf-8",
+    )
+    # 2 users x 5 answers/s serve 10 of the 30 arrivals/s
+    with start_sim(profile, time_scale=4.0) as small_sim, start_sim("healthy") as pages_sim:
+
+        def small_run() -> Any:
+            return run_cli(
+                ["run", "--env", "local", "--scenario", small_scenario, "--host", small_sim.url,
+                 "--results-dir", str(small / "r"), "--reports-dir", str(small / "reports")]
+            )  # fmt: skip
+
+        def pages_run() -> Any:
+            return finish(start_locust(["--scenario", str(pages_scenario), "--host", pages_sim.url,
+                                        "--csv", str(pages / "p")]))  # fmt: skip
+
+        with ThreadPoolExecutor(2) as pool:
+            small_future, pages_future = pool.submit(small_run), pool.submit(pages_run)
+            return {"small": (small, small_future.result()), "pages": (pages, pages_future.result())}
+
+
+def test_a_pool_too_small_drops_arrivals_and_the_run_is_invalid(light_runs: dict[str, Any]) -> None:
+    folder, result = light_runs["small"]
     assert result.returncode == 4, result.stdout[-2000:] + result.stderr[-2000:]
     assert "run invalid" in result.stderr and "dropped" in result.stderr
     progress = [line for line in result.stderr.splitlines() if "progress:" in line]
     assert progress and "dropped" in progress[-1]
-    (record_path,) = (tmp_path / "r").glob("*_run.json")
+    (record_path,) = (folder / "r").glob("*_run.json")
     record = json.loads(record_path.read_text(encoding="utf-8"))
     assert record["status"] == "invalid" and "arrivals" in record["status_detail"]
     assert record["dropped_arrivals"] > 0.5 * record["arrivals"] > 0
@@ -131,21 +163,14 @@ def test_a_pool_too_small_drops_arrivals_and_the_run_is_invalid(tmp_path: Path) 
     assert served == started, "a dropped arrival is never sent; those in flight at the end finish"
 
 
-def test_the_page_user_arrives_as_people_per_minute_each_a_visit_of_page_views(tmp_path: Path) -> None:
-    scenario = tmp_path / "pages-open.toml"
-    scenario.write_text(
-        'description = "test"\nuser = "pages"\nmodel = "open"\narrivals = "constant"\nmax_users = 40\n'
-        'think_time_s = [0.1, 0.3]\n[[stages]]\nduration = "6s"\narrival_rate = 60\n',
-        encoding="utf-8",
-    )
-    with start_sim("healthy") as sim:
-        code, err = finish(start_locust(["--scenario", str(scenario), "--host", sim.url, "--csv", str(tmp_path / "p")]))
+def test_the_page_user_arrives_as_people_per_minute_each_a_visit_of_page_views(light_runs: dict[str, Any]) -> None:
+    folder, (code, err) = light_runs["pages"]
     assert code == 0, err[-2000:]
-    record = json.loads((tmp_path / "p_run.json").read_text(encoding="utf-8"))
+    record = json.loads((folder / "p_run.json").read_text(encoding="utf-8"))
     assert (record["user"], record["model"], record["arrival_rate_unit"]) == ("pages", "open", "people/min")
     assert record["offered_rate"] == pytest.approx(1.0), "offered_rate is arrivals (people) per second"
     assert record["arrivals"] == 6 and record["dropped_arrivals"] == 0
-    stats = read_stats(tmp_path / "p")
+    stats = read_stats(folder / "p")
     views = sum(int(row["Request Count"]) for row in stats.values() if row["Type"] == "PAGE")
     assert views >= 6 * 2, f"each person views several pages in a visit (3..12), got {views}"
     assert "offered 60 people/min" in err, "the progress line speaks the page user's unit"
