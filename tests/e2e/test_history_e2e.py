@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -218,10 +219,21 @@ def test_the_report_gets_a_trends_section_when_the_store_has_earlier_runs(runs: 
     store = f"sqlite:///{tmp_path / 'report.sqlite'}"
     _import(store, runs.common + runs.slowed)
     out = tmp_path / "report"
-    proc = run_cli(
-        ["report", str(runs.slowed[-1]), "-o", str(out), "--targets", str(runs.targets)],
-        env={"OPS_HISTORY_STORE": store},
-    )
+    alone = tmp_path / "alone"  # no store at all: no section, and no store is made
+    missing = tmp_path / "none.sqlite"
+    # The two reports are independent (their own folders and stores): made at once.
+    with ThreadPoolExecutor(2) as pool:
+        with_store = pool.submit(
+            run_cli,
+            ["report", str(runs.slowed[-1]), "-o", str(out), "--targets", str(runs.targets)],
+            env={"OPS_HISTORY_STORE": store},
+        )
+        without = pool.submit(
+            run_cli,
+            ["report", str(runs.slowed[-1]), "-o", str(alone)],
+            env={"OPS_HISTORY_STORE": f"sqlite:///{missing}"},
+        )
+        proc, proc_alone = with_store.result(), without.result()
     assert proc.returncode == 0, proc.stderr
     text = (out / "PERFORMANCE_REPORT.md").read_text(encoding="utf-8")
     section = text[text.index("## Trends") : text.index("## Recommendations")]
@@ -230,11 +242,6 @@ def test_the_report_gets_a_trends_section_when_the_store_has_earlier_runs(runs: 
     assert charts and all((out / c).is_file() for c in charts)
     assert any("Aggregated" in line for line in section.splitlines() if line.startswith("!["))
 
-    alone = tmp_path / "alone"  # no store at all: no section, and no store is made
-    missing = tmp_path / "none.sqlite"
-    proc = run_cli(
-        ["report", str(runs.slowed[-1]), "-o", str(alone)], env={"OPS_HISTORY_STORE": f"sqlite:///{missing}"}
-    )
-    assert proc.returncode == 0, proc.stderr
+    assert proc_alone.returncode == 0, proc_alone.stderr
     assert "## Trends" not in (alone / "PERFORMANCE_REPORT.md").read_text(encoding="utf-8")
     assert not missing.exists()
