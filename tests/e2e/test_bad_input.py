@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 import pytest
 from conftest import REPO_ROOT, free_port
@@ -54,13 +56,29 @@ CASES = [
 ]
 
 
-@pytest.mark.parametrize(("args", "message"), CASES)
-def test_ops_perf_run_refuses(sim, tmp_path: Path, args: list[str], message: str) -> None:
+@pytest.fixture(scope="module")
+def refusals(sim, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """Every case of CASES at once (each a process that only starts and refuses, in its own results
+    folder), with the load requests the simulator saw before and after all of them."""
+    root = tmp_path_factory.mktemp("refusals")
     before = load_requests(sim)
-    result = run_cli(["run", *args, "--host", sim.url, "--results-dir", str(tmp_path / "results")])
+
+    def refuse(index: int) -> tuple[subprocess.CompletedProcess[str], Path]:
+        results = root / str(index) / "results"
+        return run_cli(["run", *CASES[index][0], "--host", sim.url, "--results-dir", str(results)]), results
+
+    with ThreadPoolExecutor(len(CASES)) as pool:
+        done = dict(enumerate(pool.map(refuse, range(len(CASES)))))
+    return {"runs": done, "load": (before, load_requests(sim))}
+
+
+@pytest.mark.parametrize(("case", "message"), [(i, message) for i, (_, message) in enumerate(CASES)])
+def test_ops_perf_run_refuses(sim, refusals, case: int, message: str) -> None:
+    result, results = refusals["runs"][case]
     assert_refused(result, message)
-    assert not (tmp_path / "results").exists() or not any((tmp_path / "results").iterdir())
-    assert load_requests(sim) == before
+    assert not results.exists() or not any(results.iterdir())
+    before, after = refusals["load"]
+    assert after == before, "a refused run sent load"
 
 
 def test_malformed_scenario_file(sim, tmp_path: Path, bad_scenario: Path) -> None:
