@@ -125,7 +125,7 @@ def run_capacity(request: CapacityRequest) -> ExitCode:
             raise OpsPerfError(
                 f"step {step.number} wrote no run.json (locust exited {code}); see {folder}/{step.prefix}.log"
             )
-        judge_step(step, folder / step.prefix, targets)
+        judge_step(step, folder / step.prefix, targets, request.resolution)
         if base.rate_per != 1 and step.arrivals:
             per_arrival = max(1.0, step.requests / max(1, step.arrivals - step.dropped_arrivals))
         steps.append(step)

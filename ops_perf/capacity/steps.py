@@ -3,11 +3,25 @@
 The step's verdict is the one judgement every run gets (`ops_perf.judge.judge_run` on the files the
 run wrote, with config/targets.toml and the environment's overrides), narrowed to what decides
 capacity: a latency breach (p95 of any endpoint, page or the aggregate), a failure-% breach, any
-gateway 504, or an invalid run (dropped arrivals: the generator, not OPS, gave up first).
+gateway 504, an invalid run (dropped arrivals: the generator, not OPS, gave up first), or a queue
+that grows within the step.
+
+Why the queue rule: a step above capacity need not breach a target within its hold time. Offered
+lambda against a capacity mu, the queue grows by (lambda - mu) requests per second, so every request
+waits (lambda - mu) / mu seconds longer than one a second earlier: a step 10% over capacity adds
+0.1 s of latency per second, and reaches a 2 s p95 only after 20 s (a 0.5 s gateway ceiling after
+5 s). Below capacity the latency has no trend (it fluctuates about its mean). So the step's latency
+slope, fitted over its per-second history (`<step>_stats_history.csv`, response times as the users
+recorded them, which include an arrival's late start: a generator falling behind shows too), is a
+direct measure of how far the offered rate exceeds what was served, whatever the hold time. A step
+is bad when the slope exceeds `max_growth` seconds per second (the search's resolution, 10% by
+default): the latency of a queue that grows 10% faster than it is served. Steps with fewer than
+`MIN_GROWTH_INTERVALS` one-second intervals are not judged on the slope (too few points).
 """
 
 from __future__ import annotations
 
+import csv
 import math
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -23,6 +37,10 @@ P95_MIN_SAMPLES = 100
 P99_MIN_SAMPLES = 500
 """Requests a percentile needs before it is worth judging (targets.toml [noise] `min_samples_p95` /
 `min_samples_p99` when the file sets them); a step is held until the p95 has its samples."""
+MIN_GROWTH_INTERVALS = 3
+"""One-second history intervals with completed requests that the latency slope needs."""
+MIN_INTERVAL_REQUESTS = 5
+"""An interval with fewer completed requests is left out of the slope (its mean is mostly noise)."""
 
 
 @dataclass
@@ -52,6 +70,8 @@ class Step:
     arrivals: int = 0
     dropped_arrivals: int = 0
     peak_pool: int = 0
+    queue_growth: float | None = None
+    """Latency slope over the step in seconds per second (~ (offered - served) / served); None: too short."""
     invalid: list[str] = field(default_factory=list)
     breaches: list[Breach] = field(default_factory=list)
     wall_s: float = 0.0
@@ -77,10 +97,11 @@ class Step:
         """The progress line of a finished step."""
         p95 = "n/a" if self.p95_ms is None else f"{self.p95_ms:,.0f} ms"
         verdict = "good" if self.good else f"BAD ({self.breaching})"
+        growth = "n/a" if self.queue_growth is None else f"{1000 * self.queue_growth:+,.0f} ms/s"
         return (
             f"step {self.number} ({self.phase}): {self.rate:g} {unit} for {self.hold_s:g} s: {self.requests} requests, "
             f"{self.rps:.1f} req/s, p95 {p95}, failures {self.failure_pct:.2f}%, 504s {self.gateway_504}, "
-            f"dropped {self.dropped_arrivals}/{self.arrivals}: {verdict}"
+            f"latency trend {growth}, dropped {self.dropped_arrivals}/{self.arrivals}: {verdict}"
         )
 
 
@@ -88,8 +109,9 @@ def min_samples(targets: Targets) -> int:
     return int(getattr(targets.noise, "min_samples_p95", P95_MIN_SAMPLES))
 
 
-def judge_step(step: Step, prefix: Path, targets: Targets) -> Step:
-    """Fill `step` from the run's files and the one judgement (`ops_perf.judge.judge_run`)."""
+def judge_step(step: Step, prefix: Path, targets: Targets, max_growth: float = 0.1) -> Step:
+    """Fill `step` from the run's files and the one judgement (`ops_perf.judge.judge_run`), plus the
+    queue rule (module docstring): a latency slope above `max_growth` s/s makes the step bad."""
     (run,) = open_runs([prefix])
     record = run.record
     step.arrivals = int(record.get("arrivals") or 0)
@@ -112,7 +134,52 @@ def judge_step(step: Step, prefix: Path, targets: Targets) -> Step:
         step.breaches.append(
             Breach("Aggregated", "gateway_504", float(step.gateway_504), f"{step.gateway_504} gateway 504(s)")
         )
+    step.queue_growth = latency_slope(Path(f"{prefix}_stats_history.csv"))
+    if step.queue_growth is not None and step.queue_growth > max_growth:
+        step.breaches.append(
+            Breach(
+                "Aggregated",
+                "queue_growth",
+                round(step.queue_growth, 4),
+                f"the queue grows: latency +{1000 * step.queue_growth:,.0f} ms per s "
+                f"(offered ~{100 * step.queue_growth:.0f}% above what was served)",
+            )
+        )
     return step
+
+
+def latency_slope(history: Path) -> float | None:
+    """Least-squares slope (s per s) of the mean latency of each one-second interval, weighted by its
+    requests, from Locust's cumulative Aggregated rows; None when there are too few intervals."""
+    try:
+        with open(history, newline="", encoding="utf-8") as handle:
+            rows = [r for r in csv.DictReader(handle) if r.get("Name") == "Aggregated"]
+    except (OSError, csv.Error):
+        return None
+    points: list[tuple[float, float, int]] = []  # (time s, mean latency ms, requests) per interval
+    last_count, last_total = 0, 0.0
+    for row in rows:
+        try:
+            t, count = float(row["Timestamp"]), int(row["Total Request Count"])
+            total = count * float(row["Total Average Response Time"])
+        except (KeyError, TypeError, ValueError):
+            continue
+        if count < last_count:  # a stats reset: start over
+            last_count, last_total = 0, 0.0
+        n = count - last_count
+        if n >= MIN_INTERVAL_REQUESTS:
+            points.append((t, (total - last_total) / n, n))
+        if n > 0:
+            last_count, last_total = count, total
+    if len(points) < MIN_GROWTH_INTERVALS:
+        return None
+    weight = sum(n for _, _, n in points)
+    mean_t = sum(t * n for t, _, n in points) / weight
+    mean_y = sum(y * n for _, y, n in points) / weight
+    spread = sum(n * (t - mean_t) ** 2 for t, _, n in points)
+    if spread <= 0:
+        return None
+    return sum(n * (t - mean_t) * (y - mean_y) for t, y, n in points) / spread / 1000.0
 
 
 def _num(value: Any) -> float | None:

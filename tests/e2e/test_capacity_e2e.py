@@ -1,9 +1,15 @@
 """`ops-perf capacity` against a simulator with a known capacity (issue 10).
 
 `ops-perf sim --profile fixed-50ms --workers 4` serves at most 4 requests at once, each for 50 ms:
-4 / 0.050 s = 80 requests/s. Time scale 0.025 brings the 20 s gateway ceiling down to 0.5 s (a queue
-that long answers 504, so an overloaded step shows within seconds) and `--slowdown 40` puts the
-service time back at 50 ms. Short steps (4 s) keep the whole search well under a minute.
+4 / 0.050 s = 80 requests/s. Time scale 0.05 brings the 20 s gateway ceiling down to 1 s (a queue
+that long answers 504) and `--slowdown 20` puts the service time back at 50 ms. Short steps (6 s)
+keep the whole search near a minute; an overloaded step shows within them by its growing queue
+(the capacity rule in `ops_perf/capacity/steps.py`), before its queue need reach the ceiling.
+
+Why a 1 s ceiling (20 service times) and not less: Poisson arrivals at 94% of capacity (75/s, a
+step the search tries) queue up by chance; a 0.5 s ceiling (a queue of 40) is reached that way in
+a few per cent of 4 s steps, a 504 that makes a step below capacity bad. A queue of 80 is out of
+reach of chance at that rate (below 0.1%), while a step 20% over capacity adds 16 requests per second.
 """
 
 from __future__ import annotations
@@ -18,17 +24,18 @@ from sim_helpers import start_sim
 pytestmark = pytest.mark.e2e
 
 WORKERS, SERVICE_S = 4, 0.050
+TIME_SCALE, SLOWDOWN = 0.05, 20
 COMPUTED_RPS = WORKERS / SERVICE_S
 
 
 def test_capacity_finds_the_simulators_capacity_and_names_the_breach(tmp_path: Path) -> None:
-    sim_args = ["--workers", str(WORKERS), "--slowdown", "40"]
-    with start_sim("fixed-50ms", time_scale=0.025, extra_args=sim_args) as sim:
+    sim_args = ["--workers", str(WORKERS), "--slowdown", str(SLOWDOWN)]
+    with start_sim("fixed-50ms", time_scale=TIME_SCALE, extra_args=sim_args) as sim:
         info = sim.http.get(sim.url + "/__sim__/info", timeout=5).json()
         assert set(info["mean_service_ms"].values()) == {SERVICE_S * 1000}, "the test's arithmetic needs 50 ms"
         result = run_cli(
             ["capacity", "--env", "local", "--host", sim.url, "--max-rate", str(2 * COMPUTED_RPS),
-             "--step-duration", "4s", "--results-dir", str(tmp_path)],
+             "--step-duration", "6s", "--results-dir", str(tmp_path)],
             timeout=170,
         )  # fmt: skip
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-2000:]
@@ -41,7 +48,7 @@ def test_capacity_finds_the_simulators_capacity_and_names_the_breach(tmp_path: P
     assert data["capacity_people_per_min"] is None, "the endpoint user simulates no people"
     bad = next(s for s in data["steps"] if s["rate"] == data["first_bad_rate"])
     assert not bad["good"] and data["first_bad_breaching"] == bad["breaching"]
-    assert {b["metric"] for b in data["first_bad_breaches"]} & {"failure_pct", "gateway_504", "p95_ms"}
+    assert {b["metric"] for b in data["first_bad_breaches"]} & {"failure_pct", "gateway_504", "p95_ms", "queue_growth"}
     assert data["first_bad_breaching"] in lines[-1] and "CAPACITY.md" in lines[-1], "the answer in one line"
     assert all(s["good"] == (s["rate"] <= data["capacity_rate"]) for s in data["steps"]), "one knee"
     markdown = (folder / "CAPACITY.md").read_text(encoding="utf-8")
