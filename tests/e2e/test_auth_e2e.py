@@ -6,7 +6,8 @@ expiry are checked for them, while tokens the simulator issues (login, refresh) 
 rules (a new login ends the user's earlier session). Every host is 127.0.0.1: the simulator, or a
 closed port when the run must be refused before any traffic.
 
-- renewal: a token that lives 5 s carries a 12 s run with zero 401s (stats CSV and simulator log);
+- renewal: a 10 s JWT_TOKEN, then the simulator's 4 s tokens, carry a 14 s run with zero 401s (stats
+  CSV and simulator log);
 - a renewal source that dies mid-run stops the run at once with one line, exit 4, `cut_short_auth`;
 - refusals through the real CLI: exit 2, one `error:` line, no traceback, nothing sent;
 - no trace of a token in anything a run writes or prints, also when the server refuses it (401);
@@ -33,12 +34,16 @@ from conftest import free_port
 from run_helpers import REPO_ROOT, clean_env, read_failures, read_stats, run_cli, run_locust
 from sim_helpers import SimProcess, start_sim
 
+from ops_perf.exitcodes import ExitCode
+
 pytestmark = pytest.mark.e2e
 
 KEY = "ops-perf-e2e-auth-signing-key-0123456789"
 SUBJECT = "00000000-0000-1111-a111-000000000001"
 LIFETIME_S = 5
 LOAD_UA = "(locust"
+KILL_BEFORE_EXPIRY_S = 2.5
+RENEWAL_ACCESS_S, RENEWED_S = 10, 4
 
 
 # --- helpers ---------------------------------------------------------------------------------------
@@ -130,12 +135,19 @@ def no_login_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def renewal_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
-    """`ops-perf run` (report and check included) for 12 s on a 5 s JWT_TOKEN renewed via JWT_REFRESH_TOKEN."""
+    """`ops-perf run` (report and check included) for 14 s on a 10 s JWT_TOKEN renewed via JWT_REFRESH_TOKEN
+    into the simulator's 4 s tokens.
+
+    The JWT_TOKEN's lifetime counts from here, before the process starts; a loaded machine can take
+    8 s to start it, and a JWT_TOKEN already expired then is (rightly) exchanged at once, so the
+    token would not come from `env`. 10 s outlives the start-up; the 4 s renewed tokens and 14 s of
+    load still give at least two renewals within the load however fast the start.
+    """
     out = tmp_path_factory.mktemp("renewal")
-    access, refresh = mint(LIFETIME_S), mint(3600, token_type="refresh")
-    with start_sim("healthy", extra_args=sim_args()) as sim:
+    access, refresh = mint(RENEWAL_ACCESS_S), mint(3600, token_type="refresh")
+    with start_sim("healthy", extra_args=sim_args(RENEWED_S)) as sim:
         result = run_cli(
-            run_args(sim, out, "-u", "4", "-r", "4", "-t", "12s", "--think-time", "0,0.05"),
+            run_args(sim, out, "-u", "4", "-r", "4", "-t", "14s", "--think-time", "0,0.05"),
             env={"JWT_TOKEN": access, "JWT_REFRESH_TOKEN": refresh},
         )
         log = sim.requests()
@@ -144,7 +156,11 @@ def renewal_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, 
 
 def test_a_token_shorter_than_the_run_is_renewed_with_zero_401s(renewal_run: dict[str, Any]) -> None:
     result, out, log = renewal_run["result"], renewal_run["out"], renewal_run["log"]
-    assert result.returncode == 0, result.stderr[-3000:]
+    # The exit code is judged on what renewal decides: a run cut short by auth exits 4 (RUN_INVALID). A
+    # latency breach (exit 1) is not this test's business: a loaded machine answers the healthy profile's
+    # requests late. Failures (a 401 is one) are asserted to be zero below, so an exit 1 here can only
+    # come from latency, never from auth.
+    assert result.returncode in (ExitCode.OK, ExitCode.THRESHOLDS_BREACHED), result.stderr[-3000:]
     stats = read_stats(out / "results" / "local-smoke")
     assert int(stats["Aggregated"]["Request Count"]) > 300
     assert int(stats["Aggregated"]["Failure Count"]) == 0, read_failures(out / "results" / "local-smoke")
@@ -213,10 +229,15 @@ def test_no_trace_of_a_refused_token_in_failures_html_or_output(tmp_path: Path) 
 def test_a_renewal_source_dying_mid_run_stops_it_with_one_line(tmp_path: Path, no_login_root: Path) -> None:
     """JWT_REFRESH_TOKEN is a real session's; a second login as that user ends it while the run goes on.
 
-    The access token (7 s) then cannot be renewed at expiry, and this environment has no test login:
+    The access token (12 s) then cannot be renewed at expiry, and this environment has no test login:
     the run must stop at once, exit 4, say why in one line, and never send the lapsing token.
+
+    The session must end before the token's first expiry: once renewed (at expiry, from the still
+    live session) the new token belongs to the session, and the login that ends it makes the server
+    refuse that token (401), a different story. So the session is ended when the load has begun, or
+    at the latest `KILL_BEFORE_EXPIRY_S` before the expiry (a loaded machine can take 8 s to start).
     """
-    lifetime_s = 7
+    lifetime_s = 12
     with start_sim("healthy", extra_args=sim_args()) as sim:
         refresh = sim.login("system_owner")["refresh_token"]
         access = mint(lifetime_s)
@@ -227,10 +248,10 @@ def test_a_renewal_source_dying_mid_run_stops_it_with_one_line(tmp_path: Path, n
         started = time.monotonic()
         proc = subprocess.Popen(cmd, cwd=REPO_ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         try:
-            deadline = time.monotonic() + 20
-            while not load(sim.requests()) and time.monotonic() < deadline and proc.poll() is None:
+            kill_by = expires_at - KILL_BEFORE_EXPIRY_S
+            while not load(sim.requests()) and time.time() < kill_by and proc.poll() is None:
                 time.sleep(0.2)
-            assert load(sim.requests()), "the run never started its load"
+            killed_at = time.time()
             sim.login("system_owner")  # someone logs in as the same user: the refresh token's session ends
             stdout, stderr = proc.communicate(timeout=60)
         finally:
@@ -240,8 +261,10 @@ def test_a_renewal_source_dying_mid_run_stops_it_with_one_line(tmp_path: Path, n
         elapsed = time.monotonic() - started
         log = sim.requests()
 
+    assert killed_at < expires_at - 1, "the session was ended too late: the token was renewed first"
+    assert load(log), "the run never started its load before the token's expiry"
     assert proc.returncode == 4, stderr[-3000:]
-    assert elapsed < 25, f"the 40 s run took {elapsed:.0f} s: it was not stopped when the token died"
+    assert elapsed < lifetime_s + 15, f"the 40 s run took {elapsed:.0f} s: it was not stopped when the token died"
     assert "Traceback" not in stdout + stderr
     lines = error_lines(stderr)
     assert len(lines) == 1, lines
