@@ -35,7 +35,7 @@ def test_capacity_finds_the_simulators_capacity_and_names_the_breach(tmp_path: P
         assert set(info["mean_service_ms"].values()) == {SERVICE_S * 1000}, "the test's arithmetic needs 50 ms"
         result = run_cli(
             ["capacity", "--env", "local", "--host", sim.url, "--max-rate", str(2 * COMPUTED_RPS),
-             "--step-duration", "6s", "--results-dir", str(tmp_path)],
+             "--step-duration", "6s", "--start-rate", "40", "--results-dir", str(tmp_path)],
             timeout=170,
         )  # fmt: skip
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-2000:]
