@@ -147,7 +147,7 @@ def run_capacity(request: CapacityRequest) -> ExitCode:
     print(f"ops-perf capacity: {summary['answer']} ({len(steps)} steps in {summary['search_s']:.0f} s) "
           f"-> {folder}/CAPACITY.md", flush=True)  # fmt: skip
     if interrupted:
-        return ExitCode.RUN_INVALID
+        return ExitCode.INTERRUPTED
     return ExitCode.OK if answer.capacity is not None else ExitCode.THRESHOLDS_BREACHED
 
 
@@ -272,7 +272,7 @@ def build_parser() -> OneLineParser:
     parser = OneLineParser(
         prog="ops-perf capacity",
         description="Step the offered rate up until a step breaches the targets; answer the highest good rate. "
-        "Exit codes: 0 answered, 1 even the first step breached, 2 usage or input error, 4 interrupted.",
+        "Exit codes: 0 answered, 1 even the first step breached, 2 usage or input error, 130 interrupted (Ctrl-C, as ops-perf run).",
     )
     parser.add_argument("--env", required=True, help="local, dev or stg (config/environments.toml `capacity`)")
     parser.add_argument("--host", help="override the environment's host (e.g. the simulator's URL)")
