@@ -12,7 +12,15 @@ from pathlib import Path
 
 import pytest
 from conftest import free_port
-from run_helpers import LOCUSTFILE, REPO_ROOT, clean_env, read_stats, run_locust
+from run_helpers import (
+    LOCUSTFILE,
+    REPO_ROOT,
+    assert_stats_cover_the_mix,
+    clean_env,
+    read_stats,
+    run_locust,
+    unlikely_to_miss,
+)
 from sim_helpers import start_sim
 
 from ops_perf.catalog import ENDPOINTS, pools_in_use
@@ -41,34 +49,24 @@ def assert_one_harvest(log: list[dict]) -> None:
     assert all(len(q) == len(set(q)) for q in per_path.values()), "a list endpoint was harvested twice"
 
 
-# A route may go unrequested by one worker only where the mix gives it fewer expected requests than this:
-# e^-7 is about one miss in a thousand, so a miss of a route any more likely to be hit is a real defect.
-ROUTE_MISS_EXPECTED = 7.0
-
-
 def assert_each_worker_covers_the_mix(log: list[dict], by_pid: dict[str, set[str]]) -> None:
-    """Every worker requested every route that the weighted mix made all but certain over its requests.
+    """Every worker requested every route its request count made all but certain; both together, all of them.
 
-    A weight-1 route of 248 is expected about four times in a 1,000-request worker: demanding it of each
-    worker fails one CI run in fifty, while demanding it only of both together still proves both got ids.
+    Together they prove each worker got the ids, without failing a CI run in fifty on a weight-1 route.
     """
-    total_weight = sum(ep.weight for ep in ENDPOINTS)
     sent: dict[str, int] = defaultdict(int)
     for r in log:
         ua = r["user_agent"] or ""
         if "(locust" in ua and (m := PID.search(ua)):
             sent[m.group(1)] += 1
+    by_name = {ep.locust_name: ep.path.split("{")[0] for ep in ENDPOINTS}
     for pid, paths in by_pid.items():
         assert sent[pid] >= 300, f"worker {pid} sent only {sent[pid]} requests"
-        missing = [
-            ep.path
-            for ep in ENDPOINTS
-            if sent[pid] * ep.weight / total_weight >= ROUTE_MISS_EXPECTED
-            and not any(p.startswith(ep.path.split("{")[0]) for p in paths)
-        ]
+        routes = {by_name[n] for n in unlikely_to_miss(sent[pid])}
+        missing = [r for r in routes if not any(p.startswith(r) for p in paths)]
         assert missing == [], f"worker {pid} never requested {missing} in {sent[pid]} requests"
     together = set().union(*by_pid.values())
-    unseen = [ep.path for ep in ENDPOINTS if not any(p.startswith(ep.path.split("{")[0]) for p in together)]
+    unseen = [r for r in set(by_name.values()) if not any(p.startswith(r) for p in together)]
     assert unseen == [], f"no worker requested {unseen}"
 
 
@@ -117,7 +115,7 @@ def test_master_and_two_workers(tmp_path: Path) -> None:
     assert len(by_pid) == 2, f"expected two load processes, saw {sorted(by_pid)}"
     assert_each_worker_covers_the_mix(log, by_pid)
     stats = read_stats(prefix)
-    assert {ep.locust_name for ep in ENDPOINTS} <= set(stats)
+    assert_stats_cover_the_mix(stats)
     assert int(stats["Aggregated"]["Failure Count"]) == 0, "zero failures, including zero 401s across renewals"
     assert not [r for r in log if r["status"] == 401]
     record = json.loads(Path(f"{prefix}_run.json").read_text())
@@ -161,6 +159,6 @@ def test_processes_flag_gives_the_same_guarantees(tmp_path: Path) -> None:
     assert_one_harvest(log)
     assert len(load_by_pid(log)) == 2
     stats = read_stats(prefix)
-    assert {ep.locust_name for ep in ENDPOINTS} <= set(stats)
+    assert_stats_cover_the_mix(stats)
     assert int(stats["Aggregated"]["Failure Count"]) == 0
     assert json.loads(Path(f"{prefix}_run.json").read_text())["workers"] == 2

@@ -18,10 +18,8 @@ from pathlib import Path
 
 import pytest
 from netns_helpers import Hosts, unavailable
-from run_helpers import LOCUSTFILE, REPO_ROOT, clean_env, read_stats
-from test_distributed import assert_one_harvest, load_by_pid
-
-from ops_perf.catalog import ENDPOINTS
+from run_helpers import LOCUSTFILE, REPO_ROOT, assert_stats_cover_the_mix, clean_env, read_stats
+from test_distributed import assert_each_worker_covers_the_mix, assert_one_harvest, load_by_pid
 
 pytestmark = pytest.mark.e2e
 
@@ -102,12 +100,9 @@ def test_master_and_two_workers_on_separate_hosts(tmp_path: Path) -> None:
     assert_one_harvest(log)
     by_pid = load_by_pid(log)
     assert sorted(by_pid) == sorted(str(w.pid) for w in workers), "the load came from the two workers"
-    routes = {ep.path.split("{")[0] for ep in ENDPOINTS}
-    for pid, paths in by_pid.items():
-        missing = [r for r in routes if not any(p.startswith(r) for p in paths)]
-        assert missing == [], f"worker {pid} never requested {missing}"
+    assert_each_worker_covers_the_mix(log, by_pid)
     stats = read_stats(prefix)
-    assert {ep.locust_name for ep in ENDPOINTS} <= set(stats), "one merged set of stats with every endpoint"
+    assert_stats_cover_the_mix(stats)
     assert int(stats["Aggregated"]["Failure Count"]) == 0
     assert not [r for r in log if r["status"] >= 400]
     record = json.loads(Path(f"{prefix}_run.json").read_text())
