@@ -33,6 +33,24 @@ def run_locust(
     )
 
 
+def popen_locust(args: Sequence[str], *, headless: bool = True) -> subprocess.Popen[str]:
+    """A Locust process left running, for tests that act on it while it runs (workers, signals, a second run)."""
+    cmd = [sys.executable, "-m", "locust", "-f", str(LOCUSTFILE), *(["--headless"] if headless else []), *args]
+    return subprocess.Popen(
+        cmd, cwd=REPO_ROOT, env=clean_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+
+
+def finish(proc: subprocess.Popen[str], timeout: float = 90) -> tuple[int, str]:
+    """Wait for a process (killed past `timeout`, so no test hangs): its exit code and stderr."""
+    try:
+        _, err = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        _, err = proc.communicate()
+    return proc.returncode, err
+
+
 def run_cli(
     args: Sequence[str], *, env: Mapping[str, str] | None = None, timeout: float = 180, cwd: Path | None = None
 ) -> subprocess.CompletedProcess[str]:

@@ -4,99 +4,16 @@ from __future__ import annotations
 
 import json
 import re
-import subprocess
-import sys
 import time
-from collections import defaultdict
 from pathlib import Path
 
 import pytest
 from conftest import free_port
-from run_helpers import (
-    LOCUSTFILE,
-    REPO_ROOT,
-    assert_stats_cover_the_mix,
-    clean_env,
-    read_stats,
-    run_locust,
-    unlikely_to_miss,
-)
+from distributed_helpers import assert_each_worker_covers_the_mix, assert_one_harvest, load_by_pid, master, worker
+from run_helpers import assert_stats_cover_the_mix, finish, read_stats, run_locust
 from sim_helpers import start_sim
 
-from ops_perf.catalog import ENDPOINTS, pools_in_use
-
 pytestmark = pytest.mark.e2e
-PID = re.compile(r"pid (\d+)")
-
-
-def load_by_pid(log: list[dict]) -> dict[str, set[str]]:
-    """Paths each load process requested, from the pid in its User-Agent."""
-    seen: dict[str, set[str]] = defaultdict(set)
-    for r in log:
-        ua = r["user_agent"] or ""
-        if "(locust" in ua and (m := PID.search(ua)):
-            seen[m.group(1)].add(r["path"] + ("?" if r["query"] else ""))
-    return seen
-
-
-def assert_one_harvest(log: list[dict]) -> None:
-    warmup = [r for r in log if "(warmup" in (r["user_agent"] or "")]
-    assert {PID.search(r["user_agent"]).group(1) for r in warmup}.__len__() == 1, "more than one process harvested"
-    per_path: dict[str, list[str]] = defaultdict(list)
-    for r in warmup:
-        per_path[r["path"]].append(r["query"] or "")
-    assert set(per_path) == {p.list_path for p in pools_in_use().values()}
-    assert all(len(q) == len(set(q)) for q in per_path.values()), "a list endpoint was harvested twice"
-
-
-def assert_each_worker_covers_the_mix(log: list[dict], by_pid: dict[str, set[str]]) -> None:
-    """Every worker requested every route its request count made all but certain; both together, all of them.
-
-    Together they prove each worker got the ids, without failing a CI run in fifty on a weight-1 route.
-    """
-    sent: dict[str, int] = defaultdict(int)
-    for r in log:
-        ua = r["user_agent"] or ""
-        if "(locust" in ua and (m := PID.search(ua)):
-            sent[m.group(1)] += 1
-    by_name = {ep.locust_name: ep.path.split("{")[0] for ep in ENDPOINTS}
-    for pid, paths in by_pid.items():
-        assert sent[pid] >= 300, f"worker {pid} sent only {sent[pid]} requests"
-        routes = {by_name[n] for n in unlikely_to_miss(sent[pid])}
-        missing = [r for r in routes if not any(p.startswith(r) for p in paths)]
-        assert missing == [], f"worker {pid} never requested {missing} in {sent[pid]} requests"
-    together = set().union(*by_pid.values())
-    unseen = [r for r in set(by_name.values()) if not any(p.startswith(r) for p in together)]
-    assert unseen == [], f"no worker requested {unseen}"
-
-
-def worker(master_port: int) -> subprocess.Popen[str]:
-    cmd = [sys.executable, "-m", "locust", "-f", str(LOCUSTFILE), "--worker", "--master-host", "127.0.0.1",
-           "--master-port", str(master_port)]  # fmt: skip
-    return subprocess.Popen(
-        cmd, cwd=REPO_ROOT, env=clean_env(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
-    )
-
-
-def master(
-    sim_url: str, port: int, prefix: Path, workers: int, seconds: int, extra: list[str] = ()
-) -> subprocess.Popen[str]:
-    cmd = [sys.executable, "-m", "locust", "-f", str(LOCUSTFILE), "--headless", "--master",
-           "--master-bind-host", "127.0.0.1", "--master-bind-port", str(port), "--expect-workers", str(workers),
-           "--expect-workers-max-wait", "30", "--ops-env", "local", "--host", sim_url, "-u", "6", "-r", "6",
-           "-t", f"{seconds}s", "--think-time", "0,0.05", "--csv", str(prefix), *extra]  # fmt: skip
-    return subprocess.Popen(
-        cmd, cwd=REPO_ROOT, env=clean_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
-    )
-
-
-def finish(proc: subprocess.Popen[str], timeout: float = 90) -> tuple[int, str]:
-    try:
-        _, err = proc.communicate(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        _, err = proc.communicate()
-    return proc.returncode, err
 
 
 def test_master_and_two_workers(tmp_path: Path) -> None:

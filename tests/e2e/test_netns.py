@@ -17,9 +17,9 @@ import sys
 from pathlib import Path
 
 import pytest
+from distributed_helpers import assert_each_worker_covers_the_mix, assert_one_harvest, load_by_pid
 from netns_helpers import Hosts, unavailable
 from run_helpers import LOCUSTFILE, REPO_ROOT, assert_stats_cover_the_mix, clean_env, read_stats
-from test_distributed import assert_each_worker_covers_the_mix, assert_one_harvest, load_by_pid
 
 pytestmark = pytest.mark.e2e
 

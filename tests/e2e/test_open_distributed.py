@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 from conftest import free_port
-from run_helpers import read_stats
+from distributed_helpers import load_by_pid, master, worker
+from run_helpers import finish, read_stats
 from sim_helpers import start_sim
-from test_distributed import finish, load_by_pid, master, worker
 from test_open_e2e import fixed_profile, open_scenario
 
 pytestmark = pytest.mark.e2e

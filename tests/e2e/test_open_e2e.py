@@ -9,14 +9,13 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 import pytest
-from run_helpers import LOCUSTFILE, REPO_ROOT, clean_env, read_stats, run_cli
+from run_helpers import finish, popen_locust, read_stats, run_cli
 from sim_helpers import start_sim
 
 pytestmark = pytest.mark.e2e
@@ -57,19 +56,7 @@ def open_scenario(directory: Path, rate: float = RATE, max_users: int = 100, arr
 
 
 def start_locust(args: Sequence[str]) -> subprocess.Popen[str]:
-    cmd = [sys.executable, "-m", "locust", "-f", str(LOCUSTFILE), "--headless", "--ops-env", "local", *args]
-    return subprocess.Popen(
-        cmd, cwd=REPO_ROOT, env=clean_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
-    )
-
-
-def finish(proc: subprocess.Popen[str], timeout: float = 90) -> tuple[int, str]:
-    try:
-        _, err = proc.communicate(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        _, err = proc.communicate()
-    return proc.returncode, err
+    return popen_locust(["--ops-env", "local", *args])
 
 
 def aggregate(prefix: Path) -> tuple[float, float, int]:

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 from conftest import free_port
-from run_helpers import read_stats
+from distributed_helpers import assert_one_harvest, load_by_pid, master, worker
+from run_helpers import finish, read_stats
 from sim_helpers import start_sim
-from test_distributed import assert_one_harvest, finish, load_by_pid, master, worker
 
 from ops_perf.pages import CATALOG
 
