@@ -8,6 +8,10 @@ The binaries come from the machine's PostgreSQL (`/usr/lib/postgresql/<version>/
 server runs as the `postgres` system user that the Debian package creates (`runuser -u postgres`),
 in a temp dir it owns. `skip_reason()` says why a test must skip (no binaries, root without a
 `postgres` user) instead of failing on a machine that cannot run a server.
+
+A test run killed mid-way (CI's timeout, a Ctrl-C twice) never reaches the `finally` that stops its
+server, so each server's dir records the pid of the test process that owns it, and every start first
+stops the servers whose owner is gone: a killed run's servers live only until the next run.
 """
 
 from __future__ import annotations
@@ -29,6 +33,8 @@ PG_BIN_CANDIDATES = [
 ]
 PG_USER = "postgres"
 START_TIMEOUT_S = 60
+DIR_PREFIX = "ops-perf-pg-"
+OWNER_FILE = "owner.pid"
 
 
 def pg_bin() -> Path | None:
@@ -61,6 +67,40 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _stop(binaries: Path, datadir: Path) -> None:
+    subprocess.run(
+        [*_run_as(), str(binaries / "pg_ctl"), "-D", str(datadir), "-m", "immediate", "-w", "stop"],
+        capture_output=True, timeout=60, check=False,
+    )  # fmt: skip
+
+
+def reap_orphans(binaries: Path) -> list[Path]:
+    """Stop and remove the servers of test processes that died without stopping them; the dirs reaped."""
+    reaped = []
+    for root in Path(tempfile.gettempdir()).glob(f"{DIR_PREFIX}*"):
+        try:
+            owner = int((root / OWNER_FILE).read_text())
+        except (OSError, ValueError):
+            continue
+        if _alive(owner):
+            continue
+        if (root / "data" / "postmaster.pid").exists():
+            _stop(binaries, root / "data")
+        shutil.rmtree(root, ignore_errors=True)
+        reaped.append(root)
+    return reaped
+
+
 @dataclass
 class Postgres:
     port: int
@@ -86,7 +126,9 @@ def start_postgres() -> Iterator[Postgres]:
         raise RuntimeError(reason)
     binaries = pg_bin()
     assert binaries is not None
-    root = Path(tempfile.mkdtemp(prefix="ops-perf-pg-"))
+    reap_orphans(binaries)
+    root = Path(tempfile.mkdtemp(prefix=DIR_PREFIX))
+    (root / OWNER_FILE).write_text(str(os.getpid()))
     datadir, sockets, log = root / "data", root / "sock", root / "server.log"
     sockets.mkdir()
     if os.geteuid() == 0:
@@ -111,8 +153,5 @@ def start_postgres() -> Iterator[Postgres]:
             raise RuntimeError(f"pg_ctl start failed: {started.stderr.strip()} {text[-2000:]}")
         yield Postgres(port, binaries, datadir)
     finally:
-        subprocess.run(
-            [*as_user, str(binaries / "pg_ctl"), "-D", str(datadir), "-m", "immediate", "-w", "stop"],
-            capture_output=True, timeout=60, check=False,
-        )  # fmt: skip
+        _stop(binaries, datadir)
         shutil.rmtree(root, ignore_errors=True)
