@@ -23,12 +23,9 @@ evidence on `/cans/`) as it was.
 
 from __future__ import annotations
 
-import shutil
-import warnings
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -129,31 +126,11 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
 
         with ThreadPoolExecutor(len(plan)) as pool:
             results = dict(zip(plan, pool.map(run, plan), strict=True))
-        # Known run-pipeline race (reported): Locust's `--json-file` resets the per-endpoint stats at
-        # shutdown, and a gevent switch in a `quit` listener lets the CSV writer rewrite
-        # `_stats.csv` from the reset stats. The verdicts rightly call such a run invalid; the
-        # verdict tests need valid runs, so an affected run is made again (with a warning) rather
-        # than failing tests about something else.
-        lost = [n for n in plan if _stats_lost(root / n / "local-smoke")]
-        for name in lost:
-            warnings.warn(f"run {name}: stats CSV rewritten after Locust's JSON reset; re-running it", stacklevel=1)
-            shutil.rmtree(root / name)
-        if lost:
-            with ThreadPoolExecutor(len(lost)) as pool:
-                results.update(zip(lost, pool.map(run, lost), strict=True))
     for name, result in results.items():
         assert result.returncode in (ExitCode.OK, ExitCode.THRESHOLDS_BREACHED), (
             f"run {name} exited {result.returncode}: {result.stdout[-1500:]} {result.stderr[-2000:]}"
         )
     yield {"root": root, "targets": targets, "results": results, **{name: root / name / "local-smoke" for name in plan}}
-
-
-def _stats_lost(prefix: Path) -> bool:
-    try:
-        run = open_runs([prefix])[0]
-    except Exception:
-        return False  # not this problem; the assertion on the exit code reports it
-    return any(r.startswith("the stats CSV is inconsistent") for r in run.invalid_reasons())
 
 
 def _noise(runs: dict[str, Any]) -> Any:
