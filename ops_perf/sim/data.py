@@ -6,7 +6,7 @@ any OPS access. Sizes follow a real OPRE portfolio (hundreds of budget lines, do
 and CANs) so id pools, pagination and body sizes behave like production. Ids are non-contiguous on
 purpose: a harvester that guesses ids instead of reading them gets 404s, as it would against OPS.
 
-Rows are plain dicts holding *relations* (ids), not rendered bodies; `views.py` renders them.
+Rows are plain dicts holding *relations* (ids), not rendered bodies; `views/` renders them.
 Nothing here reads the clock: timestamps derive from a fixed epoch, so the same seed always yields
 byte-identical responses.
 """
