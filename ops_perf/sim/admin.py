@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 
-from ops_perf.sim.data import Dataset
+from ops_perf.sim.dataset import Dataset
 
 Answer = tuple[int, bytes]
 

@@ -15,7 +15,7 @@ from typing import Any
 
 from werkzeug.datastructures import MultiDict
 
-from ops_perf.sim.data import Dataset, Row
+from ops_perf.sim.dataset import Dataset, Row
 from ops_perf.sim.frontend import FrontendViews
 from ops_perf.sim.routes import Route, Shape
 from ops_perf.sim.views import Body, Views

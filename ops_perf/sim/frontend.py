@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
-from ops_perf.sim.data import Row
+from ops_perf.sim.dataset import Row
 from ops_perf.sim.views import Body, Views
 
 _DOCUMENTS_URL = "https://opsdocuments.blob.core.windows.net/documents"

@@ -7,7 +7,8 @@ the filtered set; contract-like and IAA-like agreements carry their own fields.
 
 from __future__ import annotations
 
-from ops_perf.sim.data import BLI_STATUSES, Row
+from ops_perf.sim.dataset import Row
+from ops_perf.sim.enums import BLI_STATUSES
 from ops_perf.sim.views.base import Body, audit
 from ops_perf.sim.views.budget_lines import BudgetLineViews
 from ops_perf.sim.views.projects import ProjectViews

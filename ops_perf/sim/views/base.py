@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
-from ops_perf.sim.data import Dataset, Row
+from ops_perf.sim.dataset import Dataset, Row
 
 Body = Any
 

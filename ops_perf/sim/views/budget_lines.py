@@ -6,7 +6,7 @@ their shape is the one most bodies depend on; OPS's list item drops the detail's
 
 from __future__ import annotations
 
-from ops_perf.sim.data import Row
+from ops_perf.sim.dataset import Row
 from ops_perf.sim.views.base import Body, audit
 from ops_perf.sim.views.shared import SharedViews
 

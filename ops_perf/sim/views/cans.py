@@ -6,7 +6,8 @@ the projects its budget lines fund; the funding sums are shared with the portfol
 
 from __future__ import annotations
 
-from ops_perf.sim.data import BLI_STATUSES, Row
+from ops_perf.sim.dataset import Row
+from ops_perf.sim.enums import BLI_STATUSES
 from ops_perf.sim.views.base import Body
 from ops_perf.sim.views.budget_lines import BudgetLineViews
 

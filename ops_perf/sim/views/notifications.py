@@ -6,7 +6,7 @@ embeds its change request (with the budget line's old and new amount) and its re
 
 from __future__ import annotations
 
-from ops_perf.sim.data import Row
+from ops_perf.sim.dataset import Row
 from ops_perf.sim.views.base import Body
 from ops_perf.sim.views.shared import SharedViews
 

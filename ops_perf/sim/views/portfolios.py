@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ops_perf.sim.data import Row
+from ops_perf.sim.dataset import Row
 from ops_perf.sim.views.base import Body
 from ops_perf.sim.views.cans import CanViews
 

@@ -6,7 +6,7 @@ each task), and actions embed budget lines with their amounts as OPS's string de
 
 from __future__ import annotations
 
-from ops_perf.sim.data import Row
+from ops_perf.sim.dataset import Row
 from ops_perf.sim.views.base import Body
 from ops_perf.sim.views.budget_lines import BudgetLineViews
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from ops_perf.sim.data import Row
+from ops_perf.sim.dataset import Row
 from ops_perf.sim.views.base import Body
 from ops_perf.sim.views.shared import SharedViews
 

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from ops_perf.sim.data import ROLES, Row
+from ops_perf.sim.dataset import Row
+from ops_perf.sim.enums import ROLES
 from ops_perf.sim.views.base import Body, Relations
 
 

@@ -6,7 +6,7 @@ lists summarise whole tables (every fiscal year, portfolio, agreement name) rath
 
 from __future__ import annotations
 
-from ops_perf.sim.data import AGREEMENT_REASONS, AGREEMENT_TYPES, BLI_STATUSES, PORTFOLIO_STATUSES, RESEARCH_TYPES
+from ops_perf.sim.enums import AGREEMENT_REASONS, AGREEMENT_TYPES, BLI_STATUSES, PORTFOLIO_STATUSES, RESEARCH_TYPES
 from ops_perf.sim.views.base import Body
 from ops_perf.sim.views.shared import SharedViews
 
