@@ -9,7 +9,8 @@ end of the scenario and the run is reported as `completed`.
 So the suite takes SIGINT over (a gevent signal watcher: no `KeyboardInterrupt` at all):
 
 - web UI: the first SIGINT stops the load (if one runs) and the UI, so Locust shuts down as it
-  did on Ctrl-C before (with the results written).
+  did on Ctrl-C before (with the results written); a test still running is `interrupted`, and with
+  no test ever started there is nothing to keep: exit 0 and no run files at all.
 - master / local runner: the first SIGINT marks the run `interrupted` (exit code 130), records
   when, and stops the load the way the auth guard does (`runner.quit()`): Locust then writes the
   CSVs, the HTML and the summary as at the end of any run, and the hooks write `run.json` with the
@@ -56,6 +57,9 @@ def install(environment: LocustEnvironment) -> None:
 
 def interrupted(environment: LocustEnvironment) -> None:
     """The first SIGINT: status `interrupted`, exit code 130, and the load stopped (if it runs)."""
+    if environment.web_ui is not None and environment.runner is not None:
+        _close_web_ui(environment)
+        return
     if CONTEXT.interrupted_at is not None or CONTEXT.load_ended_at is not None:
         logger.info("already stopping: writing the results (Ctrl-\\ aborts without them)")
         return
@@ -65,12 +69,6 @@ def interrupted(environment: LocustEnvironment) -> None:
         CONTEXT.status_detail = "stopped by Ctrl-C (SIGINT)" + _load_time_note()
         environment.process_exit_code = int(ExitCode.INTERRUPTED)
     runner = environment.runner
-    if environment.web_ui is not None and runner is not None:
-        # The web UI runs until told: stop the load (if any) and the UI, and Locust's shutdown follows.
-        logger.warning("interrupted (Ctrl-C): stopping%s", _load_time_note())
-        runner.quit()
-        environment.web_ui.stop()
-        return
     if not CONTEXT.test_started or runner is None:
         # Nothing measured yet, so nothing to keep: leave at once, wherever the main greenlet waits
         # (the token, the probe, Locust's wait for workers), with the shell's code for Ctrl-C.
@@ -80,6 +78,31 @@ def interrupted(environment: LocustEnvironment) -> None:
     logger.warning("interrupted (Ctrl-C): stopping the load and writing the results%s", _load_time_note())
     if runner.state not in STOPPED_STATES:
         runner.quit()
+
+
+def _close_web_ui(environment: LocustEnvironment) -> None:
+    """The web UI runs until told: stop the load (if one runs) and the UI; Locust's shutdown follows.
+
+    Only a test still running is `interrupted` (exit 130, its results kept); one that ended first
+    keeps its own status, and with no test ever started nothing ran: the UI closes with exit 0 and
+    no run files (`locust_hooks` writes none, `bare_prefix` removes Locust's empty CSVs).
+    """
+    if CONTEXT.interrupted_at is not None:
+        logger.info("already stopping: writing the results (Ctrl-\\ aborts without them)")
+        return
+    CONTEXT.interrupted_at = time.time()
+    if not CONTEXT.test_started:
+        logger.warning("interrupted (Ctrl-C): closing the web UI; no test was started, so nothing is written")
+    elif CONTEXT.load_ended_at is None and CONTEXT.status == "completed":
+        CONTEXT.status = "interrupted"
+        CONTEXT.status_detail = "stopped by Ctrl-C (SIGINT)" + _load_time_note()
+        environment.process_exit_code = int(ExitCode.INTERRUPTED)
+        logger.warning("interrupted (Ctrl-C): stopping%s", _load_time_note())
+    else:
+        logger.warning("interrupted (Ctrl-C): closing the web UI; the last test had ended")
+    assert environment.runner is not None and environment.web_ui is not None
+    environment.runner.quit()
+    environment.web_ui.stop()
 
 
 def stop_before_load(environment: LocustEnvironment) -> None:

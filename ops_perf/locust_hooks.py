@@ -13,7 +13,8 @@
 | `test_start` | worker | settings from the options the master forwarded; waits for ids in `OPSUser.on_start` |
 | open model | all | the pacer, the rate shared across workers, dropped arrivals: `ops_perf/arrival_hooks.py` |
 | `ops_perf_pages` message | master | a worker's page counts at the end of its run (ops_perf/page_stats.py) |
-| `quit` | master / local | `<prefix>_run.json`, and `<prefix>_pages.json` for a pages run |
+| `quit` | master / local | `<prefix>_run.json`, and `<prefix>_pages.json` for a pages run (none when no test ever started) |
+| `--csv` parsed | master / local | the prefix reserved like `ops-perf run`'s (`ops_perf/bare_prefix.py`): a taken one becomes `-N` |
 
 Workers never harvest and never renew tokens: the master does both once and sends the result.
 """
@@ -36,7 +37,7 @@ from locust.env import Environment as LocustEnvironment
 from locust.runners import MasterRunner, WorkerRunner
 from locust.stats import PERCENTILES_TO_REPORT, StatsCSV, StatsCSVFileWriter
 
-from ops_perf import arrival_hooks, auth, interrupt, probe, webui
+from ops_perf import arrival_hooks, auth, bare_prefix, interrupt, probe, webui
 from ops_perf.catalog import pools_in_use
 from ops_perf.errors import OpsPerfError, die
 from ops_perf.exitcodes import ExitCode
@@ -129,6 +130,7 @@ def add_arguments(parser: LocustArgumentParser) -> None:
         help="pages: seconds between notification polls (the frontend: 60)",
     )
     webui.show_in_form(group)
+    bare_prefix.install(parser)  # `--csv X` reserves X (or X-N) before Locust opens its CSV files
 
 
 # --- init -----------------------------------------------------------------------------------------
@@ -152,6 +154,7 @@ def on_init(environment: LocustEnvironment, **_: Any) -> None:
     options = environment.parsed_options
     if options is None:  # used as a library without Locust's CLI: the caller configures the context
         return
+    bare_prefix.announce(options)
     try:
         configure_run(environment, options)
         if CONTEXT.interrupted_at is not None:
@@ -489,6 +492,8 @@ def on_quitting(environment: LocustEnvironment, **_: Any) -> None:
     options = environment.parsed_options
     if isinstance(environment.runner, WorkerRunner) or options is None or not options.csv_prefix:
         return
+    if not CONTEXT.test_started:
+        return  # a web UI closed before any test: nothing ran, so no run files (bare_prefix removes Locust's)
     _write_final_csvs(environment, options.csv_prefix)
     entries = [
         entry.serialize()
@@ -520,6 +525,8 @@ def on_quit(exit_code: int, **_: Any) -> None:
     options = _last_options.get("options")
     if CONTEXT.env is None or options is None or not getattr(options, "csv_prefix", None):
         return
+    if not CONTEXT.test_started:
+        return  # nothing ran (a web UI closed before any test): no run.json, nothing to report
     path = Path(f"{options.csv_prefix}_run.json")
     path.write_text(json.dumps(run_record(options, exit_code), indent=2, sort_keys=True) + "\n", encoding="utf-8")
     if CONTEXT.scenario is not None and CONTEXT.scenario.user == "pages":

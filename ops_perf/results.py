@@ -12,12 +12,17 @@ the next number. The lock is removed when the run has written its files (or was 
 from __future__ import annotations
 
 import contextlib
+import csv
 import os
 from pathlib import Path
 
 from ops_perf.errors import OpsPerfError
 
 LOCK_SUFFIX = "_run.lock"
+LOCUST_CSV_SUFFIXES = ("_stats.csv", "_stats_history.csv", "_failures.csv", "_exceptions.csv")
+"""The files Locust opens at start-up, before the suite's own checks can refuse the run."""
+EMPTY_RUN_SUFFIXES = (*LOCUST_CSV_SUFFIXES, ".json", ".html")
+"""What a run that measured nothing may still have written (Locust's HTML and the hooks' stats JSON)."""
 MAX_CANDIDATES = 10_000
 """More runs of one prefix on one day than this means something is wrong (a loop): stop, do not spin."""
 
@@ -82,6 +87,41 @@ def release_prefix(prefix: Path) -> None:
     """Remove the reservation; the run's own files (if any) keep the prefix taken from now on."""
     with contextlib.suppress(OSError):
         lock_path(prefix).unlink()
+
+
+def discard_empty_run_files(prefix: Path) -> bool:
+    """Remove the files of a run that measured nothing (refused at start-up, a web UI closed before any
+    test), so that it leaves nothing behind and the next run keeps the name. Returns whether it did.
+
+    Only when every CSV Locust made holds no request and no failure: a run that measured something
+    keeps its files, whatever else went wrong. Call it only for a prefix this process reserved.
+    """
+    if not _measured_nothing(prefix):
+        return False
+    for suffix in EMPTY_RUN_SUFFIXES:
+        with contextlib.suppress(OSError):
+            prefix.with_name(f"{prefix.name}{suffix}").unlink()
+    return True
+
+
+def _measured_nothing(prefix: Path) -> bool:
+    try:
+        for suffix in LOCUST_CSV_SUFFIXES:
+            path = prefix.with_name(f"{prefix.name}{suffix}")
+            if not path.exists():
+                continue
+            with open(path, newline="", encoding="utf-8") as fh:
+                rows = list(csv.DictReader(fh))
+            if suffix in ("_failures.csv", "_exceptions.csv"):
+                if rows:
+                    return False
+                continue
+            count_columns = ("Request Count", "Failure Count", "Total Request Count", "Total Failure Count")
+            if any(int(row.get(col) or 0) for row in rows for col in count_columns if col in row):
+                return False
+    except (OSError, UnicodeDecodeError, ValueError, csv.Error):
+        return False
+    return True
 
 
 def check_writable(directory: Path, what: str, option: str) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import signal
 import socket
 import subprocess
@@ -20,10 +21,11 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from ops_perf.bare_prefix import RESERVED_ENV
 from ops_perf.errors import OpsPerfError
 from ops_perf.exitcodes import ExitCode
 from ops_perf.paths import LOCUSTFILE, REPORTS_DIR, RESULTS_DIR
-from ops_perf.results import check_writable, release_prefix, reserve_prefix
+from ops_perf.results import check_writable, discard_empty_run_files, release_prefix, reserve_prefix
 from ops_perf.settings import (
     apply_overrides,
     check_run_allowed,
@@ -36,8 +38,6 @@ from ops_perf.settings import (
 
 LOCUST_USAGE_EXIT = 2
 """Locust's and our own exit code for bad input found inside the Locust process."""
-LOCUST_CSV_SUFFIXES = ("_stats.csv", "_stats_history.csv", "_failures.csv", "_exceptions.csv")
-"""The files Locust opens at start-up, before the suite's own checks can refuse the run."""
 
 
 def free_port() -> int:
@@ -89,6 +89,11 @@ class Plan:
     host: str
     base_prefix: Path
     """`results/<date>/<env>-<scenario>`; the run gets this or the first free `-N` (`reserve_prefix`)."""
+
+    def child_env(self, prefix: Path) -> dict[str, str]:
+        """Locust's environment: ours, plus the word that `prefix` is reserved for it already (so the
+        locustfile's own reservation for bare `locust --csv`, `ops_perf.bare_prefix`, takes it as given)."""
+        return {**os.environ, RESERVED_ENV: str(prefix)}
 
     def command(self, prefix: Path) -> list[str]:
         request = self.request
@@ -157,7 +162,7 @@ def execute(request: RunRequest) -> RunOutcome:
     prefix = reserve_prefix(checked.base_prefix)
     try:
         print(f"ops-perf: running {prefix.name} -> {prefix.parent}/", flush=True)
-        code, interrupted = _run_locust(checked.command(prefix))
+        code, interrupted = _run_locust(checked.command(prefix), checked.child_env(prefix))
         record = read_run_record(prefix)
         if record is None:
             _discard_refused(prefix, new_dir)
@@ -198,13 +203,7 @@ def _discard_refused(prefix: Path, new_dir: bool) -> None:
     """A run refused inside Locust (an expired token, an unreachable host) never started, but Locust had
     already opened its CSV files: remove them while empty (the prefix was new, so they are ours), so
     the refused run leaves nothing behind and the next run keeps this prefix."""
-    for suffix in LOCUST_CSV_SUFFIXES:
-        path = prefix.parent / f"{prefix.name}{suffix}"
-        try:
-            if path.stat().st_size < 4096 and path.read_text(encoding="utf-8").count("\n") <= 1:  # a header at most
-                path.unlink()
-        except (OSError, UnicodeDecodeError):
-            pass
+    discard_empty_run_files(prefix)
     release_prefix(prefix)
     if new_dir:
         with contextlib.suppress(OSError):  # not empty: something else is in it
@@ -231,7 +230,7 @@ def read_run_record(prefix: Path) -> dict[str, Any] | None:
         return None
 
 
-def _run_locust(cmd: Sequence[str]) -> tuple[int, bool]:
+def _run_locust(cmd: Sequence[str], env: dict[str, str]) -> tuple[int, bool]:
     """Run Locust in the foreground; returns its exit code and whether we were interrupted.
 
     Ctrl-C sends SIGINT to the whole process group, so Locust gets it directly; a SIGINT sent to
@@ -240,7 +239,7 @@ def _run_locust(cmd: Sequence[str]) -> tuple[int, bool]:
     a Ctrl-C delivers twice is harmless. This process keeps waiting for Locust to write its files.
     """
     # Locust asks stdin `isatty()`; with no stdin at all (a CI runner), give it /dev/null.
-    process = subprocess.Popen(cmd, stdin=subprocess.DEVNULL if sys.stdin is None else None)
+    process = subprocess.Popen(cmd, stdin=subprocess.DEVNULL if sys.stdin is None else None, env={**os.environ, **env})
     interrupted = False
 
     def forward(_signum: int, _frame: object) -> None:

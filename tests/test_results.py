@@ -10,7 +10,14 @@ from pathlib import Path
 import pytest
 
 from ops_perf.errors import OpsPerfError
-from ops_perf.results import check_writable, lock_path, release_prefix, reserve_prefix, unique_prefix
+from ops_perf.results import (
+    check_writable,
+    discard_empty_run_files,
+    lock_path,
+    release_prefix,
+    reserve_prefix,
+    unique_prefix,
+)
 
 RACERS = 6
 
@@ -76,3 +83,22 @@ def test_a_folder_that_cannot_be_written_is_one_line(tmp_path: Path) -> None:
     check_writable(tmp_path / "new" / "deeper", "results folder", "--results-dir")
     assert not (tmp_path / "new").exists(), "checking must not create anything"
     assert list(tmp_path.iterdir()) == [not_a_dir]
+
+
+def test_only_a_run_that_measured_nothing_is_discarded(tmp_path: Path) -> None:
+    header = "Type,Name,Request Count,Failure Count\n"
+    empty, measured = tmp_path / "empty", tmp_path / "measured"
+    for prefix, count in ((empty, 0), (measured, 3)):
+        Path(f"{prefix}_stats.csv").write_text(f"{header},Aggregated,{count},0\n")
+        Path(f"{prefix}_failures.csv").write_text("Method,Name,Error,Occurrences\n")
+        Path(f"{prefix}.html").write_text("<html></html>")
+    assert discard_empty_run_files(measured) is False
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith("measured")) == [
+        "measured.html", "measured_failures.csv", "measured_stats.csv"
+    ]  # fmt: skip
+    assert discard_empty_run_files(empty) is True
+    assert not any(p.name.startswith("empty") for p in tmp_path.iterdir())
+    # a failure alone is a measurement too
+    Path(f"{empty}_stats.csv").write_text(f"{header},Aggregated,0,0\n")
+    Path(f"{empty}_failures.csv").write_text("Method,Name,Error,Occurrences\nGET,/x,boom,1\n")
+    assert discard_empty_run_files(empty) is False

@@ -200,7 +200,11 @@ def _run_step(run_request: RunRequest, folder: Path, step: Step) -> int | None:
     try:
         with open(folder / f"{prefix.name}.log", "wb") as log:
             process = subprocess.Popen(
-                checked.command(prefix), stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL
+                checked.command(prefix),
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                env=checked.child_env(prefix),
             )
             try:
                 return process.wait()
