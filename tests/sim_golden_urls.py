@@ -3,8 +3,9 @@
 Why: the simulator's bodies are pure functions of (seed, current fiscal year, route, id, query), so
 one hash per URL pins every shape at once. A refactoring of `sim/` (splitting modules, moving
 renderers) must leave every hash unchanged; a change that alters a body by mistake changes one.
-Used in-process by `tests/test_sim_golden.py` (pinned fiscal year, committed hashes) and over HTTP
-by `bench/sim_golden.py` (a real simulator process, recorded before and compared after a change).
+Used in-process by `tests/test_sim_golden.py` (`simulator_urls`: pinned fiscal year, committed
+hashes) and over HTTP by `bench/sim_golden.py` (`golden_urls`: a real simulator process, recorded
+before and compared after a change).
 
 The ids come from the dataset itself (first rows, the last, and one that does not exist), so the
 list follows the seed rather than hard-coded numbers. Sources, in order: the simulator's route
@@ -197,6 +198,15 @@ def admin_urls(tables: Tables, current_fy: int) -> list[str]:
         urls.append(f"/__sim__/data/portfolio-budget-lines?portfolio_id={portfolio_id}")
     urls.append("/__sim__/data/portfolio-budget-lines?portfolio_id=x")
     return urls
+
+
+def simulator_urls(tables: Tables, current_fy: int) -> list[str]:
+    """The URLs drawn from the simulator's own route table and admin API only, each once.
+
+    What the committed hashes cover: a change to the suite's catalogs (another slice's data) must
+    not move them, only a change to what the simulator answers.
+    """
+    return list(dict.fromkeys(route_urls(tables, current_fy) + admin_urls(tables, current_fy)))
 
 
 def golden_urls(tables: Tables, current_fy: int) -> list[str]:
