@@ -8,7 +8,7 @@
 | `init` | worker | message handlers for the master's ids and tokens |
 | web UI `/swarm` | master / local | the form's settings resolved and checked like the command line's (`ops_perf.webui`) |
 | `ops_perf_hello` message | master | a late (or reconnecting) worker asks for, and gets, the ids and the token |
-| `test_start` | master / local | the one warm-up (every list failed: the run stops as invalid); ids broadcast; statistics and the shape clock reset after it |
+| `test_start` | master / local | the one warm-up (every list failed: the run stops as invalid), or the ids of `--warmup-ids FILE` (ops_perf/warmup_file.py); ids broadcast; statistics and the shape clock reset after it |
 | `test_stop` | master / local | the real end of the load time (run.json `load_ended_at`) |
 | `test_start` | worker | settings from the options the master forwarded; waits for ids in `OPSUser.on_start` |
 | open model | all | the pacer, the rate shared across workers, dropped arrivals: `ops_perf/arrival_hooks.py` |
@@ -37,7 +37,7 @@ from locust.env import Environment as LocustEnvironment
 from locust.runners import MasterRunner, WorkerRunner
 from locust.stats import PERCENTILES_TO_REPORT, StatsCSV, StatsCSVFileWriter
 
-from ops_perf import arrival_hooks, auth, bare_prefix, interrupt, probe, webui
+from ops_perf import arrival_hooks, auth, bare_prefix, interrupt, probe, warmup_file, webui
 from ops_perf.catalog import pools_in_use
 from ops_perf.errors import OpsPerfError, die
 from ops_perf.exitcodes import ExitCode
@@ -130,6 +130,12 @@ def add_arguments(parser: LocustArgumentParser) -> None:
         help="pages: seconds between notification polls (the frontend: 60)",
     )
     webui.show_in_form(group)
+    group.add_argument(  # after show_in_form: a command-line (capacity search) matter, not the form's
+        "--warmup-ids",
+        env_var="OPS_WARMUP_IDS",
+        default="",
+        help="a file of warm-up ids: used instead of a warm-up where it exists, else written by this run's",
+    )
     bare_prefix.install(parser)  # `--csv X` reserves X (or X-N) before Locust opens its CSV files
 
 
@@ -304,16 +310,23 @@ def on_test_start(environment: LocustEnvironment, **_: Any) -> None:
     options = environment.parsed_options
     ids_per_pool = (options.ids_per_pool if options and options.ids_per_pool else 0) or env.warmup_ids_per_pool
     deadline = (options.warmup_deadline if options and options.warmup_deadline else 0) or env.warmup_deadline_s
-    warmup_headers = RequestHeaders(provider, env.frontend_url, WARMUP_USER_AGENT)
-    logger.info("warm-up: harvesting ids from %d list endpoints (deadline %gs)", len(pools_in_use()), deadline)
-    ids, summary = harvest(
-        CONTEXT.host,
-        lambda: warmup_headers.for_user(0)[1],
-        pools_in_use(),
-        ids_per_pool=ids_per_pool,
-        deadline_s=deadline,
-        timeout_s=env.request_timeout_s,
-    )
+    ids_file = Path(options.warmup_ids) if options and getattr(options, "warmup_ids", "") else None
+    reused = warmup_file.load(ids_file, pools_in_use()) if ids_file else None
+    if reused is not None:
+        ids, summary = reused
+    else:
+        warmup_headers = RequestHeaders(provider, env.frontend_url, WARMUP_USER_AGENT)
+        logger.info("warm-up: harvesting ids from %d list endpoints (deadline %gs)", len(pools_in_use()), deadline)
+        ids, summary = harvest(
+            CONTEXT.host,
+            lambda: warmup_headers.for_user(0)[1],
+            pools_in_use(),
+            ids_per_pool=ids_per_pool,
+            deadline_s=deadline,
+            timeout_s=env.request_timeout_s,
+        )
+        if ids_file is not None and len(summary.failures) < len(summary.pools) and not ids_file.exists():
+            warmup_file.save(ids_file, ids, summary)  # for the runs that follow (a capacity search's steps)
     CACHE.fill(ids)
     CONTEXT.warmup = summary
     for line in summary.lines():

@@ -93,16 +93,22 @@ class WarmupSummary:
     deadline_s: float
     deadline_hit: bool
     ids_per_pool: int
+    reused_from: str | None = None
+    """The ids file (`--warmup-ids`) these ids came from without a request; None: harvested by this run."""
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
     def lines(self) -> list[str]:
         """The human summary printed before the load starts."""
-        out = [
-            f"warm-up: {sum(self.pools.values())} ids in {len(self.pools)} pools from {self.requests} requests "
-            f"in {self.seconds:.1f}s" + (f" (deadline of {self.deadline_s:g}s hit)" if self.deadline_hit else "")
-        ]
+        if self.reused_from:
+            head = f"warm-up: {sum(self.pools.values())} ids in {len(self.pools)} pools reused from {self.reused_from}"
+            out = [head + " (no requests)"]
+        else:
+            out = [
+                f"warm-up: {sum(self.pools.values())} ids in {len(self.pools)} pools from {self.requests} requests "
+                f"in {self.seconds:.1f}s" + (f" (deadline of {self.deadline_s:g}s hit)" if self.deadline_hit else "")
+            ]
         out.append("warm-up: " + ", ".join(f"{name}={count}" for name, count in sorted(self.pools.items())))
         out.extend(f"warm-up: FAILED {f['endpoint']}: {f['error']}" for f in self.failures)
         if self.endpoints_without_ids:

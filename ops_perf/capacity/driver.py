@@ -3,7 +3,8 @@
 Each step is a real open-model run (`ops_perf.run.plan`, the same Locust command `ops-perf run`
 builds, with `--arrival-rate` and a step's hold time), judged from its files by the one judgement
 (`steps.judge_step`); `search.Search` picks the next rate. Steps run one after the other in one
-results folder, whose path is printed first; a Ctrl-C ends the search with what was measured.
+results folder, whose path is printed first; a Ctrl-C ends the search with what was measured. The
+first step's warm-up ids serve every step (`--warmup-ids`): one warm-up, not one load spike per step.
 """
 
 from __future__ import annotations
@@ -44,6 +45,8 @@ HOLD_MARGIN = 1.2
 """Hold a step 20% longer than the samples need: Poisson arrivals can fall short of the mean."""
 RECOVERED_S = 2.0
 COOL_DOWN_MAX_S = 120.0
+WARMUP_IDS_FILE = "warmup-ids.json"
+"""The first step's warm-up ids, which every later step uses: one warm-up for the search (`ops_perf.warmup_file`)."""
 """Before the next step, the target must answer its health check within 2 s again (an overloaded
 step leaves a queue behind: the next step would measure its tail), waiting at most 2 minutes."""
 
@@ -189,6 +192,7 @@ def _run_request(
     return RunRequest(
         env=env, scenario=request.scenario, host=request.host, results_dir=folder, users=users or request.users,
         run_time=f"{hold:g}s", arrival_rate=rate, report=False, check=False, name=f"step-{number:02d}",
+        extra_args=("--warmup-ids", str(folder / WARMUP_IDS_FILE)),
     )  # fmt: skip
 
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 from run_helpers import run_cli
@@ -38,6 +39,7 @@ def test_capacity_finds_the_simulators_capacity_and_names_the_breach(tmp_path: P
              "--step-duration", "6s", "--start-rate", "40", "--results-dir", str(tmp_path)],
             timeout=170,
         )  # fmt: skip
+        log = sim.requests()
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-2000:]
     lines = result.stdout.strip().splitlines()
     (folder,) = tmp_path.iterdir()
@@ -54,3 +56,17 @@ def test_capacity_finds_the_simulators_capacity_and_names_the_breach(tmp_path: P
     markdown = (folder / "CAPACITY.md").read_text(encoding="utf-8")
     assert data["answer"] in markdown and "capacity_knee.png" in markdown
     assert (folder / "capacity_knee.png").stat().st_size > 10_000
+    assert_one_warmup(folder, log, len(data["steps"]))
+
+
+def assert_one_warmup(folder: Path, log: list[dict[str, Any]], steps: int) -> None:
+    """The ids harvested by the first step serve every step: the simulator saw one warm-up, not one per step."""
+    assert steps >= 2
+    first = json.loads((folder / "step-01_warmup.json").read_text(encoding="utf-8"))
+    assert first["requests"] > 0 and first["reused_from"] is None
+    warmup = [r for r in log if "(warmup" in (r["user_agent"] or "")]
+    assert len(warmup) == first["requests"], f"{len(warmup)} warm-up requests for {steps} steps of one harvest"
+    for number in range(2, steps + 1):
+        record = json.loads((folder / f"step-{number:02d}_run.json").read_text(encoding="utf-8"))
+        assert record["warmup"]["requests"] == 0 and record["warmup"]["reused_from"], number
+        assert record["warmup"]["pools"] == first["pools"] and record["warmup"]["endpoints_without_ids"] == []
