@@ -17,8 +17,9 @@ from ops_perf.errors import OpsPerfError
 from ops_perf.paths import CONFIG_DIR
 
 DEFAULT_TARGETS_FILE = CONFIG_DIR / "targets.toml"
-LATENCY_METRICS = ("p50_ms", "p95_ms", "p99_ms", "avg_ms")
-"""The metrics a series may follow: all lower-is-better latencies, so `slower` means a larger value."""
+LATENCY_METRICS = ("p50_ms", "p95_ms", "p99_ms", "avg_ms", "center_ms")
+"""The metrics a series may follow: all lower-is-better latencies, so `slower` means a larger value.
+`center_ms` comes from the stored histogram (ops_perf/history/stats.py), the others from the CSV cells."""
 
 
 @dataclass(frozen=True)
@@ -35,6 +36,10 @@ class HistoryConfig:
     """`detect` exits REGRESSION when a slower change starts within the newest this-many runs."""
     min_runs_after: int = 3
     """A change is reported once this many runs show it: one or two bad nights never fail the nightly."""
+    alarm_rate: float = 0.03
+    """The night's false-alarm budget: the chance that the newest-runs step test (history/recent.py)
+    flags some series of an unchanged OPS on a given night, shared out over all series (Bonferroni);
+    0.03 keeps false alarms at or below about one in 30 nights."""
     min_runs: int = 6
     """A series with fewer points is not analysed (no change can be significant yet)."""
     min_requests: int = 5
@@ -87,6 +92,8 @@ def _parse(section: Mapping[str, Any], path: Path) -> HistoryConfig:
     config = HistoryConfig(**values)
     if not 0 < config.max_pvalue < 1:
         raise OpsPerfError(f"{path}: [history] max_pvalue must be between 0 and 1, not {config.max_pvalue}")
+    if not 0 < config.alarm_rate < 1:
+        raise OpsPerfError(f"{path}: [history] alarm_rate must be between 0 and 1, not {config.alarm_rate}")
     if config.window < 2:
         raise OpsPerfError(f"{path}: [history] window must be at least 2")
     return config

@@ -14,11 +14,13 @@ run after each change, the relative change of the means, and whether it starts a
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass, replace
 from typing import Any
 
 from ops_perf.history.config import HistoryConfig
+from ops_perf.history.recent import alarm_levels, level_key, recent_step
+from ops_perf.history.stats import HISTOGRAM_METRICS, histogram_metric
 from ops_perf.history.store import Store
 
 SERIES_KINDS = ("aggregate", "page", "endpoint")
@@ -69,6 +71,9 @@ class Change:
     mean_before: float
     mean_after: float
     pvalue: float
+    alarm_level: float = 1.0
+    """The p-value a slower change must be below to fail the nightly: the series' share of the night's
+    false-alarm budget (history/recent.py). 1.0 where no budget was applied (`changes_in` alone)."""
 
     def as_json(self) -> dict[str, Any]:
         """Exactly the fields of the issue's contract, in its order."""
@@ -89,6 +94,8 @@ def build_series(
     all_runs = store.runs(env, scenario, valid_only=True)
     by_id = {r["run_id"]: r for r in all_runs}
     order = {r["run_id"]: i for i, r in enumerate(all_runs)}
+    wanted = {m for kind in SERIES_KINDS for m in config.metrics_for(kind)}
+    hists = store.histograms_of(list(by_id)) if wanted & set(HISTOGRAM_METRICS) else {}
     grouped: dict[tuple[str | None, str | None, str, str, str], list[tuple[int, Point]]] = {}
     for row in store.rows_of(list(by_id)):
         run = by_id[row["run_id"]]
@@ -96,7 +103,7 @@ def build_series(
         if kind != "aggregate" and row["requests"] < config.min_requests:
             continue
         for metric in config.metrics_for(kind):
-            value = row.get(metric)
+            value = row_value(row, metric, hists.get((row["run_id"], row["method"], row["name"])))
             if value is None or not math.isfinite(float(value)):
                 continue
             point = Point(run["run_id"], run["prefix"], run["started_at"], float(value))
@@ -109,6 +116,45 @@ def build_series(
     ]
     out.sort(key=lambda s: (s.env or "", s.scenario or "", SERIES_KINDS.index(s.kind), s.name, s.metric))
     return out
+
+
+def row_value(row: Mapping[str, Any], metric: str, buckets: Mapping[int, int] | None) -> float | None:
+    """One run's value of `metric` for one row: a CSV cell, or computed from the row's histogram."""
+    if metric in HISTOGRAM_METRICS:
+        return histogram_metric(metric, buckets)
+    value = row.get(metric)
+    return None if value is None else float(value)
+
+
+def analyse(series: Sequence[Series], config: HistoryConfig) -> list[Change]:
+    """Every change of these series, together: what `detect`, the trends and the bench all call.
+
+    Together, because the newest-runs step test shares the night's false-alarm budget over all the
+    series watched (history/recent.py).
+    """
+    levels = alarm_levels(series, config)
+    return [c for s in series for c in changes_of(s, config, levels[level_key(s)])]
+
+
+def changes_of(series: Series, config: HistoryConfig, level: float) -> list[Change]:
+    """Otava's change points of one series, and the newest-runs step test's change if it finds one.
+
+    `level` is the series' share of the night's false-alarm budget (`alarm_levels`). The step test
+    asks only whether the newest k runs sit above the ones before, which is what a nightly has on the
+    3rd to 5th night of a slowdown; where Otava put a slower split at (or next to) the same run, the
+    step test's change replaces it, so one change is listed once.
+    """
+    # Otava's p-values come after it chose where to split (and between its other, chance splits),
+    # so they are not false-alarm rates: its change points are the history, listed and drawn. What
+    # fails the nightly is the step test, held to the series' share of the night's budget.
+    changes = [replace(c, alarm_level=0.0) for c in changes_in(series, config)]
+    step = recent_step(series, config, level)
+    if step is not None:
+        step = replace(step, alarm_level=level)
+        near = [c for c in changes if c.regression and abs(c.index - step.index) <= 1]
+        changes = [c for c in changes if c not in near] + [step]  # the same step, once: the one that alarms
+        changes.sort(key=lambda c: c.index)
+    return changes
 
 
 def changes_in(series: Series, config: HistoryConfig) -> list[Change]:
@@ -183,13 +229,13 @@ def detect(
     store: Store, config: HistoryConfig, env: str | None = None, scenario: str | None = None
 ) -> tuple[list[Series], list[Change]]:
     series = build_series(store, config, env, scenario)
-    changes = [change for s in series for change in changes_in(s, config)]
-    return series, changes
+    return series, analyse(series, config)
 
 
 def recent_regressions(changes: Sequence[Change], config: HistoryConfig) -> list[Change]:
-    """Slower changes that start within the newest `recent_runs` runs of their series: what fails the nightly."""
-    return [c for c in changes if c.regression and c.runs_since <= config.recent_runs]
+    """Slower changes that start within the newest `recent_runs` runs of their series and are significant
+    within their series' share of the false-alarm budget: what fails the nightly."""
+    return [c for c in changes if c.regression and c.runs_since <= config.recent_runs and c.pvalue < c.alarm_level]
 
 
 def describe(change: Change) -> str:

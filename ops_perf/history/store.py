@@ -286,6 +286,17 @@ class Store:
                 out.extend(dict(r._mapping) for r in conn.execute(select(rows).where(rows.c.run_id.in_(chunk))))
         return out
 
+    def histograms_of(self, run_ids: Sequence[str]) -> dict[tuple[str, str, str], dict[int, int]]:
+        """Every stored histogram of these runs by (run_id, method, name): one query per 500 runs, not per row."""
+        out: dict[tuple[str, str, str], dict[int, int]] = {}
+        with self.engine.connect() as conn:
+            for start in range(0, len(run_ids), 500):
+                chunk = list(run_ids[start : start + 500])
+                for r in conn.execute(select(histograms).where(histograms.c.run_id.in_(chunk))):
+                    buckets = {int(k): int(v) for k, v in json.loads(r.buckets).items()}
+                    out[(r.run_id, r.method, r.name)] = buckets
+        return out
+
     def histogram(self, run_id: str, method: str, name: str) -> dict[int, int] | None:
         query = select(histograms.c.buckets).where(
             histograms.c.run_id == run_id, histograms.c.method == method, histograms.c.name == name

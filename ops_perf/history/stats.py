@@ -1,0 +1,46 @@
+"""Per-night statistics computed from a row's response-time histogram (Locust's `response_times`).
+
+The percentile cells of the stats CSV are one sample each (the median of 9 requests is the 5th of
+them) and Locust rounds them to two significant digits. With the histogram the whole night is
+there, so a series can follow a more efficient statistic of the typical request: `center_ms`, the
+geometric mean of the middle requests (the logarithms' trimmed mean, `scipy.stats.trim_mean`).
+For log-normal response times it has about 0.8 times the noise of the median from the same
+requests (efficiency ~0.94 against the median's 0.64), and trimming keeps the occasional very
+slow answer (a timeout, a cold cache) out of it as the median does. Under a slowdown that
+multiplies the response times, it moves by the same factor as the median.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+
+import numpy as np
+
+CENTER_TRIM = 0.2
+"""Share cut from each end before averaging the logarithms (20 %: robust to a 5 % tail of slow answers)."""
+FLOOR_MS = 0.1
+"""A 0 ms bucket (a sub-millisecond simulator) is taken as this before the logarithm."""
+HISTOGRAM_METRICS = ("center_ms",)
+"""Metrics that only a stored histogram gives; a run without one gives no point for them."""
+
+
+def center_ms(buckets: Mapping[int, int]) -> float | None:
+    """Geometric mean of the middle 60 % of the requests of one histogram; None when it is empty."""
+    from scipy.stats import trim_mean  # scipy comes with Otava; loaded only when there is work
+
+    keys = np.fromiter((max(float(k), FLOOR_MS) for k in buckets), dtype=float, count=len(buckets))
+    counts = np.fromiter((int(v) for v in buckets.values()), dtype=np.int64, count=len(buckets))
+    if counts.sum() <= 0:
+        return None
+    logs = np.repeat(np.log(keys), counts)
+    return float(math.exp(trim_mean(logs, CENTER_TRIM)))
+
+
+def histogram_metric(metric: str, buckets: Mapping[int, int] | None) -> float | None:
+    """The value of a histogram-only metric for one row (None without a histogram)."""
+    if buckets is None:
+        return None
+    if metric == "center_ms":
+        return center_ms(buckets)
+    raise ValueError(f"not a histogram metric: {metric}")

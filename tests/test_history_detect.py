@@ -1,0 +1,161 @@
+"""The nightly's alarm: the histogram statistic, the newest-runs step test and its shared false-alarm budget.
+
+Series here are made by hand (seeded noise), so each assertion is about the detector, not about a
+machine; the e2e test (tests/e2e/test_history_e2e.py) runs the same code on real runs.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import random
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from ops_perf.errors import OpsPerfError
+from ops_perf.history.config import HistoryConfig, load_history_config
+from ops_perf.history.detect import (
+    Point,
+    Series,
+    analyse,
+    build_series,
+    changes_in,
+    changes_of,
+    recent_regressions,
+)
+from ops_perf.history.recent import alarm_levels, level_key, recent_step
+from ops_perf.history.stats import center_ms, histogram_metric
+from ops_perf.history.store import Store, StoredRun
+
+CONFIG = HistoryConfig(min_runs=6, min_runs_after=3, recent_runs=5, min_change_pct=20.0, alarm_rate=0.03)
+
+
+def _series(values: list[float], kind: str = "endpoint", name: str = "/api/v1/cans/") -> Series:
+    points = tuple(Point(f"r{i}", f"n-{i}", f"2026-01-{i + 1:02d}T06:17:00Z", v) for i, v in enumerate(values))
+    return Series("stg", "nightly", kind, name, "center_ms", points)
+
+
+def _noisy(n: int, level: float, seed: int, sd: float = 0.1) -> list[float]:
+    rng = random.Random(seed)
+    return [level * math.exp(rng.gauss(0, sd)) for _ in range(n)]
+
+
+# ---- center_ms ---------------------------------------------------------------------------------------
+
+
+def test_center_is_the_geometric_mean_of_the_middle_requests() -> None:
+    assert center_ms({100: 10}) == pytest.approx(100.0)
+    # 20 % cut from each end of 10 requests: the two fastest and the two slowest go, whatever they are.
+    hist = {1: 2, 100: 3, 400: 3, 60000: 2}
+    assert center_ms(hist) == pytest.approx(math.exp((3 * math.log(100) + 3 * math.log(400)) / 6))
+    assert center_ms({}) is None and histogram_metric("center_ms", None) is None
+
+
+def test_center_moves_with_a_multiplied_slowdown_and_is_steadier_than_the_median() -> None:
+    rng = np.random.default_rng(3)
+    centers, medians = [], []
+    for _ in range(400):
+        x = np.round(np.exp(np.log(200) + 0.6 * rng.standard_normal(9)))
+        keys, counts = np.unique(x.astype(int), return_counts=True)
+        centers.append(math.log(center_ms(dict(zip(keys.tolist(), counts.tolist(), strict=True))) or 1))
+        medians.append(math.log(float(np.median(x))))
+    assert np.std(centers) < 0.9 * np.std(medians)  # ~0.8 expected for 9 log-normal requests
+    assert center_ms({150: 5, 300: 5}) == pytest.approx(1.5 * center_ms({100: 5, 200: 5}))  # type: ignore[operator]
+
+
+# ---- the newest-runs step test -----------------------------------------------------------------------
+
+
+def test_a_step_into_the_newest_runs_is_found_at_its_first_run() -> None:
+    series = _series(_noisy(20, 100.0, 1) + _noisy(3, 150.0, 2))
+    change = recent_step(series, CONFIG, 1e-4)
+    assert change is not None and (change.index, change.direction, change.runs_since) == (20, "slower", 3)
+    assert 35 < change.change_pct < 65 and change.pvalue < 1e-4
+
+
+def test_noise_a_small_step_one_bad_night_and_a_faster_step_are_not_found() -> None:
+    assert recent_step(_series(_noisy(25, 100.0, 3)), CONFIG, 1e-3) is None
+    assert recent_step(_series(_noisy(20, 100.0, 4) + _noisy(4, 110.0, 5)), CONFIG, 1e-3) is None  # < 20 %
+    assert recent_step(_series([*_noisy(22, 100.0, 6), 400.0]), CONFIG, 1e-3) is None  # one night only
+    assert recent_step(_series(_noisy(20, 150.0, 7) + _noisy(4, 100.0, 8)), CONFIG, 0.5) is None  # faster
+
+
+def test_the_level_decides_a_borderline_step() -> None:
+    series = _series(_noisy(20, 100.0, 9, sd=0.25) + _noisy(4, 150.0, 10, sd=0.25))
+    found = recent_step(series, CONFIG, 0.05)
+    assert found is not None  # clear at 5 % ...
+    assert recent_step(series, CONFIG, found.pvalue / 2) is None  # ... not below its own p-value
+
+
+def test_the_nights_budget_is_shared_by_kind_then_by_series_and_k() -> None:
+    endpoints = [_series([1.0] * 6, name=f"/e{i}") for i in range(60)]
+    aggregate = [_series([1.0] * 6, kind="aggregate", name="Aggregated")]
+    levels = alarm_levels(endpoints + aggregate, CONFIG)
+    tries = CONFIG.recent_runs - CONFIG.min_runs_after + 1
+    assert levels[level_key(aggregate[0])] == pytest.approx(0.03 / 2 / 1 / tries)
+    assert levels[level_key(endpoints[0])] == pytest.approx(0.03 / 2 / 60 / tries)
+    assert sum(levels.values()) * tries == pytest.approx(0.03)  # Bonferroni: the whole budget, no more
+
+
+def test_only_the_step_test_fails_the_nightly_and_a_step_is_listed_once() -> None:
+    level = 1e-4
+    step = _series(_noisy(20, 100.0, 11) + _noisy(4, 200.0, 12))
+    changes = changes_of(step, CONFIG, level)
+    assert [(c.index, c.direction) for c in changes] == [(20, "slower")]  # Otava's split replaced, not doubled
+    assert recent_regressions(changes, CONFIG) == changes and changes[0].alarm_level == level
+    # An old change found by Otava is history: listed, never an alarm (its p-value follows its own split).
+    old = _series(_noisy(10, 100.0, 13) + _noisy(15, 200.0, 14))
+    history = changes_of(old, CONFIG, level)
+    assert [(c.index, c.direction) for c in history] == [(10, "slower")]
+    assert recent_regressions(history, CONFIG) == []
+    assert changes_in(old, CONFIG)[0].alarm_level == 1.0  # Otava alone: no budget applied
+
+
+def test_analyse_applies_one_budget_to_all_series_together() -> None:
+    noisy = [_series(_noisy(25, 100.0, 20 + i, sd=0.3), name=f"/e{i}") for i in range(40)]
+    slowed = _series(_noisy(21, 100.0, 99) + _noisy(4, 250.0, 98), name="/slow")
+    changes = analyse([*noisy, slowed], CONFIG)
+    assert [c.name for c in recent_regressions(changes, CONFIG)] == ["/slow"]
+
+
+def test_alarm_rate_is_read_and_checked(tmp_path: Path) -> None:
+    path = tmp_path / "t.toml"
+    path.write_text('[history]\nalarm_rate = 0.01\nendpoint_metrics = ["center_ms"]\n')
+    config = load_history_config(path)
+    assert (config.alarm_rate, config.endpoint_metrics) == (0.01, ("center_ms",))
+    path.write_text("[history]\nalarm_rate = 1.5\n")
+    with pytest.raises(OpsPerfError, match="alarm_rate must be between 0 and 1"):
+        load_history_config(path)
+
+
+# ---- series from the store -----------------------------------------------------------------------------
+
+
+def _stored(i: int, hist: dict[int, int] | None, p50: float) -> StoredRun:
+    run_id = f"run{i:02d}"
+    requests = sum(hist.values()) if hist else 10
+    run = {
+        "run_id": run_id, "prefix": "stg-nightly", "source": "/x", "env": "stg", "scenario": "nightly",
+        "started_at": f"2026-01-{i + 1:02d}T06:17:00.000000Z", "started_inferred": False, "valid": True,
+        "requests": requests, "failures": 0, "imported_at": "2026-02-01T00:00:00Z", "record": "{}",
+    }  # fmt: skip
+    row = {"method": "GET", "name": "/api/v1/cans/", "kind": "endpoint", "requests": requests, "failures": 0,
+           "p50_ms": p50, "percentiles": "{}"}  # fmt: skip
+    stored = StoredRun(run=run, rows=[row])
+    if hist is not None:
+        stored.histograms = [{"method": "GET", "name": "/api/v1/cans/", "buckets": json.dumps(hist)}]
+    return stored
+
+
+def test_center_series_come_from_the_stored_histograms(tmp_path: Path) -> None:
+    config = HistoryConfig(endpoint_metrics=("center_ms", "p50_ms"), aggregate_metrics=(), min_requests=5)
+    with Store(f"sqlite:///{tmp_path / 'h.sqlite'}") as store:
+        store.add(_stored(0, {100: 4, 300: 4}, 100.0))
+        store.add(_stored(1, None, 120.0))  # a CSV-only run: a p50 point, no center point
+        store.add(_stored(2, {200: 10}, 200.0))
+        by_metric = {s.metric: s for s in build_series(store, config, "stg", "nightly")}
+    center = [round(p.value, 1) for p in by_metric["center_ms"].points]
+    assert center == [round(math.sqrt(100 * 300), 1), 200.0]
+    assert [p.value for p in by_metric["p50_ms"].points] == [100.0, 120.0, 200.0]
