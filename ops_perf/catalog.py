@@ -240,13 +240,19 @@ def fingerprint_of(payload: str) -> str:
     return "sha256:" + hashlib.sha256(payload.encode()).hexdigest()[:16]
 
 
-def catalog_fingerprint(endpoints: tuple[Endpoint, ...] = ENDPOINTS) -> str:
-    """A stable hash of the catalog: two runs with the same fingerprint exercised the same mix."""
-    payload = json.dumps(
-        {"endpoints": [asdict(ep) for ep in endpoints], "pools": {k: asdict(v) for k, v in POOLS.items()}},
-        sort_keys=True,
-    )
-    return fingerprint_of(payload)
+def catalog_fingerprint(endpoints: tuple[Endpoint, ...] = ENDPOINTS, mix: str = "weighted") -> str:
+    """A stable hash of the catalog: two runs with the same fingerprint exercised the same mix.
+
+    The scenario's `mix` is part of it (an even mix sends other requests from the same catalog); the
+    weighted mix hashes as it always did, so earlier runs keep their fingerprint.
+    """
+    data: dict[str, object] = {
+        "endpoints": [asdict(ep) for ep in endpoints],
+        "pools": {k: asdict(v) for k, v in POOLS.items()},
+    }
+    if mix != "weighted":
+        data["mix"] = mix
+    return fingerprint_of(json.dumps(data, sort_keys=True))
 
 
 def validate() -> None:

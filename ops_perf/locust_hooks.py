@@ -58,7 +58,7 @@ from ops_perf.settings import (
     parse_think_time,
 )
 from ops_perf.shape import ScenarioShape
-from ops_perf.user import OPSUser
+from ops_perf.user import OPSUser, apply_mix
 from ops_perf.warmup import CACHE, WarmupSummary, harvest
 
 logger = logging.getLogger("ops_perf")
@@ -245,6 +245,7 @@ def _configure_users(env: Environment, scenario: Scenario, environment: LocustEn
         cls.wait_time = constant(low) if low == high else between(low, high)
         cls.network_timeout = env.request_timeout_s
         cls.connection_timeout = env.connect_timeout_s
+    apply_mix(OPSUser, scenario.mix)
     PersonUser.frontend_defects = scenario.frontend_defects
     PersonUser.think_time_s = scenario.think_time_s
     PersonUser.expected_iteration_s = visit_seconds(scenario.think_time_s)

@@ -21,6 +21,8 @@ OPEN_POOL_SPAWN_RATE = 50.0
 PAGES_THINK_TIME_S = (5.0, 30.0)
 """A person reads a page before the next one: the page user's default think time."""
 USERS = ("endpoints", "pages")
+MIXES = ("weighted", "even")
+"""How the endpoint user picks its next endpoint: by catalog weight, or each equally often."""
 """Who a scenario simulates: the endpoint mix (OPSUser) or people viewing pages (PersonUser)."""
 
 
@@ -78,6 +80,10 @@ class Scenario:
     """`endpoints` (the weighted endpoint mix, the nightly's) or `pages` (page views, ops_perf/person.py)."""
     frontend_defects: bool = False
     """Pages only: also send the calls that fail in the real frontend by its own defects (announced)."""
+    mix: str = "weighted"
+    """Endpoint user only: `weighted` (each endpoint by its catalog weight, as people use OPS) or
+    `even` (every endpoint equally often: the nightly's change detection gets a steady series for
+    each endpoint, bench/detection_power.py). A different mix is a different load (run.json `mix`)."""
 
     @property
     def duration_s(self) -> float:
@@ -116,6 +122,9 @@ def load_scenario(name_or_path: str, directory: Path = SCENARIOS_DIR) -> Scenari
         PAGES_THINK_TIME_S if user == "pages" else DEFAULT_THINK_TIME_S
     )
     defects = reader.boolean("frontend_defects") if "frontend_defects" in raw else False
+    mix = reader.choice("mix", MIXES, default="weighted")
+    if mix != "weighted" and user != "endpoints":
+        raise OpsPerfError(f'{path}: mix applies to the endpoint user only; remove it or set user = "endpoints"')
     model = reader.choice("model", MODELS, default="closed")
     is_open = model == "open"
     arrivals = reader.choice("arrivals", ARRIVAL_PROCESSES, default="poisson") if is_open else "poisson"
@@ -143,5 +152,5 @@ def load_scenario(name_or_path: str, directory: Path = SCENARIOS_DIR) -> Scenari
         raise OpsPerfError(f"{path}: every stage has arrival_rate 0; give at least one stage a positive rate")
     return Scenario(
         name=path.stem, description=description, stages=tuple(stages), think_time_s=think,
-        model=model, arrivals=arrivals, ramp=ramp, rate_per=rate_per, user=user, frontend_defects=defects,
+        model=model, arrivals=arrivals, ramp=ramp, rate_per=rate_per, user=user, frontend_defects=defects, mix=mix,
     )  # fmt: skip

@@ -31,6 +31,7 @@ from ops_perf.scenario_overrides import DEFAULT_OPEN_MAX_USERS, apply_overrides
 from ops_perf.scenarios import (
     ARRIVAL_PROCESSES,
     DEFAULT_THINK_TIME_S,
+    MIXES,
     MODELS,
     OPEN_POOL_SPAWN_RATE,
     PAGES_THINK_TIME_S,
@@ -49,6 +50,7 @@ __all__ = [
     "DEFAULT_OPEN_MAX_USERS",
     "DEFAULT_THINK_TIME_S",
     "ENVIRONMENTS_FILE",
+    "MIXES",
     "MODELS",
     "OPEN_POOL_SPAWN_RATE",
     "PAGES_THINK_TIME_S",

@@ -109,6 +109,20 @@ def build_tasks(endpoints: Sequence[Endpoint] = ENDPOINTS) -> dict[Callable[[OPS
     return {make_task(ep): ep.weight for ep in endpoints}
 
 
+def apply_mix(user_class: type[OPSUser], mix: str) -> None:
+    """Set the class's task list for `mix` (a scenario's `mix`), at test start, on master and workers.
+
+    Locust expands the weights into a list with each task repeated weight times, and has already
+    filtered it by `--tags` / `--exclude-tags` by now; `even` keeps each remaining task once, so the
+    tag filter and the mix compose. The weighted list is kept so a later run (web UI) can return to it.
+    """
+    weighted = user_class.__dict__.get("_weighted_tasks")
+    if weighted is None:
+        weighted = list(user_class.tasks)
+        user_class._weighted_tasks = weighted  # type: ignore[attr-defined]
+    user_class.tasks = list(dict.fromkeys(weighted)) if mix == "even" else list(weighted)
+
+
 class OPSUser(FastHttpUser):
     """A person using the OPS frontend: reads lists and details with the catalog's weights."""
 

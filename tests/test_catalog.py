@@ -89,6 +89,8 @@ def test_every_detail_pool_has_a_list_endpoint() -> None:
 
 def test_fingerprint_is_stable_and_sensitive() -> None:
     assert catalog_fingerprint() == catalog_fingerprint()
+    assert catalog_fingerprint(mix="weighted") == catalog_fingerprint()  # historic runs keep theirs
+    assert catalog_fingerprint(mix="even") != catalog_fingerprint()  # another mix, other requests
     changed = (*ENDPOINTS[:-1], catalog.Endpoint(ENDPOINTS[-1].path, ENDPOINTS[-1].weight + 1))
     assert catalog_fingerprint(changed) != catalog_fingerprint()
 

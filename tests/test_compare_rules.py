@@ -116,6 +116,7 @@ def test_a_real_change_among_the_compared_endpoints_is_still_found(tmp_path: Pat
         ({"env": "dev"}, "environment: candidate dev vs baseline stg"),
         ({"scenario": "normal"}, "scenario: candidate normal vs baseline baseline"),
         ({"user": "pages"}, "user model: candidate pages vs baseline endpoints"),
+        ({"mix": "even", "catalog_fingerprint": "sha256:even"}, "endpoint mix: candidate even vs baseline weighted"),
         ({"tags": ["cans"]}, "tag filter: candidate tags cans vs baseline tags all"),
     ],
 )

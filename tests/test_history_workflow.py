@@ -34,7 +34,7 @@ def test_the_store_is_restored_before_the_run_and_uploaded_after_it_whatever_hap
 def test_detect_runs_over_the_nights_and_its_code_reaches_the_verdict() -> None:
     steps = _steps()
     detect = next(s for s in steps if s.get("id") == "detect")
-    assert 'ops-perf history detect --env "$OPS_ENV" --scenario baseline' in detect["run"]
+    assert 'ops-perf history detect --env "$OPS_ENV" --scenario "$NIGHTLY_SCENARIO"' in detect["run"]
     assert "--json" in detect["run"] and "ops-perf history import" in detect["run"]
     assert "ops-perf history trend" in detect["run"]
     verdict = steps[-1]

@@ -42,8 +42,24 @@ def test_aliases_and_unknown_environment() -> None:
 
 
 def test_unknown_scenario_lists_the_known_ones() -> None:
-    with pytest.raises(OpsPerfError, match=r"unknown scenario 'nightly'; choose one of baseline, normal"):
-        load_scenario("nightly")
+    with pytest.raises(OpsPerfError, match=r"unknown scenario 'weekly'; choose one of baseline, nightly, normal"):
+        load_scenario("weekly")
+
+
+def test_the_nightly_is_the_baselines_load_with_an_even_mix(tmp_path: Path) -> None:
+    """Issue 12: the nightly may not send more requests, nor at higher concurrency, than the baseline."""
+    baseline, nightly = load_scenario("baseline"), load_scenario("nightly")
+    assert (baseline.mix, nightly.mix) == ("weighted", "even")
+    assert nightly.stages == baseline.stages and nightly.think_time_s == baseline.think_time_s
+    assert (nightly.user, nightly.model) == ("endpoints", "closed")
+    path = tmp_path / "m.toml"
+    stages = '[[stages]]\nduration = "1m"\nusers = 1\nspawn_rate = 1\n'
+    path.write_text('mix = "random"\n' + stages)
+    with pytest.raises(OpsPerfError, match="mix must be one of 'weighted', 'even', not 'random'"):
+        load_scenario(str(path))
+    path.write_text('user = "pages"\nmix = "even"\n' + stages)
+    with pytest.raises(OpsPerfError, match="mix applies to the endpoint user only"):
+        load_scenario(str(path))
 
 
 @pytest.mark.parametrize(

@@ -9,7 +9,7 @@ from locust.exception import RescheduleTaskImmediately
 
 from ops_perf.catalog import ENDPOINTS, by_name
 from ops_perf.runtime import RequestHeaders
-from ops_perf.user import OPSUser, make_task
+from ops_perf.user import OPSUser, apply_mix, make_task
 from ops_perf.warmup import CACHE
 
 
@@ -39,6 +39,25 @@ def test_every_catalog_entry_becomes_a_weighted_task() -> None:
     assert len(weights) == sum(ep.weight for ep in ENDPOINTS)
     names = {t.__name__ for t in OPSUser.tasks}
     assert names == {f"get {ep.locust_name}" for ep in ENDPOINTS}
+
+
+def test_an_even_mix_picks_every_endpoint_equally_and_keeps_the_tag_filter() -> None:
+    weighted = list(OPSUser.tasks)
+    try:
+        apply_mix(OPSUser, "even")
+        assert len(OPSUser.tasks) == len(ENDPOINTS) and set(OPSUser.tasks) == set(weighted)
+        apply_mix(OPSUser, "weighted")
+        assert OPSUser.tasks == weighted
+        # Locust filters by --tags before test start; the even mix keeps that filter.
+        cans = [t for t in weighted if "cans" in t.locust_tag_set]
+        OPSUser.tasks = cans
+        del OPSUser._weighted_tasks  # as a fresh process would be: the filtered list is the weighted one
+        apply_mix(OPSUser, "even")
+        assert set(OPSUser.tasks) == set(cans) and len(OPSUser.tasks) == len(set(cans)) < len(cans)
+    finally:
+        OPSUser.tasks = weighted
+        if "_weighted_tasks" in OPSUser.__dict__:
+            del OPSUser._weighted_tasks
 
 
 def test_ids_and_fiscal_years_fill_the_url_and_the_name_keeps_the_convention() -> None:

@@ -115,7 +115,8 @@ def test_nightly_workflow_shape() -> None:
     steps = job["steps"]
     runs = "\n".join(s.get("run", "") for s in steps)
     assert INSTALL in runs
-    assert 'ops-perf run --env "$OPS_ENV" --scenario baseline' in runs
+    assert 'ops-perf run --env "$OPS_ENV" --scenario "$NIGHTLY_SCENARIO"' in runs
+    assert data["env"]["NIGHTLY_SCENARIO"] == "nightly"  # the even mix at the baseline's load
     assert "--confirm-prod" in runs
     assert 'ops-perf check "$PREFIX"' in runs and "--junit" in runs
     assert "ops-perf compare" in runs and "--baseline-last" in runs and "--results-root" in runs

@@ -190,16 +190,26 @@ def differences(baselines: Sequence[Run], candidate: Run) -> list[str]:
     prop("scenario", lambda r: r.data.meta.scenario)
     prop("think time", lambda r: r.data.meta.think_time_s, show=lambda v: "{:g}-{:g} s".format(*v))  # type: ignore[misc]
     prop("user model", lambda r: _recorded(r, "user", "endpoints"))
+    prop("endpoint mix", _mix)
     prop("arrival model", lambda r: _recorded(r, "model", "closed"))
     prop("tag filter", _tag_filter)
     return out
+
+
+def _mix(run: Run) -> object:
+    """The endpoint user's mix (`weighted` where run.json predates it); None for a pages run."""
+    return _recorded(run, "mix", "weighted") if _recorded(run, "user", "endpoints") == "endpoints" else None
 
 
 def noted_differences(baselines: Sequence[Run], candidate: Run) -> list[str]:
     """What differs between the runs without changing their load: said, never refused."""
     notes: list[str] = []
     fp = candidate.record.get("catalog_fingerprint")
-    changed = [r for r in baselines if isinstance(fp, str) and r.record.get("catalog_fingerprint") not in (None, fp)]
+    changed = [  # a mix change alters the fingerprint too; it is a load difference, named above
+        r
+        for r in baselines
+        if isinstance(fp, str) and r.record.get("catalog_fingerprint") not in (None, fp) and _mix(r) == _mix(candidate)
+    ]
     if changed:
         counts = ", ".join(f"{r.label}: {_count(r)}" for r in changed if _count(r) is not None)
         notes.append(
