@@ -36,10 +36,10 @@ class HistoryConfig:
     """`detect` exits REGRESSION when a slower change starts within the newest this-many runs."""
     min_runs_after: int = 3
     """A change is reported once this many runs show it: one or two bad nights never fail the nightly."""
-    alarm_rate: float = 0.03
+    alarm_rate: float = 0.02
     """The night's false-alarm budget: the chance that the newest-runs step test (history/recent.py)
     flags some series of an unchanged OPS on a given night, shared out over all series (Bonferroni);
-    0.03 keeps false alarms at or below about one in 30 nights."""
+    0.02 keeps false alarms below one in 30 nights (bench/detection_power.py)."""
     min_runs: int = 6
     """A series with fewer points is not analysed (no change can be significant yet)."""
     min_requests: int = 5
