@@ -3,8 +3,16 @@
 | where | what |
 |---|---|
 | local runner | the pacer runs here, at the whole rate; the shape reads this process's counters |
-| master | no pacer; sends each worker its share (`ops_perf_arrival_share`: index, count) at test start and whenever the set of workers changes; sums the workers' counters (`ops_perf_arrival_stats`) for the shape, the progress lines and run.json |
-| worker | runs a pacer at rate / workers (constant arrivals: phase (index + 0.5) / workers, so they interleave), sends its counters every `REPORT_INTERVAL_S` and once more when it stops |
+| master | no pacer; sends each worker its share (`ops_perf_arrival_share`: index, count, seconds since the load started) at test start and whenever the set of workers changes; sums the workers' counters (`ops_perf_arrival_stats`) for the shape, the progress lines and run.json |
+| worker | runs a pacer at rate / workers on the master's clock (constant arrivals: phase (index + 0.5) / workers, so they interleave), sends its counters every `REPORT_INTERVAL_S` and once more when it stops |
+
+Why the master's clock: a worker starts offering a moment after the master's load time began (the
+spawn message comes after the share). On its own clock its plan would end that moment after the
+master's, and the stop would cut its last arrivals off; on the master's, the arrivals of the gap are
+offered at once when the worker starts (late, timed from their intended start, or dropped), and the
+counts add up to the plan. The clock travels as "seconds since the load started", not as a time
+stamp, so that the machines' clocks need not agree. When the load stops, arrivals still queued are
+counted (`ArrivalPool.finish`): every arrival offered is started, dropped or unstarted, never lost.
 
 At the end (the `quitting` event, before Locust picks its exit code) a run that dropped more than
 `MAX_DROPPED_FRACTION` of its arrivals is marked invalid: status "invalid", exit RUN_INVALID.
@@ -100,7 +108,7 @@ def start(environment: LocustEnvironment) -> None:
     _state["by_worker"] = {}
     where = "this process"
     if isinstance(runner, MasterRunner):
-        _share_out(runner)
+        _share_out(runner, first=True)
         gevent.spawn(_watch_workers, runner)
         where = f"{len(_state['shared_with'])} worker(s)"
     else:
@@ -122,12 +130,19 @@ def start_worker(environment: LocustEnvironment) -> None:
     gevent.spawn(_report_to_master, environment.runner)
 
 
-def _share_out(runner: MasterRunner) -> None:
+def _share_out(runner: MasterRunner, first: bool = False) -> None:
+    """Each worker's part of the rate; `first` (at load start): its spawn gap is caught up, not skipped."""
     ids = sorted(c.id for c in runner.clients.all if c.state != "missing")
     _state["shared_with"] = tuple(ids)
     for index, client_id in enumerate(ids):
-        share = {"index": index, "count": len(ids)}
+        share = {"index": index, "count": len(ids), "elapsed": _elapsed(), "catch_up": first}
         runner.send_message(MSG_SHARE, share, client_id=client_id)
+
+
+def _elapsed() -> float:
+    """Seconds of load time so far on the master (the workers' plans run on this clock)."""
+    started = CONTEXT.load_started_at
+    return max(0.0, time.time() - started) if started is not None else 0.0
 
 
 def _watch_workers(runner: MasterRunner) -> None:
@@ -141,7 +156,9 @@ def _watch_workers(runner: MasterRunner) -> None:
 
 
 def _receive_share(environment: LocustEnvironment, msg: Any, **_: Any) -> None:
-    _state["share"] = dict(msg.data)
+    share = dict(msg.data)
+    share["origin"] = time.time() - float(share.get("elapsed") or 0.0)  # the master's load start, on our clock
+    _state["share"] = share
     if _state["started"]:
         _maybe_start_worker_pacer(environment)
 
@@ -152,13 +169,18 @@ def _maybe_start_worker_pacer(environment: LocustEnvironment) -> None:
         return
     count = max(1, int(share["count"]))
     index = int(share["index"])
-    # The plan's clock starts when this worker first offers (its spawn message comes after the
-    # master's load start: the master's clock would skip the arrivals of the gap). A new share
-    # (workers joined or left) restarts the pacer on the same clock, skipping what is past; the
-    # counters go on.
-    origin = _state.get("origin") or time.time()
+    # The plan runs on the master's clock (module docstring). The first share of the run catches up
+    # the spawn gap; a later one (workers joined or left, or this worker joined late) restarts the
+    # pacer on the same clock and skips what is past: those arrivals were other workers' to offer.
+    # The counters go on.
+    first = _state.get("origin") is None
+    origin = _state.get("origin") or share.get("origin") or time.time()
     _state["origin"] = origin
-    POOL.start(plan_for(scenario, 1.0 / count), scenario.arrivals, offset=(index + 0.5) / count, started=origin)
+    catch_up = first and bool(share.get("catch_up"))
+    POOL.start(
+        plan_for(scenario, 1.0 / count), scenario.arrivals, offset=(index + 0.5) / count, started=origin,
+        not_before=origin if catch_up else None,
+    )  # fmt: skip
     logger.info("open model: this worker offers 1/%d of the rate (worker %d)", count, index)
 
 
@@ -177,12 +199,19 @@ def _receive_stats(environment: LocustEnvironment, msg: Any, **_: Any) -> None:
     _state["by_worker"][msg.node_id] = ArrivalStats.from_dict(msg.data)
 
 
+@events.test_stopping.add_listener
+def _on_test_stopping(environment: LocustEnvironment, **_: Any) -> None:
+    """No arrival is offered once the load stops: the users stopping now would never take it."""
+    if POOL.active:
+        POOL.stop()
+
+
 @events.test_stop.add_listener
 def _on_test_stop(environment: LocustEnvironment, **_: Any) -> None:
-    """The pacer stops with the load; a worker sends its final counters before it reports stopped."""
+    """The users have stopped: what is still queued is counted; a worker sends its final counters."""
     if not POOL.active:
         return
-    POOL.stop()
+    POOL.finish()
     _state["started"] = False
     send_stats(environment.runner)
 
@@ -195,7 +224,7 @@ def judge_drops(environment: LocustEnvironment) -> None:
     scenario = CONTEXT.scenario
     if scenario is None or not scenario.is_open or isinstance(environment.runner, WorkerRunner):
         return
-    POOL.stop()
+    POOL.finish()
     stats = totals()
     if stats.dropped_fraction <= MAX_DROPPED_FRACTION:
         return
@@ -233,6 +262,7 @@ def record_fields(scenario: Scenario) -> dict[str, Any]:
         "offered_rate": scenario.offered_rate,
         "arrivals": stats.arrivals,
         "dropped_arrivals": stats.dropped,
+        "unstarted_arrivals": stats.unstarted,
         "late_arrivals": stats.late,
         "max_late_ms": round(stats.max_late_ms, 1),
         "arrival_process": scenario.arrivals,

@@ -158,8 +158,11 @@ class ArrivalStats:
     """What one process counted; summed over workers on the master (`merge`)."""
 
     arrivals: int = 0
-    """Arrivals started or dropped (those still queued when the run ends are neither)."""
+    """Arrivals whose time came while the load ran: started, dropped, or (at the end) unstarted."""
     dropped: int = 0
+    unstarted: int = 0
+    """Arrivals still queued, under `DROP_AFTER_S` old, when the load ended (`ArrivalPool.finish`): offered and
+    counted in `arrivals`, but neither started nor dropped (a run's end is not the pool's fault)."""
     late: int = 0
     max_late_ms: float = 0.0
     busy: int = 0
@@ -187,6 +190,7 @@ def merge(parts: Sequence[ArrivalStats]) -> ArrivalStats:
     for part in parts:
         total.arrivals += part.arrivals
         total.dropped += part.dropped
+        total.unstarted += part.unstarted
         total.late += part.late
         total.max_late_ms = max(total.max_late_ms, part.max_late_ms)
         total.busy += part.busy
@@ -222,18 +226,28 @@ class ArrivalPool:
 
     # -- the pacer ----------------------------------------------------------------------------------
     def start(
-        self, plan: RatePlan, process: str, seed: int | None = None, offset: float = 0.0, started: float | None = None
+        self,
+        plan: RatePlan,
+        process: str,
+        seed: int | None = None,
+        offset: float = 0.0,
+        started: float | None = None,
+        not_before: float | None = None,
     ) -> None:
         """Offer arrivals following `plan` from `started` (epoch s; default now), in a greenlet.
 
-        A worker restarted with a new share (a worker joined or left) passes the run's start: the
-        arrivals before now belonged to the previous share and are skipped, not offered late.
+        Arrivals before `not_before` (default now) are skipped. A worker restarted with a new share (a
+        worker joined or left) passes the run's start and skips the past: those arrivals belonged to
+        the previous share. A worker starting its first share passes `not_before=started`: the
+        arrivals of its spawn gap are offered at once, late (timed from their intended start) or,
+        past `drop_after_s`, dropped, so that none vanishes.
         """
         self.stop()
         self.active = True
         origin = self.clock() if started is None else started
         rng = random.Random(seed)
-        self._pacer = gevent.spawn(self._run, origin, arrival_times(plan, process, rng, offset), self.clock())
+        first = self.clock() if not_before is None else not_before
+        self._pacer = gevent.spawn(self._run, origin, arrival_times(plan, process, rng, offset), first)
 
     def _run(self, started: float, times: Iterator[float], not_before: float) -> None:
         for moment in times:
@@ -252,6 +266,15 @@ class ArrivalPool:
             self._pacer.kill(block=False)
             self._pacer = None
         self._purge()
+
+    def finish(self) -> None:
+        """The load ended: stop offering, and count what is still queued (stale ones dropped, the rest
+        unstarted), so that every arrival offered is an arrival in the counts. Idempotent."""
+        self.stop()
+        while not self._queue.empty():
+            self._queue.get_nowait()
+            self.stats.unstarted += 1
+            self.stats.arrivals += 1
 
     def _purge(self) -> None:
         now = self.clock()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import random
+import time
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -128,6 +129,34 @@ def test_stopping_counts_what_waited_too_long_as_dropped() -> None:
     pool._queue.put(clock.now)
     pool.stop()
     assert pool.stats.dropped == 1 and pool.stats.arrivals == 1
+
+
+def test_finishing_counts_what_is_still_queued_as_unstarted_so_nothing_vanishes() -> None:
+    clock = Clock()
+    pool = ArrivalPool(clock=clock, active=True)
+    pool._queue.put(clock.now - 5)  # stale: dropped
+    pool._queue.put(clock.now - 0.2)  # offered, not yet taken when the load ended
+    pool._queue.put(clock.now)
+    pool.finish()
+    assert (pool.stats.arrivals, pool.stats.dropped, pool.stats.unstarted) == (3, 1, 2)
+    pool.finish()
+    assert pool.stats.arrivals == 3, "idempotent"
+    assert merge([pool.stats, ArrivalStats(arrivals=4, unstarted=1)]).unstarted == 3
+
+
+def test_a_pacer_started_after_its_clock_catches_up_instead_of_skipping() -> None:
+    """A worker whose first share came a moment after the master's load start offers that moment's
+    arrivals at once (late, or dropped past the grace); a restarted one skips them (they were offered)."""
+    plan = RatePlan.from_stages([(0.4, 50)], ramp=False)  # 20 arrivals in 0.4 s
+    caught_up, skipped = ArrivalPool(active=True), ArrivalPool(active=True)
+    origin = time.time() - 0.2  # half the plan is past
+    caught_up.start(plan, "constant", offset=0.5, started=origin, not_before=origin)
+    skipped.start(plan, "constant", offset=0.5, started=origin)
+    gevent.sleep(0.5)
+    for pool in (caught_up, skipped):
+        pool.finish()
+    assert caught_up.stats.arrivals == 20 and caught_up.stats.dropped == 0  # 0.2 s late is within the grace
+    assert skipped.stats.arrivals <= 11, "the past half of the plan is skipped"
 
 
 def test_the_pacer_offers_the_plan_in_real_time() -> None:
