@@ -45,20 +45,13 @@ _METRIC_FIELDS = {
     "failure_pct": "failure_pct",
     "rps": "rps",
 }
-"""Target metric -> the `Row` / `Overall` field that holds it."""
-
-
-def _metric_value(figures: Row | Overall, metric: str) -> float | None:
-    """A row's figure for a target metric (None for a metric it does not have)."""
-    name = _METRIC_FIELDS.get(metric)
-    return getattr(figures, name) if name is not None else None
+"""Target metric -> the `Figures` field that holds it."""
 
 
 @dataclass(frozen=True)
-class Row:
-    """One endpoint or page as the stats CSV gives it; None where Locust wrote N/A."""
+class Figures:
+    """What an endpoint, a page and the aggregate all have: counts and Locust's figures; None where unknown."""
 
-    label: str
     requests: int
     failures: int
     failure_pct: float | None
@@ -69,29 +62,28 @@ class Row:
     min: float | None
     max: float | None
     rps: float | None
+
+    def value(self, metric: str) -> float | None:
+        """The figure for a target metric (None for a metric it does not have)."""
+        name = _METRIC_FIELDS.get(metric)
+        return getattr(self, name) if name is not None else None
+
+
+@dataclass(frozen=True)
+class Row(Figures):
+    """One endpoint or page as the stats CSV gives it; None where Locust wrote N/A."""
+
+    label: str
     kind: str = "endpoint"
     """`endpoint` (an API call) or `page` (a page view, request type PAGE)."""
     name: str = ""
     """The name targets are looked up by: the Locust name (a page's route, without `PAGE `)."""
 
-    def value(self, metric: str) -> float | None:
-        return _metric_value(self, metric)
-
 
 @dataclass(frozen=True)
-class Overall:
+class Overall(Figures):
     """The run's aggregate over its API calls."""
 
-    requests: int
-    failures: int
-    failure_pct: float | None
-    median: float | None
-    p95: float | None
-    p99: float | None
-    avg: float | None
-    min: float | None
-    max: float | None
-    rps: float | None
     fps: float | None
     from_aggregated_row: bool
     """True when these are Locust's Aggregated row as written (a run without page views)."""
@@ -99,9 +91,6 @@ class Overall:
     """Page views left out of the aggregate (0 in an endpoints run)."""
     percentiles_from: str = "stats"
     """`stats` (the Aggregated row), `histograms` (`<prefix>.json`, pages runs) or `none` (unknown)."""
-
-    def value(self, metric: str) -> float | None:
-        return _metric_value(self, metric)
 
 
 def split_rows(data: RunData) -> tuple[list[Row], list[Row]]:
@@ -117,19 +106,19 @@ def split_rows(data: RunData) -> tuple[list[Row], list[Row]]:
         requests, failures = int(cols["requests"][i]), int(cols["failures"][i])
         is_page = str(cols["method"][i]) == PAGE_TYPE
         row = Row(
-            str(cols["label"][i]),
-            requests,
-            failures,
-            pct(failures, requests),
-            num(cols["median"][i]),
-            num(cols["p95"][i]),
-            num(cols["p99"][i]),
-            num(cols["avg"][i]),
-            num(cols["min"][i]),
-            num(cols["max"][i]),
-            num(cols["rps"][i]),
-            "page" if is_page else "endpoint",
-            str(cols["name"][i]) if is_page else str(cols["label"][i]),
+            requests=requests,
+            failures=failures,
+            failure_pct=pct(failures, requests),
+            median=num(cols["median"][i]),
+            p95=num(cols["p95"][i]),
+            p99=num(cols["p99"][i]),
+            avg=num(cols["avg"][i]),
+            min=num(cols["min"][i]),
+            max=num(cols["max"][i]),
+            rps=num(cols["rps"][i]),
+            label=str(cols["label"][i]),
+            kind="page" if is_page else "endpoint",
+            name=str(cols["name"][i]) if is_page else str(cols["label"][i]),
         )
         (pages if is_page else endpoints).append(row)
     endpoints.sort(key=lambda r: r.label)
@@ -143,18 +132,18 @@ def overall(data: RunData, endpoints: Sequence[Row], pages: Sequence[Row], histo
     if t is not None and not pages:
         requests, failures = int(t["requests"]), int(t["failures"])
         return Overall(
-            requests,
-            failures,
-            pct(failures, requests),
-            num(t.get("median")),
-            num(t.get("p95")),
-            num(t.get("p99")),
-            num(t.get("avg")),
-            num(t.get("min")),
-            num(t.get("max")),
-            num(t.get("rps")),
-            num(t.get("fps")),
-            True,
+            requests=requests,
+            failures=failures,
+            failure_pct=pct(failures, requests),
+            median=num(t.get("median")),
+            p95=num(t.get("p95")),
+            p99=num(t.get("p99")),
+            avg=num(t.get("avg")),
+            min=num(t.get("min")),
+            max=num(t.get("max")),
+            rps=num(t.get("rps")),
+            fps=num(t.get("fps")),
+            from_aggregated_row=True,
         )
     measured = [r for r in endpoints if r.requests]
     requests = sum(r.requests for r in endpoints)
@@ -180,20 +169,20 @@ def overall(data: RunData, endpoints: Sequence[Row], pages: Sequence[Row], histo
         p95, p99 = histogram.percentile(hist, 0.95), histogram.percentile(hist, 0.99)
         source = "histograms"
     return Overall(
-        requests,
-        failures,
-        pct(failures, requests),
-        p50,
-        p95,
-        p99,
-        avg,
-        low,
-        high,
-        rps if requests else None,
-        fps if requests else None,
-        False,
-        sum(r.requests for r in pages),
-        source,
+        requests=requests,
+        failures=failures,
+        failure_pct=pct(failures, requests),
+        median=p50,
+        p95=p95,
+        p99=p99,
+        avg=avg,
+        min=low,
+        max=high,
+        rps=rps if requests else None,
+        fps=fps if requests else None,
+        from_aggregated_row=False,
+        page_views=sum(r.requests for r in pages),
+        percentiles_from=source,
     )
 
 
