@@ -18,6 +18,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from fixtures_report.synth import basic_run, write_run
 from pg_helpers import Postgres, skip_reason, start_postgres
 from run_helpers import clean_env, run_cli
 
@@ -102,6 +103,22 @@ def test_identity_is_the_prefix_and_the_stats_bytes(tmp_path: Path) -> None:
     stats = copy / "stg-baseline_stats.csv"
     stats.write_bytes(stats.read_bytes().replace(b",496,", b",497,", 1))
     assert run_identity(find_runs([copy])[0]) != run_identity(a)
+
+
+def test_a_run_named_twice_is_imported_once(tmp_path: Path) -> None:
+    """A results root, one of its day folders by another path and a prefix in it: each run once, first-named
+    order (the report's `distinct_runs`, so import and report count runs alike)."""
+    root = tmp_path / "results"
+    write_run(root / "2026-11-27", basic_run("stg-smoke"))
+    write_run(root / "2026-11-27", basic_run("dev-smoke"))
+    write_run(root / "2026-11-28", basic_run("stg-smoke"))
+    again = root / "2026-11-28" / ".." / "2026-11-27"
+    found = find_runs([root / "2026-11-28", again / "stg-smoke", root])
+    assert [(r.directory.resolve().name, r.prefix) for r in found] == [
+        ("2026-11-28", "stg-smoke"),
+        ("2026-11-27", "stg-smoke"),
+        ("2026-11-27", "dev-smoke"),
+    ]
 
 
 def test_two_writers_at_once_lose_nothing(store_url: str, tmp_path: Path) -> None:

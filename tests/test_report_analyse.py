@@ -177,6 +177,16 @@ def test_folder_with_several_runs_is_ordered_by_environment(tmp_path: Path) -> N
     ]
 
 
+def test_a_run_named_twice_is_reported_once(tmp_path: Path) -> None:
+    """The folder, one of its prefixes by another path, and one of its files: each run once, where first named."""
+    folder = tmp_path / "2026-11-27"
+    for prefix in ("stg-smoke", "dev-smoke"):
+        write_run(folder, basic_run(prefix))
+    other = tmp_path / "2026-11-27" / ".." / "2026-11-27"
+    found = discover_runs([other / "stg-smoke", folder, folder / "dev-smoke_stats.csv"])
+    assert [r.prefix for r in found] == ["stg-smoke", "dev-smoke"]
+
+
 _LOCUST_WRITER = textwrap.dedent("""
     import sys
     import gevent

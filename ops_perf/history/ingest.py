@@ -18,7 +18,7 @@ from typing import Any
 
 from ops_perf.errors import OpsPerfError
 from ops_perf.history.store import StoredRun
-from ops_perf.report.load import AGGREGATED, STATS_SUFFIX, RunInputs, discover_runs, runs_under
+from ops_perf.report.load import AGGREGATED, STATS_SUFFIX, RunInputs, discover_runs, distinct_runs, runs_under
 from ops_perf.verdict.runs import Run, normalise_env, open_run
 
 PAGE_METHOD = "PAGE"
@@ -27,8 +27,7 @@ PAGE_METHOD = "PAGE"
 
 def find_runs(paths: Sequence[Path | str]) -> list[RunInputs]:
     """Every run under each PATH: a folder is searched recursively, anything else is a run prefix."""
-    found: list[RunInputs] = []
-    seen: set[Path] = set()
+    named: list[RunInputs] = []
     for raw in paths:
         path = Path(raw)
         if path.is_dir():
@@ -37,11 +36,8 @@ def find_runs(paths: Sequence[Path | str]) -> list[RunInputs]:
                 raise OpsPerfError(f"{path}: no Locust results (*{STATS_SUFFIX}) in or under this folder")
         else:
             candidates = discover_runs([path])
-        for run in candidates:
-            key = run.directory.resolve() / run.prefix
-            if key not in seen:
-                seen.add(key)
-                found.append(run)
+        named.extend(candidates)
+    found = distinct_runs(named)
     if not found:
         raise OpsPerfError("no runs given; pass a results root, a results folder or a run prefix")
     return found

@@ -43,6 +43,7 @@ from ops_perf.report.run_files import (
     WARMUP_JSON_SUFFIX,
     RunInputs,
     discover_runs,
+    distinct_runs,
     run_sort_key,
     runs_under,
 )
@@ -131,6 +132,7 @@ __all__ = [
     "RunMeta",
     "build_meta",
     "discover_runs",
+    "distinct_runs",
     "file_digest",
     "load_run",
     "parse_histograms",

@@ -7,7 +7,7 @@ A run is the set of files Locust and the suite's hooks write under one prefix
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -64,8 +64,7 @@ def discover_runs(args: Sequence[Path | str]) -> list[RunInputs]:
     what shell completion produces. Runs are de-duplicated; runs from one folder are ordered by
     environment (local, dev, stg, prod) then prefix, so tables read in a stable, meaningful order.
     """
-    found: list[RunInputs] = []
-    seen: set[Path] = set()
+    named: list[RunInputs] = []
     for raw in args:
         path = Path(raw)
         if path.is_dir():
@@ -80,11 +79,8 @@ def discover_runs(args: Sequence[Path | str]) -> list[RunInputs]:
         else:
             directory, prefix = path.parent, _strip_suffix(path.name)
             runs = [_inputs_for(directory, prefix)]
-        for run in runs:
-            key = run.directory.resolve() / run.prefix
-            if key not in seen:
-                seen.add(key)
-                found.append(run)
+        named.extend(runs)
+    found = distinct_runs(named)
     if not found:
         raise OpsPerfError("no runs given; pass a results folder or a run prefix")
     names: dict[str, Path] = {}
@@ -95,6 +91,19 @@ def discover_runs(args: Sequence[Path | str]) -> list[RunInputs]:
                 "report names runs by prefix, so report them separately (or use ops-perf compare)"
             )
         names[run.prefix] = run.directory
+    return found
+
+
+def distinct_runs(runs: Iterable[RunInputs]) -> list[RunInputs]:
+    """Each run once, where it was first named: a folder and a prefix in it (or one folder by two paths)
+    name the same runs, and a run counted twice would be reported, compared or stored twice."""
+    found: list[RunInputs] = []
+    seen: set[Path] = set()
+    for run in runs:
+        key = run.directory.resolve() / run.prefix
+        if key not in seen:
+            seen.add(key)
+            found.append(run)
     return found
 
 
