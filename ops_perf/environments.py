@@ -15,6 +15,7 @@ from typing import Any
 from ops_perf.config_values import TableReader, read_toml
 from ops_perf.errors import OpsPerfError
 from ops_perf.paths import CONFIG_DIR
+from ops_perf.targets import normalise_env
 
 ENVIRONMENTS_FILE = CONFIG_DIR / "environments.toml"
 TOKEN_SOURCES = ("env", "refresh", "login")
@@ -55,8 +56,7 @@ def load_environments(path: Path = ENVIRONMENTS_FILE) -> dict[str, Environment]:
 
 def load_environment(name: str, path: Path = ENVIRONMENTS_FILE) -> Environment:
     environments = load_environments(path)
-    aliases = {"production": "prod", "staging": "stg", "development": "dev"}
-    key = aliases.get(name, name)
+    key = normalise_env(name) or name  # `production` (the results spelling) is `prod`
     if key not in environments:
         raise OpsPerfError(f"unknown environment {name!r}; choose one of {', '.join(environments)} (defined in {path})")
     return environments[key]

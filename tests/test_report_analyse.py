@@ -177,6 +177,20 @@ def test_folder_with_several_runs_is_ordered_by_environment(tmp_path: Path) -> N
     ]
 
 
+def test_the_long_spellings_sort_as_their_environment(tmp_path: Path) -> None:
+    """`production-x` sorts with prod, `staging-x` with stg (targets.ENV_ALIASES, the one map)."""
+    folder = tmp_path / "2026-11-27"
+    for prefix in ("production-smoke", "staging-smoke", "development-smoke", "local-smoke", "qa-smoke"):
+        write_run(folder, basic_run(prefix))
+    assert [r.prefix for r in discover_runs([folder])] == [
+        "local-smoke",
+        "development-smoke",
+        "staging-smoke",
+        "production-smoke",
+        "qa-smoke",
+    ]
+
+
 def test_a_run_named_twice_is_reported_once(tmp_path: Path) -> None:
     """The folder, one of its prefixes by another path, and one of its files: each run once, where first named."""
     folder = tmp_path / "2026-11-27"

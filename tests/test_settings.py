@@ -17,6 +17,7 @@ from ops_perf.settings import (
     parse_duration,
     parse_think_time,
 )
+from ops_perf.targets import ENV_ALIASES, normalise_env
 
 
 def test_shipped_environments_and_scenarios() -> None:
@@ -39,6 +40,15 @@ def test_aliases_and_unknown_environment() -> None:
     assert load_environment("production").name == "prod"
     with pytest.raises(OpsPerfError, match=r"unknown environment 'qa'; choose one of local, dev, stg, prod"):
         load_environment("qa")
+
+
+@pytest.mark.parametrize(("spelling", "name"), sorted(ENV_ALIASES.items()))
+def test_every_results_spelling_is_its_environment(spelling: str, name: str) -> None:
+    """The one map (targets.ENV_ALIASES) is what `--env` accepts; and each environment's `results_name` (the
+    prefix its runs are written under) reads back as that environment, so report, check and history agree."""
+    assert load_environment(spelling).name == name
+    for key, env in load_environments().items():
+        assert normalise_env(env.results_name) == key
 
 
 def test_unknown_scenario_lists_the_known_ones() -> None:

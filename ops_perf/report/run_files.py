@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ops_perf.errors import OpsPerfError
+from ops_perf.targets import normalise_env
 
 STATS_SUFFIX = "_stats.csv"
 HISTORY_SUFFIX = "_stats_history.csv"
@@ -22,7 +23,8 @@ WARMUP_JSON_SUFFIX = "_warmup.json"
 PAGES_JSON_SUFFIX = "_pages.json"
 HISTOGRAMS_SUFFIX = ".json"
 
-_ENV_ORDER = {"local": 0, "dev": 1, "development": 1, "stg": 2, "staging": 2, "prod": 3, "production": 3}
+_ENV_ORDER = {"local": 0, "dev": 1, "stg": 2, "prod": 3}
+"""Environments in the order tables list them; a results prefix's spelling (`production`) is normalised first."""
 
 
 @dataclass(frozen=True)
@@ -114,7 +116,7 @@ def runs_under(root: Path) -> list[RunInputs]:
 
 
 def run_sort_key(run: RunInputs) -> tuple[int, str]:
-    env = run.prefix.split("-", 1)[0]
+    env = normalise_env(run.prefix.split("-", 1)[0]) or ""
     return (_ENV_ORDER.get(env, 9), run.prefix)
 
 
