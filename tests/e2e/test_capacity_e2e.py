@@ -10,10 +10,14 @@ Why a 1 s ceiling (20 service times) and not less: Poisson arrivals at 94% of ca
 step the search tries) queue up by chance; a 0.5 s ceiling (a queue of 40) is reached that way in
 a few per cent of 4 s steps, a 504 that makes a step below capacity bad. A queue of 80 is out of
 reach of chance at that rate (below 0.1%), while a step 20% over capacity adds 16 requests per second.
+
+The page user's search runs against the same simulator, in people per minute. Every search has one
+warm-up: the first step's ids serve the later steps (counted in the simulator's request log).
 """
 
 from __future__ import annotations
 
+import csv
 import json
 from pathlib import Path
 from typing import Any
@@ -56,6 +60,63 @@ def test_capacity_finds_the_simulators_capacity_and_names_the_breach(tmp_path: P
     markdown = (folder / "CAPACITY.md").read_text(encoding="utf-8")
     assert data["answer"] in markdown and "capacity_knee.png" in markdown
     assert (folder / "capacity_knee.png").stat().st_size > 10_000
+    assert_one_warmup(folder, log, len(data["steps"]))
+
+
+PAGES_SCENARIO = """description = "capacity e2e: people arriving at a steady rate, short visits"
+user = "pages"
+model = "open"
+arrivals = "constant"
+max_users = 300
+think_time_s = [0.01, 0.05]
+
+[[stages]]
+duration = "5s"
+arrival_rate = 100
+"""
+"""Visits of 3-12 page views with next to no think time last a second or two: much shorter than a step,
+so a step measures whole visits (README: make steps longer than a visit)."""
+
+
+def test_capacity_of_the_page_user_is_people_per_minute(tmp_path: Path) -> None:
+    """The page user's search: rates in people per minute, the answer in people per minute and in the
+    API requests per second they make, which the simulator's 80 requests/s bound from above.
+
+    The search is coarse (`--resolution 0.35`: it stops once good and bad are within 35%, and a step's
+    latency may grow by 0.35 s per s) so that it takes about three 5 s steps: 200 people/min (~65 req/s)
+    is below the knee (and were it judged bad, 100 is well below), 600 (the cap, ~200 req/s offered) far
+    above it, so there is a good step and a bad one whatever chance does in between.
+    """
+    scenario = tmp_path / "pages-open.toml"
+    scenario.write_text(PAGES_SCENARIO, encoding="utf-8")
+    sim_args = ["--workers", str(WORKERS), "--slowdown", str(SLOWDOWN)]
+    with start_sim("fixed-50ms", time_scale=TIME_SCALE, extra_args=sim_args) as sim:
+        result = run_cli(
+            ["capacity", "--env", "local", "--host", sim.url, "--scenario", str(scenario), "--max-rate", "600",
+             "--start-rate", "200", "--step-duration", "5s", "--resolution", "0.35", "--results-dir", str(tmp_path / "r")],
+            timeout=170,
+        )  # fmt: skip
+        log = sim.requests()
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-2000:]
+    lines = result.stdout.strip().splitlines()
+    (folder,) = (tmp_path / "r").iterdir()
+    data = json.loads((folder / "capacity.json").read_text(encoding="utf-8"))
+    assert (data["user"], data["rate_unit"]) == ("pages", "people/min")
+    assert data["capacity_people_per_min"] == data["capacity_rate"] > 0
+    best = next(s for s in data["steps"] if s["rate"] == data["capacity_rate"])
+    assert best["good"] and data["capacity_rps"] == pytest.approx(best["rps"], abs=0.001)
+    assert 0.3 * COMPUTED_RPS <= data["capacity_rps"] <= 1.1 * COMPUTED_RPS, "the simulator serves at most 80/s"
+    assert data["first_bad_rate"] is not None and data["first_bad_rate"] > data["capacity_rate"]
+    assert data["first_bad_breaching"] and data["first_bad_breaching"] in lines[-1]
+    assert "people/min" in lines[-1] and f"{data['capacity_rate']:g} people/min" in data["answer"]
+    for step in data["steps"]:
+        record = json.loads((folder / f"{step['prefix']}_run.json").read_text(encoding="utf-8"))
+        assert (record["user"], record["model"], record["arrival_rate_unit"]) == ("pages", "open", "people/min")
+        offered = step["rate"] / 60 * step["hold_s"]  # constant arrivals: exactly this many, to the nearest
+        assert abs(record["arrivals"] - offered) <= 1, (step["rate"], step["hold_s"], record["arrivals"])
+    with open(folder / f"{best['prefix']}_stats.csv", newline="", encoding="utf-8") as fh:
+        views = sum(int(row["Request Count"]) for row in csv.DictReader(fh) if row["Type"] == "PAGE")
+    assert views > 0, "people viewed pages (visits cut by the step's end count the views they had)"
     assert_one_warmup(folder, log, len(data["steps"]))
 
 
