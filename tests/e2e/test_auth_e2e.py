@@ -44,6 +44,8 @@ LIFETIME_S = 5
 LOAD_UA = "(locust"
 KILL_BEFORE_EXPIRY_S = 2.5
 RENEWAL_ACCESS_S, RENEWED_S = 10, 4
+SESSION_TOKEN_S = 600
+"""A token taken before `ops-perf run` starts must outlive its start-up on a loaded machine."""
 
 
 # --- helpers ---------------------------------------------------------------------------------------
@@ -193,8 +195,12 @@ def test_no_trace_of_a_refused_token_in_failures_html_or_output(tmp_path: Path) 
     """JWT_TOKEN is a real session's, so the probe before the run accepts it; mid-run a second login as
     that user ends the session: the simulator answers 401, those failures are recorded, and the
     suite recovers by the test login. (A token refused already before the run is renewed by the
-    probe instead: tests/e2e/test_run_hardening_e2e.py.)"""
-    with start_sim("healthy", extra_args=sim_args()) as sim:
+    probe instead: tests/e2e/test_run_hardening_e2e.py.)
+
+    The token is the session's, not a short one: it is taken before `ops-perf run` starts, and a loaded
+    machine took longer than the 5 s default lifetime to start it (the run was refused as expired).
+    """
+    with start_sim("healthy", extra_args=sim_args(SESSION_TOKEN_S)) as sim:
         token = sim.login("system_owner")["access_token"]
         cmd = [sys.executable, "-m", "ops_perf", *run_args(sim, tmp_path, "-u", "3", "-r", "3", "-t", "6s",
                "--think-time", "0,0.05", "--no-report", "--no-check")]  # fmt: skip
