@@ -92,3 +92,45 @@ def test_refusals_are_one_line_and_exit_2(args: list[str], message: str, tmp_pat
     assert result.returncode == 2 and message in result.stderr, result.stderr
     assert len(result.stderr.strip().splitlines()) == 1 and "Traceback" not in result.stderr
     assert not any(tmp_path.iterdir()), "a refused search writes nothing"
+
+
+HISTORY_HEADER = ["Timestamp", "User Count", "Type", "Name", "Total Request Count", "Total Average Response Time"]
+
+
+def write_history(path: Path, api_ms: list[float], page_ms: list[float] | None) -> None:
+    """A `--csv-full-history` file: per second 20 API calls at `api_ms[i]`, and (pages) 4 views at `page_ms[i]`."""
+    import csv
+
+    rows = []
+    api_n = api_total = page_n = page_total = 0.0
+    for i, api in enumerate(api_ms):
+        api_n, api_total = api_n + 20, api_total + 20 * api
+        rows.append([1000 + i, 5, "GET", "/api/v1/x/", int(api_n), api_total / api_n])
+        agg_n, agg_total = api_n, api_total
+        if page_ms is not None and page_ms[i] is not None:
+            page_n, page_total = page_n + 4, page_total + 4 * page_ms[i]
+            rows.append([1000 + i, 5, "PAGE", "/agreements", int(page_n), page_total / page_n])
+            agg_n, agg_total = api_n + page_n, api_total + page_total
+        rows.append([1000 + i, 5, "", "Aggregated", int(agg_n), agg_total / agg_n])
+    with open(path, "w", newline="", encoding="utf-8") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(HISTORY_HEADER)
+        writer.writerows(rows)
+
+
+def test_the_queue_slope_is_the_api_calls_not_the_page_views_that_begin_to_complete(tmp_path: Path) -> None:
+    from ops_perf.capacity.steps import latency_slope
+
+    flat, rising = [50.0] * 6, [50.0, 150, 250, 350, 450, 550]
+    endpoints = tmp_path / "endpoints_stats_history.csv"
+    write_history(endpoints, rising, None)
+    assert latency_slope(endpoints) == pytest.approx(0.1), "100 ms more each second: 0.1 s per s"
+    write_history(endpoints, flat, None)
+    assert latency_slope(endpoints) == pytest.approx(0.0)
+    # Pages: the API calls are steady; views (2 s each) only complete from the third second on, which
+    # lifts the Aggregated mean with no queue at all. The slope must be the calls'.
+    pages = tmp_path / "pages_stats_history.csv"
+    write_history(pages, flat, [None, None, 2000.0, 2000.0, 2000.0, 2000.0])
+    assert latency_slope(pages) == pytest.approx(0.0, abs=1e-9)
+    write_history(pages, rising, [None, None, 2000.0, 2000.0, 2000.0, 2000.0])
+    assert latency_slope(pages) == pytest.approx(0.1)

@@ -11,7 +11,8 @@ lambda against a capacity mu, the queue grows by (lambda - mu) requests per seco
 waits (lambda - mu) / mu seconds longer than one a second earlier: a step 10% over capacity adds
 0.1 s of latency per second, and reaches a 2 s p95 only after 20 s (a 0.5 s gateway ceiling after
 5 s). Below capacity the latency has no trend (it fluctuates about its mean). So the step's latency
-slope, fitted over its per-second history (`<step>_stats_history.csv`, response times as the users
+slope, fitted over its per-second history of API calls (`<step>_stats_history.csv`, page views left
+out as in the judgement's aggregate; response times as the users
 recorded them, which include an arrival's late start: a generator falling behind shows too), is a
 direct measure of how far the offered rate exceeds what was served, whatever the hold time. A step
 is bad when the slope exceeds `max_growth` seconds per second (the search's resolution, 10% by
@@ -41,6 +42,8 @@ MIN_GROWTH_INTERVALS = 3
 """One-second history intervals with completed requests that the latency slope needs."""
 MIN_INTERVAL_REQUESTS = 5
 """An interval with fewer completed requests is left out of the slope (its mean is mostly noise)."""
+PAGE_TYPE = "PAGE"
+"""The stats rows of the page user's page views (the shared contract): not API calls."""
 
 
 @dataclass
@@ -150,27 +153,20 @@ def judge_step(step: Step, prefix: Path, targets: Targets, max_growth: float = 0
 
 def latency_slope(history: Path) -> float | None:
     """Least-squares slope (s per s) of the mean latency of each one-second interval, weighted by its
-    requests, from Locust's cumulative Aggregated rows; None when there are too few intervals."""
+    requests, from Locust's cumulative history rows; None when there are too few intervals.
+
+    The API calls' latency, as the one judgement's aggregate is: for the page user the history's
+    Aggregated row also holds the page views (`PAGE` rows, each the time of a whole view), which only
+    begin to complete a while into a step, so their share (and the mean) rises with no queue at all;
+    there the slope is taken over the sum of the API rows instead.
+    """
     try:
         with open(history, newline="", encoding="utf-8") as handle:
-            rows = [r for r in csv.DictReader(handle) if r.get("Name") == "Aggregated"]
+            rows = list(csv.DictReader(handle))
     except (OSError, csv.Error):
         return None
-    points: list[tuple[float, float, int]] = []  # (time s, mean latency ms, requests) per interval
-    last_count, last_total = 0, 0.0
-    for row in rows:
-        try:
-            t, count = float(row["Timestamp"]), int(row["Total Request Count"])
-            total = count * float(row["Total Average Response Time"])
-        except (KeyError, TypeError, ValueError):
-            continue
-        if count < last_count:  # a stats reset: start over
-            last_count, last_total = 0, 0.0
-        n = count - last_count
-        if n >= MIN_INTERVAL_REQUESTS:
-            points.append((t, (total - last_total) / n, n))
-        if n > 0:
-            last_count, last_total = count, total
+    pages = any(r.get("Type") == PAGE_TYPE for r in rows)
+    points = _interval_points(_api_series(rows) if pages else _aggregated_series(rows))
     if len(points) < MIN_GROWTH_INTERVALS:
         return None
     weight = sum(n for _, _, n in points)
@@ -180,6 +176,52 @@ def latency_slope(history: Path) -> float | None:
     if spread <= 0:
         return None
     return sum(n * (t - mean_t) * (y - mean_y) for t, y, n in points) / spread / 1000.0
+
+
+def _aggregated_series(rows: list[dict[str, str]]) -> list[tuple[float, int, float]]:
+    """(time s, cumulative requests, cumulative response time ms) from the Aggregated rows."""
+    series = []
+    for row in rows:
+        if row.get("Name") != "Aggregated":
+            continue
+        try:
+            count = int(row["Total Request Count"])
+            series.append((float(row["Timestamp"]), count, count * float(row["Total Average Response Time"])))
+        except (KeyError, TypeError, ValueError):
+            continue
+    return series
+
+
+def _api_series(rows: list[dict[str, str]]) -> list[tuple[float, int, float]]:
+    """The same, summed per timestamp over the API calls' rows (`--csv-full-history`), page views left out."""
+    sums: dict[float, list[float]] = {}
+    for row in rows:
+        if row.get("Name") == "Aggregated" or row.get("Type") == PAGE_TYPE:
+            continue
+        try:
+            t, count = float(row["Timestamp"]), int(row["Total Request Count"])
+            total = count * float(row["Total Average Response Time"])
+        except (KeyError, TypeError, ValueError):
+            continue
+        acc = sums.setdefault(t, [0, 0.0])
+        acc[0] += count
+        acc[1] += total
+    return [(t, int(count), total) for t, (count, total) in sorted(sums.items())]
+
+
+def _interval_points(series: list[tuple[float, int, float]]) -> list[tuple[float, float, int]]:
+    """(time s, mean latency ms, requests) of each interval with enough completed requests."""
+    points: list[tuple[float, float, int]] = []
+    last_count, last_total = 0, 0.0
+    for t, count, total in series:
+        if count < last_count:  # a stats reset: start over
+            last_count, last_total = 0, 0.0
+        n = count - last_count
+        if n >= MIN_INTERVAL_REQUESTS:
+            points.append((t, (total - last_total) / n, n))
+        if n > 0:
+            last_count, last_total = count, total
+    return points
 
 
 def _num(value: Any) -> float | None:
