@@ -18,6 +18,7 @@ import hashlib
 import json
 import sys
 from pathlib import Path
+from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 import pytest
@@ -54,7 +55,7 @@ def hashes(empty_tables: tuple[str, ...]) -> dict[str, str]:
     ds = data.build(data.DEFAULT_SEED, empty_tables=empty_tables, current_fy=GOLDEN_FY)
     api = Api(ds)
     user_id = login_user(ds.tables)["id"]
-    groups: dict[str, hashlib._Hash] = {}
+    groups: dict[str, Any] = {}  # sha256 objects
     for url in simulator_urls(ds.tables, GOLDEN_FY):
         group, status, body = answer(api, url, user_id)
         digest = groups.setdefault(group, hashlib.sha256())
