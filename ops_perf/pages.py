@@ -19,9 +19,9 @@ from pathlib import Path
 from typing import Any
 
 import jmespath
-from jmespath.parser import ParsedResult
 
 from ops_perf.catalog import POOLS, by_name, fingerprint_of
+from ops_perf.fields import Expression
 
 PAGES_FILE = Path(__file__).resolve().parent / "data" / "pages.toml"
 API = "/api/v1/"
@@ -155,14 +155,15 @@ def fill_fiscal_years(text: str, fiscal_year: int) -> str:
     return _FY.sub(lambda m: str(fiscal_year - int(m.group(1) or 0)), text)
 
 
-_COMPILED: dict[str, ParsedResult] = {}
+_COMPILED: dict[str, Expression] = {}
 
 
-def compiled(expression: str) -> ParsedResult:
-    """JMESPath expressions compile once per process (a page view evaluates many)."""
+def compiled(expression: str) -> Expression:
+    """JMESPath expressions compile once per process (a page view evaluates many); plain paths are
+    evaluated without the interpreter (`ops_perf.fields`)."""
     found = _COMPILED.get(expression)
     if found is None:
-        found = _COMPILED[expression] = jmespath.compile(expression)
+        found = _COMPILED[expression] = Expression(expression)
     return found
 
 
