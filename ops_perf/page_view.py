@@ -11,12 +11,13 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from functools import cache
 from typing import TYPE_CHECKING, Any
 
-import gevent.event
 import orjson
 
+from ops_perf.fields import Expression
 from ops_perf.pages import CATALOG, PLACEHOLDER, Call, Page, compiled, fill_fiscal_years
 
 if TYPE_CHECKING:
@@ -48,6 +49,8 @@ def _plans(page: Page) -> tuple[Planned, ...]:
     return tuple(planned)
 
 
+HARD_LOAD_PLAN: tuple[Planned, ...] = (Planned(replace(CATALOG.hard_load, key=HARD_LOAD), ()),)
+"""A hard load's first call (who the user is), made before the page's own calls."""
 PLANS: Mapping[str, tuple[Planned, ...]] = {route: _plans(page) for route, page in CATALOG.pages.items()}
 TOUR: tuple[str, ...] = tuple(CATALOG.pages)
 """The order of `--page-tour`: every page once, tabs of a family one after the other."""
@@ -99,33 +102,71 @@ class Result:
         return self.body
 
 
+@cache
+def _parts(url: str, fiscal_year: int) -> tuple[str, ...]:
+    """A url template with its fiscal years filled, split at its placeholders: literal, name, literal,
+    .., literal. Worked out once per template and year (a view fills many)."""
+    return tuple(PLACEHOLDER.split(fill_fiscal_years(url, fiscal_year)))
+
+
+@cache
+def _expression(field: str, fiscal_year: int) -> Expression:
+    return compiled(fill_fiscal_years(field, fiscal_year))
+
+
 class View:
     """One page view in progress: the responses so far, and the accounting of its requests."""
 
     def __init__(self, person: PersonUser, page: Page, page_id: Any, values: dict[str, str]) -> None:
         self.person, self.page, self.page_id, self.values = person, page, page_id, values
+        self.fiscal_year = int(values["FY"])
         self.responses: dict[str, list[Result]] = {}
-        self.done: dict[str, gevent.event.Event] = {}
         self.sent: list[Result] = []
         self.failures: list[str] = []
 
     def fill(self, url: str, extra: Mapping[str, str] | None = None) -> str:
-        values = {**self.values, **(extra or {})}
-        url = fill_fiscal_years(url, int(self.values["FY"]))
-        return PLACEHOLDER.sub(lambda m: values.get(m.group(1), m.group(0)), url)
+        """The url with its placeholders filled (one left unknown stays as it is)."""
+        parts = _parts(url, self.fiscal_year)
+        if len(parts) == 1:
+            return parts[0]
+        values = {**self.values, **extra} if extra else self.values
+        out = [parts[0]]
+        for i in range(1, len(parts), 2):
+            name = parts[i]
+            out.append(values.get(name, f"{{{name}}}"))
+            out.append(parts[i + 1])
+        return "".join(out)
+
+    def pieces(self, url: str, name: str) -> list[str]:
+        """The url filled but for `name`, cut where `name` goes: `str(v).join(pieces)` is the url for v."""
+        parts = _parts(url, self.fiscal_year)
+        pieces, current = [], [parts[0]]
+        for i in range(1, len(parts), 2):
+            if parts[i] == name:
+                pieces.append("".join(current))
+                current = []
+            else:
+                current.append(self.values.get(parts[i], f"{{{parts[i]}}}"))
+            current.append(parts[i + 1])
+        pieces.append("".join(current))
+        return pieces
 
     def bodies(self, key: str) -> list[Any]:
         return [r.json() for r in self.responses.get(key, ())]
 
     def field_values(self, sources: Sequence[str], field: str) -> list[Any]:
-        expression = compiled(fill_fiscal_years(field, int(self.values["FY"])))
+        search = _expression(field, self.fiscal_year).search
         found: list[Any] = []
         for source in sources:
-            for body in self.bodies(source):
+            for result in self.responses.get(source, ()):
+                body = result.json()
                 if body is None:
                     continue
-                value = expression.search(body)
-                found.extend(value if isinstance(value, list) else [value])
+                value = search(body)
+                if isinstance(value, list):
+                    found.extend(value)
+                else:
+                    found.append(value)
         return found
 
     def requests_of(self, call: Call) -> list[tuple[str, str, bool]]:
@@ -134,12 +175,14 @@ class View:
             return []
         defects = self.person.frontend_defects
         if call.defect and not (call.each and call.each.null_as is not None):
-            return [(self.fill(call.path), self.fill(call.path) + DEFECT_SUFFIX, True)] if defects else []
+            url = self.fill(call.path)
+            return [(url, url + DEFECT_SUFFIX, True)] if defects else []
         if call.pages is not None:
             totals = self.field_values([call.pages.source], call.pages.total)
             total = totals[0] if totals and isinstance(totals[0], int) else 0
             offsets = range(call.pages.limit, total, call.pages.limit)
-            return [(self.fill(call.path, {"item": str(o)}), call.endpoint, False) for o in offsets]
+            pieces = self.pieces(call.path, "item")
+            return [(str(o).join(pieces), call.endpoint, False) for o in offsets]
         if call.each is None:
             return [(self.fill(call.path), call.endpoint, False)]
         values = self.field_values(call.each.sources, call.each.field)
@@ -159,9 +202,14 @@ class View:
                 )
                 for c in chunks
             ]
+        pieces = self.pieces(call.path, "item")
+        null_as = call.each.null_as
         out = []
         for value in values:
-            url = self.fill(call.path, {"item": str(value)})
-            is_defect = call.each.null_as is not None and str(value) == call.each.null_as
-            out.append((url, url + DEFECT_SUFFIX if is_defect else call.endpoint, is_defect))
+            text = str(value)
+            url = text.join(pieces)
+            if null_as is not None and text == null_as:
+                out.append((url, url + DEFECT_SUFFIX, True))
+            else:
+                out.append((url, call.endpoint, False))
         return out

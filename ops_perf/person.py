@@ -20,18 +20,18 @@ import logging
 import random
 import time
 from collections.abc import Mapping
+from functools import partial
 from typing import Any
 
 import gevent
-import gevent.event
-import gevent.lock
 from locust import FastHttpUser, between, task
 
 from ops_perf import arrivals
 from ops_perf.auth.tokens import parse_token
+from ops_perf.browser import MAX_IN_FLIGHT, Browser
 from ops_perf.page_stats import TALLY
-from ops_perf.page_view import HARD_LOAD, PLANS, TOUR, PageViewFailed, Planned, Result, View
-from ops_perf.pages import CATALOG, Call, Page, federal_fiscal_year
+from ops_perf.page_view import HARD_LOAD, HARD_LOAD_PLAN, PLANS, TOUR, PageViewFailed, Result, View
+from ops_perf.pages import CATALOG, Page, federal_fiscal_year
 from ops_perf.user import after_response, auth_headers, start_user
 from ops_perf.warmup import CACHE
 
@@ -39,8 +39,6 @@ logger = logging.getLogger(__name__)
 
 POLL_PERIOD_S = 60.0
 """The frontend's notification poll (`useNotifications`: pollingInterval 60 s)."""
-MAX_IN_FLIGHT = 6
-"""A browser's connections per host over HTTP/1.1."""
 PICK_ATTEMPTS = 5
 """Moves tried before a person settles for the top navigation (a detail page whose pool is empty)."""
 
@@ -77,8 +75,7 @@ class PersonUser(FastHttpUser):
 
     def on_start(self) -> None:
         self.index = start_user(self.environment)
-        self._slots = gevent.lock.BoundedSemaphore(MAX_IN_FLIGHT)
-        self._in_flight: dict[str, gevent.event.AsyncResult] = {}
+        self.browser = Browser()
         self._oidc: dict[str, str] = {}
         self.uid: Any = None
         self.route: str | None = None
@@ -91,6 +88,9 @@ class PersonUser(FastHttpUser):
 
     def on_stop(self) -> None:
         self._stop_polling()
+        browser = getattr(self, "browser", None)  # (absent when on_start stopped early)
+        if browser is not None:
+            browser.close()
         arrivals.POOL.leave(self)
 
     # --- moving about ---------------------------------------------------------------------------
@@ -154,96 +154,34 @@ class PersonUser(FastHttpUser):
         started = time.perf_counter() - arrivals.late_ms(self) / 1000
         values = {"FY": str(federal_fiscal_year()), "oidc": self.oidc(token)}
         view = View(self, page, page_id, values)
+        send = partial(self._get, token=token, headers=headers)
         if not tab:
             self._kept = {}
         if hard or self.uid is None:
-            hard_load = CATALOG.hard_load
-            self._run(
-                view, hard_load, HARD_LOAD, [(view.fill(hard_load.path), hard_load.endpoint, False)], token, headers
-            )
+            self.browser.run_view(view, HARD_LOAD_PLAN, {}, send)
             users = [v for v in view.field_values([HARD_LOAD], CATALOG.user_field) if v is not None]
             self.uid = users[0] if users else self.uid
         for name, value in (("uid", self.uid), ("id", page_id)):
             if value is not None:
                 values[name] = str(value)
-        greenlets = []
-        for planned in PLANS[page.route]:
+        plans = PLANS[page.route]
+        preset: dict[str, list[Result] | None] = {}
+        for planned in plans:
             call = planned.call
-            view.done[call.key] = gevent.event.Event()
             if call.on == "hard_load" and not hard:
-                view.done[call.key].set()
+                preset[call.key] = None
             elif tab and call.kept and call.key in self._kept:
-                view.responses[call.key] = self._kept[call.key]
-                view.done[call.key].set()
-            else:
-                greenlets.append(gevent.spawn(self._call, view, planned, token, headers))
-        gevent.joinall(greenlets)
+                preset[call.key] = self._kept[call.key]
+        self.browser.run_view(view, plans, preset, send)
         self._kept = {
-            p.call.key: view.responses[p.call.key]
-            for p in PLANS[page.route]
-            if p.call.kept and p.call.key in view.responses
+            p.call.key: view.responses[p.call.key] for p in plans if p.call.kept and p.call.key in view.responses
         }
         self.route, self.page_id = page.route, page_id
         self._record(view, started)
 
-    def _call(self, view: View, planned: Planned, token: str, headers: Mapping[str, str]) -> None:
-        try:
-            for need in planned.needs:
-                view.done[need].wait()
-            requests = view.requests_of(planned.call)
-            self._run(view, planned.call, planned.call.key, requests, token, headers)
-        finally:
-            view.done[planned.call.key].set()
-
-    def _run(
-        self,
-        view: View,
-        call: Call,
-        key: str,
-        requests: list[tuple[str, str, bool]],
-        token: str,
-        headers: Mapping[str, str],
-    ) -> None:
-        """Send a call's requests side by side (within the person's slots); keep the results by key."""
-        if len(requests) == 1:  # the common case: no greenlet of its own
-            url, name, defect = requests[0]
-            try:
-                outcomes = [self.fetch(url, name, defect, token, headers)]
-            except Exception:
-                outcomes = [(None, False)]
-        else:
-            jobs = [gevent.spawn(self.fetch, url, name, defect, token, headers) for url, name, defect in requests]
-            gevent.joinall(jobs)
-            outcomes = [job.value if job.successful() else (None, False) for job in jobs]
-        results = []
-        for (result, sent), (url, _name, _defect) in zip(outcomes, requests, strict=True):
-            if result is None:
-                view.failures.append(url)
-                continue
-            results.append(result)
-            if sent:
-                view.sent.append(result)
-            if result.failed:
-                view.failures.append(result.name)
-        view.responses[key] = results
-
     def fetch(self, url: str, name: str, defect: bool, token: str, headers: Mapping[str, str]) -> tuple[Result, bool]:
-        """One GET; an identical URL already in flight is awaited instead of sent. (result, sent by us?)"""
-        pending = self._in_flight.get(url)
-        if pending is not None:
-            return pending.get(), False
-        pending = self._in_flight[url] = gevent.event.AsyncResult()
-        try:
-            with self._slots:
-                result = self._get(url, name, defect, token, headers)
-            pending.set(result)
-        except BaseException as err:
-            pending.set_exception(err)
-            raise
-        finally:
-            if self._in_flight.get(url) is pending:
-                del self._in_flight[url]
-        return result, True
+        """One GET; an identical URL already pending is awaited instead of sent. (result, sent by us?)"""
+        return self.browser.fetch(url, name, defect, partial(self._get, token=token, headers=headers))
 
     def _get(self, url: str, name: str, defect: bool, token: str, headers: Mapping[str, str]) -> Result:
         start = time.perf_counter()
@@ -251,16 +189,18 @@ class PersonUser(FastHttpUser):
             # Fails by the frontend's design: its 404 is expected and not an OPS failure; a 5xx or a
             # dropped connection still is.
             with self.client.get(url, name=name, headers=headers, catch_response=True) as response:
-                failed = response.status_code == 0 or response.status_code >= 500
+                status = response.status_code
+                failed = status == 0 or status >= 500
                 if failed:
-                    response.failure(f"HTTP {response.status_code}")
+                    response.failure(f"HTTP {status}")
                 else:
                     response.success()
         else:
             response = self.client.get(url, name=name, headers=headers)
-            failed = response.status_code == 0 or response.status_code >= 400 or bool(getattr(response, "error", None))
+            status = response.status_code
+            failed = status == 0 or status >= 400 or bool(getattr(response, "error", None))
         end = time.perf_counter()
-        after_response(token, response.status_code)
+        after_response(token, status)
         return Result(name, response.content, (end - start) * 1000, end, failed)
 
     def _record(self, view: View, started: float) -> None:
