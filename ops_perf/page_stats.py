@@ -18,6 +18,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ops_perf.report.run_files import PAGES_JSON_SUFFIX
+
 MSG_PAGES = "ops_perf_pages"
 SCHEMA = 1
 
@@ -68,7 +70,7 @@ class PageTally:
         self.routes.clear()
 
     def write(self, prefix: str) -> Path:
-        path = Path(f"{prefix}_pages.json")
+        path = Path(f"{prefix}{PAGES_JSON_SUFFIX}")  # the report's name for it: found where it is written
         path.write_text(
             json.dumps({"schema": SCHEMA, "pages": self.as_dict()}, indent=2, sort_keys=True) + "\n", encoding="utf-8"
         )

@@ -5,7 +5,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from fixtures_report.synth import basic_run, write_run
+
 from ops_perf.page_stats import PageTally
+from ops_perf.report.load import discover_runs, load_run
 
 
 def test_tally_merge_and_sidecar(tmp_path: Path) -> None:
@@ -30,3 +33,14 @@ def test_tally_merge_and_sidecar(tmp_path: Path) -> None:
     assert data["pages"]["/"] == {"views": 1, "calls": 1, "slowest": {}, "failures": {}}
     master.clear()
     assert master.as_dict() == {}
+
+
+def test_the_sidecar_is_where_the_report_reads_it(tmp_path: Path) -> None:
+    """Written under a run's prefix, the sidecar is that run's `pages_json` and loads as its pages."""
+    prefix = write_run(tmp_path, basic_run("stg-pages"))
+    tally = PageTally()
+    tally.record("/agreements/:id", 8, "/api/v1/agreements/[id]", [])
+    path = tally.write(str(prefix))
+    (inputs,) = discover_runs([prefix])
+    assert inputs.pages_json == path
+    assert load_run(inputs).pages == {"schema": 1, "pages": tally.as_dict()}
