@@ -693,6 +693,25 @@ def test_histograms_that_disagree_with_the_csv_are_not_used(tmp_path: Path) -> N
     assert "local-smoke.json unreadable (not a list)" in open_runs([b])[0].notes[0]
 
 
+def test_run_json_is_read_once_per_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The meta and the verdict-only keys come from one read: a run.json rewritten between two reads
+    (a run still finishing) could otherwise give a run whose meta and record disagree."""
+    b = write_run(tmp_path / "b", "local-smoke", {"/x": Sample(lognormal(100, 60, 2))}, fingerprint="sha256:one")
+    run_json = Path(f"{b}_run.json")
+    reads: list[Path] = []
+    real_read_text = Path.read_text
+
+    def counting_read_text(self: Path, *args: Any, **kwargs: Any) -> str:
+        if self.name == run_json.name:
+            reads.append(self)
+        return real_read_text(self, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "read_text", counting_read_text)
+    run = open_runs([b])[0]
+    assert len(reads) == 1
+    assert run.record["catalog_fingerprint"] == "sha256:one" and run.record is run.data.meta.record
+
+
 def test_runs_without_run_json_infer_users_and_duration(tmp_path: Path) -> None:
     a = write_run(
         tmp_path / "a", "stg-baseline", {"/x": Sample(lognormal(100, 60, 1))}, run_json=False, users=3, duration_s=600

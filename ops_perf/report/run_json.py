@@ -65,6 +65,9 @@ class RunMeta:
     """The real load time as the run measured it (run.json `load_duration_s`)."""
     has_run_json: bool = False
     inferred: set[str] = field(default_factory=set)
+    record: dict[str, Any] = field(default_factory=dict, repr=False)
+    """run.json as written ({} without one): for the keys the fields above do not carry, so that no
+    reader has to open the file a second time (and perhaps read another version of it)."""
 
 
 def read_json(path: Path) -> dict[str, Any]:
@@ -118,7 +121,7 @@ def build_meta(inputs: RunInputs, history: History | None) -> RunMeta:
     data: dict[str, Any] = {}
     if inputs.run_json is not None:
         data = read_json(inputs.run_json)
-        meta.has_run_json = True
+        meta.has_run_json, meta.record = True, data
         path = inputs.run_json
         meta.env = data.get("env") if isinstance(data.get("env"), str) else None
         meta.scenario = data.get("scenario") if isinstance(data.get("scenario"), str) else None

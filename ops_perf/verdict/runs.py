@@ -157,14 +157,13 @@ def open_runs(refs: Sequence[Path | str]) -> list[Run]:
 
 def open_run(inputs: RunInputs) -> Run:
     data = load_run(inputs)
-    record = _read_record(inputs.run_json) if inputs.run_json is not None else {}
-    run = Run(data=data, record=record, histograms=None)
+    run = Run(data=data, record=data.meta.record, histograms=None)  # run.json as load_run read it
     run.histograms = _read_histograms(inputs.directory / f"{inputs.prefix}.json", run)
     return run
 
 
 def _read_record(path: Path) -> dict[str, Any]:
-    # report.load has validated it already (it raises on a malformed file); this only keeps the dict.
+    """run.json leniently ({} when unreadable), to choose among runs before loading them."""
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
