@@ -122,6 +122,30 @@ def test_open_run_that_offers_the_target_is_judged_on_rps(tmp_path: Path, capsys
     assert "requests/s" in r.severity("### 🔴 Critical") and "6.00 req/s at an offered 60.00 req/s" in r.report
 
 
+@pytest.mark.parametrize(
+    "extra",
+    [
+        {"model": "open", "user": "endpoints", "offered_rate": 10.0},
+        {"model": "open", "user": "pages", "offered_rate": 0.5},
+    ],
+    ids=["endpoints-below-target", "pages"],
+)
+def test_an_open_run_is_never_limited_by_design(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], extra: dict[str, object]
+) -> None:
+    """The design limit (users / minimum think time) is the closed model's: its users wait for each answer.
+    Open arrivals do not, so an open run whose requests/s is not judged says why, and never that its
+    think time made the target unreachable (here 20 users and 5-30 s would "allow" 4 req/s < 50)."""
+    run = write_run(tmp_path / "results", "local-open", _healthy(), users=20, think=(5.0, 30.0), extra=extra)
+    r = _render(tmp_path, run, capsys)
+    data = load_run(discover_runs([run])[0])
+    judged = judge_runs([(data, load_targets(None, data.meta.env), read_histograms(Path(f"{run}.json")))])
+    kinds = {f.kind for f in findings(judged)}
+    assert "not_judged" in kinds and "design_limit" not in kinds
+    assert "Unreachable by design" not in r.report and "cannot reach it by design" not in r.report
+    assert "requests/s not judged" in r.report and "make at most" not in r.report
+
+
 def test_capped_metrics_are_never_positive(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """A gateway that cuts at 400 ms caps every figure at about 400 ms, below every latency target:
     'meets every target' would be a lie, so it is not said, and the check says the figure is capped."""

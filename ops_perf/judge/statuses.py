@@ -162,8 +162,17 @@ def rps_not_applicable(meta: RunMeta, tier: Tier) -> str:
 
 
 def design_bound(meta: RunMeta) -> float | None:
-    """The most requests/s a closed run can make: users / minimum think time (None when not known)."""
-    if meta.think_time_s is None or not meta.users or "users" in meta.inferred or meta.think_time_s[0] <= 0:
+    """The most requests/s a closed run can make: users / minimum think time (None when not known).
+
+    None for an open-model run: its arrivals do not wait for answers, so its users and think time bound
+    nothing (its pool only caps how many are served at once); its rate is the offered rate."""
+    if (
+        meta.model == "open"
+        or meta.think_time_s is None
+        or not meta.users
+        or "users" in meta.inferred
+        or meta.think_time_s[0] <= 0
+    ):
         return None
     return meta.users / meta.think_time_s[0]
 
