@@ -142,8 +142,23 @@ def test_an_open_run_is_never_limited_by_design(
     judged = judge_runs([(data, load_targets(None, data.meta.env), read_histograms(Path(f"{run}.json")))])
     kinds = {f.kind for f in findings(judged)}
     assert "not_judged" in kinds and "design_limit" not in kinds
+    assert judged[0].design_limits == []
     assert "Unreachable by design" not in r.report and "cannot reach it by design" not in r.report
     assert "requests/s not judged" in r.report and "make at most" not in r.report
+
+
+def test_the_report_renders_the_judges_design_limits(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """30 users with 1-3 s think time make at most 30 req/s: above the acceptable 20, below the target 50.
+    The judge says so once (`design_limits`, the `design_limit` finding); the report prints that answer."""
+    run = write_run(tmp_path / "results", "local-normal", _healthy(), users=30, think=(1.0, 3.0), scenario="normal")
+    r = _render(tmp_path, run, capsys)
+    data = load_run(discover_runs([run])[0])
+    (judged,) = judge_runs([(data, load_targets(None, data.meta.env), read_histograms(Path(f"{run}.json")))])
+    assert [(d.tier, d.limit, d.bound) for d in judged.design_limits] == [("target", 50.0, 30.0)]
+    assert "design_limit" in {f.kind for f in findings([judged])}
+    limits = r.report.split("Unreachable by design:")[1].split("\n## ")[0]
+    assert limits.count("cannot be met") == 1
+    assert "the requests/s target (> 50) cannot be met: 30 users with 1-3 s think time make at most 30.00" in limits
 
 
 def test_capped_metrics_are_never_positive(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

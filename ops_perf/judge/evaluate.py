@@ -16,7 +16,7 @@ from ops_perf.judge.ceiling import Gateway, find_gateway, link_runs, near
 from ops_perf.judge.criteria import Criterion, success_criteria
 from ops_perf.judge.failures import Failures, classify_failures
 from ops_perf.judge.rows import Overall, Row, overall, split_rows
-from ops_perf.judge.statuses import MetricStatus, RowStatus, judge_aggregate, judge_rows
+from ops_perf.judge.statuses import DesignLimit, MetricStatus, RowStatus, design_limits, judge_aggregate, judge_rows
 from ops_perf.judge.validity import invalid_reasons
 from ops_perf.report.load import RunData, RunMeta
 from ops_perf.targets import Status, Targets, normalise_env
@@ -57,6 +57,8 @@ class RunJudgement:
     page_statuses: list[RowStatus] = field(default_factory=list)
     criteria: list[Criterion] = field(default_factory=list)
     criteria_verdict: str = "n/a"
+    design_limits: list[DesignLimit] = field(default_factory=list)
+    """The requests/s tiers a closed run could not reach by design (its users and think time)."""
 
     @property
     def rows(self) -> list[RowStatus]:
@@ -106,6 +108,7 @@ def _finish(j: RunJudgement) -> RunJudgement:
         g.aggregate_p95_at_ceiling = near(j.overall.p95, g.ceiling)
         g.aggregate_p99_at_ceiling = near(j.overall.p99, g.ceiling)
     j.aggregate = judge_aggregate(j.overall, j.meta, j.targets, g)
+    j.design_limits = design_limits(j.meta, j.targets)
     j.endpoint_statuses = judge_rows(j.endpoints, j.meta, j.targets, g, "endpoint")
     j.page_statuses = judge_rows(j.pages, j.meta, j.targets, None, "page")
     failures_known = j.failures.in_file or not j.overall.failures

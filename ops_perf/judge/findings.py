@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from ops_perf.judge.evaluate import RunJudgement
 from ops_perf.judge.numbers import g, plural, round_half_up, short_list
-from ops_perf.judge.statuses import LATENCY, RowStatus, design_bound, fmt
+from ops_perf.judge.statuses import LATENCY, RowStatus, fmt
 from ops_perf.judge.validity import NO_REQUESTS, status_reason
 from ops_perf.targets import Status
 
@@ -171,8 +171,7 @@ def _throughput(r: RunJudgement) -> list[Finding]:
     if cell is None:
         return []
     if cell.status is None:
-        bound = design_bound(r.meta)
-        kind = "design_limit" if bound is not None and bound < cell.tier.target else "not_judged"
+        kind = "design_limit" if any(d.tier == "target" for d in r.design_limits) else "not_judged"
         return [Finding("note", kind, (r.prefix,), f"requests/s not judged: {cell.reason}", "n/a", 0)]
     text = f"served {fmt(cell.value, 'rps')} at an offered {fmt(r.meta.offered_rate, 'rps')}"
     if cell.status is Status.TARGET:

@@ -177,6 +177,37 @@ def design_bound(meta: RunMeta) -> float | None:
     return meta.users / meta.think_time_s[0]
 
 
+@dataclass(frozen=True)
+class DesignLimit:
+    """A requests/s tier a closed run could not reach by design (think time caps the request rate)."""
+
+    metric: str
+    tier: str
+    """`target` or `acceptable`: the tier whose limit is above the bound."""
+    limit: float
+    bound: float
+    """`design_bound`: the most requests/s the run's users could make, even with instant answers."""
+    typical: float
+    """Users / mean think time: about what they make."""
+    users: int
+    think: tuple[float, float]
+
+
+def design_limits(meta: RunMeta, targets: Targets) -> list[DesignLimit]:
+    """The requests/s tiers above a closed run's design bound (none in an open run, or without a bound)."""
+    tier = targets.aggregate.get("rps")
+    bound = design_bound(meta)
+    if tier is None or bound is None or meta.think_time_s is None or not meta.users:
+        return []
+    low, high = meta.think_time_s
+    typical = meta.users / ((low + high) / 2)
+    return [
+        DesignLimit("rps", name, limit, bound, typical, meta.users, (low, high))
+        for name, limit in (("target", tier.target), ("acceptable", tier.acceptable))
+        if limit > bound
+    ]
+
+
 def judge_aggregate(overall: Overall, meta: RunMeta, targets: Targets, gateway: Gateway | None) -> RowStatus:
     out = RowStatus(AGGREGATED, "aggregate", overall.requests)
     if overall.requests == 0:

@@ -3,8 +3,9 @@
 Why this split: every status, severity and verdict comes from `ops_perf.judge` (the same evaluation
 `ops-perf check` and JUnit render), so the report cannot disagree with the gate. This module only adds
 what a reader needs around it: the slowest and fastest endpoints, catalog coverage, the load
-generator's exceptions, the history's kind, the threshold table, the pages section and the runs'
-design limits. Templates format these dataclasses and state no figure that is not in them.
+generator's exceptions, the history's kind, the threshold table and the pages section. A run's design
+limits are the judge's (`RunJudgement.design_limits`), rendered as they are. Templates format these
+dataclasses and state no figure that is not in them.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from ops_perf.judge.failures import (
 from ops_perf.judge.findings import SHORT_METRIC
 from ops_perf.judge.numbers import pct, plural, round_half_up
 from ops_perf.judge.rows import Overall, Row
-from ops_perf.judge.statuses import METRIC_ORDER, design_bound
+from ops_perf.judge.statuses import METRIC_ORDER, DesignLimit
 from ops_perf.judge.validity import load_seconds
 from ops_perf.paths import PROJECT_ROOT
 from ops_perf.report.load import RunData, RunMeta
@@ -61,19 +62,6 @@ class TargetCell:
 
 
 @dataclass(frozen=True)
-class DesignLimit:
-    """A requests/s tier a closed run could not reach by design (think time caps the request rate)."""
-
-    metric: str
-    tier: str
-    limit: float
-    bound: float
-    typical: float
-    users: int
-    think: tuple[float, float]
-
-
-@dataclass(frozen=True)
 class ThresholdRow:
     metric: str
     label: str
@@ -94,7 +82,6 @@ class RunAnalysis:
     endpoint_status: dict[str, int]
     endpoint_concerns: list[tuple[Row, str, str]]
     """(row, worst status, which metrics) for endpoints at concern or critical."""
-    design_limits: list[DesignLimit]
     never_exercised: list[str] | None
     not_in_catalog: list[str] | None
     lead_in_s: float | None
@@ -122,6 +109,10 @@ class RunAnalysis:
     @property
     def endpoints(self) -> list[Row]:
         return self.judgement.endpoints
+
+    @property
+    def design_limits(self) -> list[DesignLimit]:
+        return self.judgement.design_limits
 
     @property
     def gateway(self) -> Gateway:
@@ -226,21 +217,6 @@ def _endpoint_status(j: RunJudgement) -> tuple[dict[str, int], list[tuple[Row, s
     return counts, flagged
 
 
-def _design_limits(meta: RunMeta, targets: Targets) -> list[DesignLimit]:
-    """A closed run's request rate is at most users / minimum think time, whatever the server does."""
-    tier = targets.aggregate.get("rps")
-    bound = design_bound(meta)
-    if tier is None or bound is None or meta.model == "open" or meta.think_time_s is None or not meta.users:
-        return []
-    low, high = meta.think_time_s
-    typical = meta.users / ((low + high) / 2)
-    return [
-        DesignLimit("rps", name, limit, bound, typical, meta.users, (low, high))
-        for name, limit in (("target", tier.target), ("acceptable", tier.acceptable))
-        if limit > bound
-    ]
-
-
 def _describe_run(run: RunData, j: RunJudgement, catalog: Sequence[str] | None) -> RunAnalysis:
     rows = j.endpoints
     exercised = {r.label for r in rows if r.requests > 0}
@@ -270,7 +246,6 @@ def _describe_run(run: RunData, j: RunJudgement, catalog: Sequence[str] | None) 
         targets=_target_cells(j),
         endpoint_status=counts,
         endpoint_concerns=concerns,
-        design_limits=_design_limits(meta, j.targets),
         never_exercised=never,
         not_in_catalog=not_in,
         lead_in_s=lead_in,
