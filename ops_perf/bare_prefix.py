@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ops_perf.errors import OpsPerfError
+from ops_perf.report.run_files import RUN_JSON_SUFFIX
 from ops_perf.results import discard_empty_run_files, release_prefix, reserve_prefix
 
 logger = logging.getLogger("ops_perf")
@@ -111,6 +112,6 @@ def _finish(reservation: Reservation) -> None:
     prefix = Path(reservation.got)
     release_prefix(prefix)
     with contextlib.suppress(OSError):
-        ran = prefix.with_name(f"{prefix.name}_run.json").exists()
+        ran = prefix.with_name(f"{prefix.name}{RUN_JSON_SUFFIX}").exists()
         if not ran and discard_empty_run_files(prefix) and reservation.new_dir:
             prefix.parent.rmdir()  # not empty: something else is in it, and it stays

@@ -44,6 +44,14 @@ from ops_perf.exitcodes import ExitCode
 from ops_perf.page_stats import MSG_PAGES, TALLY
 from ops_perf.pages import CATALOG as PAGE_CATALOG
 from ops_perf.person import POLL_PERIOD_S, PersonUser, visit_seconds
+from ops_perf.report.run_files import (
+    EXCEPTIONS_SUFFIX,
+    FAILURES_SUFFIX,
+    HISTOGRAMS_SUFFIX,
+    RUN_JSON_SUFFIX,
+    STATS_SUFFIX,
+    WARMUP_JSON_SUFFIX,
+)
 from ops_perf.run_record import git_commit, run_record
 from ops_perf.runtime import CONTEXT, PROBE_USER_AGENT, WARMUP_USER_AGENT, RequestHeaders
 from ops_perf.settings import (
@@ -333,7 +341,7 @@ def on_test_start(environment: LocustEnvironment, **_: Any) -> None:
     for line in summary.lines():
         (logger.warning if "FAILED" in line or "no ids" in line else logger.info)(line)
     if options and options.csv_prefix:
-        summary.write(Path(f"{options.csv_prefix}_warmup.json"))
+        summary.write(Path(f"{options.csv_prefix}{WARMUP_JSON_SUFFIX}"))
     if CONTEXT.interrupted_at is not None:
         interrupt.stop_before_load(environment)
         return
@@ -514,7 +522,7 @@ def on_quitting(environment: LocustEnvironment, **_: Any) -> None:
         for entry in environment.runner.stats.entries.values()
         if entry.num_requests or entry.num_failures
     ]
-    Path(f"{options.csv_prefix}.json").write_text(json.dumps(entries, indent=1), encoding="utf-8")
+    Path(f"{options.csv_prefix}{HISTOGRAMS_SUFFIX}").write_text(json.dumps(entries, indent=1), encoding="utf-8")
 
 
 def _write_final_csvs(environment: LocustEnvironment, prefix: str) -> None:
@@ -525,9 +533,9 @@ def _write_final_csvs(environment: LocustEnvironment, prefix: str) -> None:
     """
     writer = StatsCSV(environment, PERCENTILES_TO_REPORT)
     for suffix, write in (
-        ("_stats.csv", writer.requests_csv),
-        ("_failures.csv", writer.failures_csv),
-        ("_exceptions.csv", writer.exceptions_csv),
+        (STATS_SUFFIX, writer.requests_csv),
+        (FAILURES_SUFFIX, writer.failures_csv),
+        (EXCEPTIONS_SUFFIX, writer.exceptions_csv),
     ):
         with open(f"{prefix}{suffix}", "w", encoding="utf-8", newline="") as fh:
             write(csv.writer(fh))
@@ -541,7 +549,7 @@ def on_quit(exit_code: int, **_: Any) -> None:
         return
     if not CONTEXT.test_started:
         return  # nothing ran (a web UI closed before any test): no run.json, nothing to report
-    path = Path(f"{options.csv_prefix}_run.json")
+    path = Path(f"{options.csv_prefix}{RUN_JSON_SUFFIX}")
     path.write_text(json.dumps(run_record(options, exit_code), indent=2, sort_keys=True) + "\n", encoding="utf-8")
     if CONTEXT.scenario is not None and CONTEXT.scenario.user == "pages":
         TALLY.write(options.csv_prefix)  # after runner.quit(): the workers' counts are in

@@ -17,11 +17,18 @@ import os
 from pathlib import Path
 
 from ops_perf.errors import OpsPerfError
+from ops_perf.report.run_files import (
+    EXCEPTIONS_SUFFIX,
+    FAILURES_SUFFIX,
+    HISTOGRAMS_SUFFIX,
+    HISTORY_SUFFIX,
+    STATS_SUFFIX,
+)
 
 LOCK_SUFFIX = "_run.lock"
-LOCUST_CSV_SUFFIXES = ("_stats.csv", "_stats_history.csv", "_failures.csv", "_exceptions.csv")
+LOCUST_CSV_SUFFIXES = (STATS_SUFFIX, HISTORY_SUFFIX, FAILURES_SUFFIX, EXCEPTIONS_SUFFIX)
 """The files Locust opens at start-up, before the suite's own checks can refuse the run."""
-EMPTY_RUN_SUFFIXES = (*LOCUST_CSV_SUFFIXES, ".json", ".html")
+EMPTY_RUN_SUFFIXES = (*LOCUST_CSV_SUFFIXES, HISTOGRAMS_SUFFIX, ".html")
 """What a run that measured nothing may still have written (Locust's HTML and the hooks' stats JSON)."""
 MAX_CANDIDATES = 10_000
 """More runs of one prefix on one day than this means something is wrong (a loop): stop, do not spin."""
@@ -112,7 +119,7 @@ def _measured_nothing(prefix: Path) -> bool:
                 continue
             with open(path, newline="", encoding="utf-8") as fh:
                 rows = list(csv.DictReader(fh))
-            if suffix in ("_failures.csv", "_exceptions.csv"):
+            if suffix in (FAILURES_SUFFIX, EXCEPTIONS_SUFFIX):
                 if rows:
                     return False
                 continue

@@ -25,6 +25,7 @@ from ops_perf.bare_prefix import RESERVED_ENV
 from ops_perf.errors import OpsPerfError
 from ops_perf.exitcodes import ExitCode
 from ops_perf.paths import LOCUSTFILE, REPORTS_DIR, RESULTS_DIR
+from ops_perf.report.run_files import RUN_JSON_SUFFIX
 from ops_perf.results import check_writable, discard_empty_run_files, release_prefix, reserve_prefix
 from ops_perf.settings import (
     apply_overrides,
@@ -174,7 +175,7 @@ def execute(request: RunRequest) -> RunOutcome:
             return RunOutcome(prefix, ExitCode.INTERRUPTED, None, None)
         if code == LOCUST_USAGE_EXIT:
             return RunOutcome(prefix, ExitCode.USAGE_ERROR, None, None)
-        print(f"ops-perf: locust exited with {code} and wrote no {prefix.name}_run.json", file=sys.stderr)
+        print(f"ops-perf: locust exited with {code} and wrote no {prefix.name}{RUN_JSON_SUFFIX}", file=sys.stderr)
         return RunOutcome(prefix, ExitCode.RUN_INVALID, None, None)
     if record.get("status") == "interrupted":
         load_s = record.get("duration_s")
@@ -223,7 +224,7 @@ def judge(prefix: Path, record: dict[str, Any], env: str) -> ExitCode:
 
 
 def read_run_record(prefix: Path) -> dict[str, Any] | None:
-    path = prefix.parent / f"{prefix.name}_run.json"
+    path = prefix.parent / f"{prefix.name}{RUN_JSON_SUFFIX}"
     try:
         return json.loads(path.read_text(encoding="utf-8"))
     except (FileNotFoundError, json.JSONDecodeError):

@@ -26,6 +26,7 @@ from ops_perf.capacity.steps import Step, judge_step, min_samples
 from ops_perf.errors import OpsPerfError
 from ops_perf.exitcodes import ExitCode
 from ops_perf.paths import RESULTS_DIR
+from ops_perf.report.run_files import RUN_JSON_SUFFIX
 from ops_perf.results import release_prefix, reserve_prefix
 from ops_perf.run import RunRequest, plan
 from ops_perf.runtime import PROBE_USER_AGENT
@@ -115,7 +116,7 @@ def run_capacity(request: CapacityRequest) -> ExitCode:
         started = time.monotonic()
         run_request = _run_request(request, base, env.name, step.number, rate, hold, folder, users)
         code = _run_step(run_request, folder, step)
-        if code == LOCUST_REFUSED and steps and not (folder / f"{step.prefix}_run.json").is_file():
+        if code == LOCUST_REFUSED and steps and not (folder / f"{step.prefix}{RUN_JSON_SUFFIX}").is_file():
             # A target still slow from the last step can fail the start-up probe: drain and try once more.
             print(f"ops-perf capacity: step {step.number} refused to start ({_refusal(folder, step)}); retrying once")
             _cool_down(host)
@@ -124,7 +125,7 @@ def run_capacity(request: CapacityRequest) -> ExitCode:
         if code is None:
             interrupted = True
             break
-        if not (folder / f"{step.prefix}_run.json").is_file():
+        if not (folder / f"{step.prefix}{RUN_JSON_SUFFIX}").is_file():
             raise OpsPerfError(
                 f"step {step.number} wrote no run.json (locust exited {code}); see {folder}/{step.prefix}.log"
             )
