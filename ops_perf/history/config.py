@@ -14,9 +14,8 @@ from pathlib import Path
 from typing import Any
 
 from ops_perf.errors import OpsPerfError
-from ops_perf.paths import CONFIG_DIR
+from ops_perf.targets import DEFAULT_TARGETS_FILE
 
-DEFAULT_TARGETS_FILE = CONFIG_DIR / "targets.toml"
 LATENCY_METRICS = ("p50_ms", "p95_ms", "p99_ms", "avg_ms", "center_ms")
 """The metrics a series may follow: all lower-is-better latencies, so `slower` means a larger value.
 `center_ms` comes from the stored histogram (ops_perf/history/stats.py), the others from the CSV cells."""
