@@ -23,12 +23,12 @@ default): the latency of a queue that grows 10% faster than it is served. Steps 
 from __future__ import annotations
 
 import csv
-import math
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 from ops_perf.judge import judge_run
+from ops_perf.judge.numbers import num
 from ops_perf.targets import Targets
 from ops_perf.verdict.runs import open_runs
 
@@ -123,13 +123,13 @@ def judge_step(step: Step, prefix: Path, targets: Targets, max_growth: float = 0
     judgement = judge_run(run.data, targets, run.histograms)
     total = judgement.overall  # the API calls (page views are rows of their own)
     step.requests = total.requests
-    step.rps = _num(total.rps) or 0.0
-    step.p50_ms, step.p95_ms, step.p99_ms = _num(total.median), _num(total.p95), _num(total.p99)
-    step.failure_pct = _num(total.failure_pct) or 0.0
+    step.rps = num(total.rps) or 0.0
+    step.p50_ms, step.p95_ms, step.p99_ms = num(total.median), num(total.p95), num(total.p99)
+    step.failure_pct = num(total.failure_pct) or 0.0
     step.gateway_504 = judgement.failures.count("gateway_timeout")
     step.invalid = list(judgement.invalid)
     step.breaches = [
-        Breach(b.row, b.metric, _num(b.check.value), b.short())
+        Breach(b.row, b.metric, num(b.check.value), b.short())
         for b in judgement.breaches
         if b.metric in CAPACITY_METRICS
     ]
@@ -222,10 +222,3 @@ def _interval_points(series: list[tuple[float, int, float]]) -> list[tuple[float
         if n > 0:
             last_count, last_total = count, total
     return points
-
-
-def _num(value: Any) -> float | None:
-    if value is None:
-        return None
-    number = float(value)
-    return None if math.isnan(number) else number
