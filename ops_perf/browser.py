@@ -109,7 +109,10 @@ class Browser:
             call_run.outcomes[position] = (result, sent)
             call_run.left -= 1
             if not call_run.left:
-                call_run.view_run.finish(call_run)
+                try:
+                    call_run.view_run.finish(call_run)
+                except Exception:  # a defect of ours: said loudly, and the others still get their answers
+                    logger.exception("page %s: finishing a call failed", call_run.view_run.view.page.route)
 
     def put(self, pending: _Pending) -> None:
         """Queue a request for the senders; one more sender while the queue outgrows the idle ones."""
@@ -225,20 +228,23 @@ class _ViewRun:
                 pending.listeners.append((call_run, position, False))
 
     def finish(self, call_run: _CallRun) -> None:
-        """The last request of a call answered: keep its results, account for them, go on."""
+        """The last request of a call answered: keep its results, account for them, go on (the view
+        must end whatever happens here: the person waits for it)."""
         view = self.view
         results = []
-        for (result, sent), url in zip(call_run.outcomes, call_run.urls, strict=True):
-            if result is None:
-                view.failures.append(url)
-                continue
-            results.append(result)
-            if sent:
-                view.sent.append(result)
-            if result.failed:
-                view.failures.append(result.name)
-        view.responses[self.plans[call_run.index].call.key] = results
-        self._done(call_run.index)
+        try:
+            for (result, sent), url in zip(call_run.outcomes, call_run.urls, strict=True):
+                if result is None:
+                    view.failures.append(url)
+                    continue
+                results.append(result)
+                if sent:
+                    view.sent.append(result)
+                if result.failed:
+                    view.failures.append(result.name)
+            view.responses[self.plans[call_run.index].call.key] = results
+        finally:
+            self._done(call_run.index)
 
     def _done(self, i: int) -> None:
         self.unfinished -= 1

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import time
+from typing import Any
 
 import gevent
 import pytest
@@ -111,3 +112,18 @@ def test_the_poll_is_deduplicated_against_the_view() -> None:
     result, sent = poll.get(timeout=5)
     assert sent and server.sent.count("/api/v1/x/") == 1
     assert view.responses["a"] == [result] and result not in view.sent
+
+
+def test_a_call_that_cannot_be_planned_ends_with_no_requests_and_the_view_goes_on(monkeypatch: Any) -> None:
+    server, browser, view = FakeServer(), Browser(), new_view()
+    planned = View.requests_of
+
+    def broken(self: View, call: Call) -> list[tuple[str, str, bool]]:
+        if call.key == "c":
+            raise KeyError("a defect of the planner")
+        return planned(self, call)
+
+    monkeypatch.setattr(View, "requests_of", broken)
+    finished = gevent.spawn(browser.run_view, view, PLAN, {}, server.send)
+    finished.get(timeout=5)  # no hang: the person's greenlet is not left waiting
+    assert server.sent == ["/api/v1/x/", "/api/v1/z/"] and view.responses["c"] == []
