@@ -54,7 +54,7 @@ def run_round(
     cmd = [
         sys.executable, "-m", "locust", "-f", str(BENCH_DIR / locustfile), "--headless", "--only-summary",
         "--host", url, "-u", str(users), "-r", str(users), "-t", f"{seconds}s", "--stop-timeout", "5",
-        "--csv", str(out.with_suffix("")), *extra,
+        "--csv", str(out.with_name(f"{out.stem}-csv")), *extra,  # (the suite writes <prefix>.json too)
     ]  # fmt: skip
     run_env = {**os.environ, **env, "BENCH_OUT": str(out), "PYTHONPATH": f"{BENCH_DIR}{os.pathsep}{ROOT}"}
     subprocess.run(cmd, env=run_env, cwd=ROOT, capture_output=True, timeout=seconds + 120, check=False)
