@@ -1,7 +1,14 @@
-"""Shared fixtures: where the reference material lives, free ports, and a repo-root handle.
+"""Shared fixtures: where the reference material lives, free ports, a repo-root handle, and how the
+suite is shared out between pytest-xdist's workers.
 
 The reference material (`../shared/reference`) is never copied into the project; tests that need it
 read it in place and skip with a reason when it is absent.
+
+Parallel runs (`-n 2 --dist loadgroup`, the default in pyproject.toml): most e2e tests wait on fixed
+load times, not on the CPU, so two workers halve the wall time. Each module is one unit of work (its
+module fixtures, often a set of runs, are made once), except that the modules in one of GROUPS share a
+unit: they run one after the other on one worker, never beside each other. Units go out longest
+first (SLOW_FIRST, measured), so that the last unit to finish is a short one.
 """
 
 from __future__ import annotations
@@ -10,7 +17,6 @@ import os
 import socket
 from pathlib import Path
 
-import locust  # noqa: F401  (first: gevent's monkey-patching must precede any ssl import)
 import pytest
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -21,6 +27,67 @@ try:
     os.fstat(0)
 except OSError:
     os.dup2(os.open(os.devnull, os.O_RDONLY), 0)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_configure(config: pytest.Config) -> None:
+    """Import Locust before any test module: its gevent monkey-patching must precede any ssl import.
+
+    pytest-xdist and gevent: xdist's processes get their tests from a queue that execnet's receiver
+    thread (a real OS thread, started before any patching) fills. In the controller (which hands out
+    the tests and collects none) nothing needs Locust, so it is not patched at all; in a worker the
+    queue's wait would become a gevent wait that a real thread cannot wake, so it polls instead.
+    """
+    worker = hasattr(config, "workerinput")
+    if config.getoption("numprocesses", None) and not worker:
+        return
+    import locust  # noqa: F401
+
+    if worker:
+        _unpatch_xdist_queue(config)
+
+
+class _PolledEvent:
+    """`threading.Event` as xdist's test queue uses it, safe to set from a real thread while the main
+    thread is gevent-patched: `wait` polls (gevent's sleep) instead of waiting on a patched lock."""
+
+    POLL_S = 0.01
+
+    def __init__(self) -> None:
+        self._flag = False
+
+    def set(self) -> None:
+        self._flag = True
+
+    def clear(self) -> None:
+        self._flag = False
+
+    def is_set(self) -> bool:
+        return self._flag
+
+    def wait(self, timeout: float | None = None) -> bool:
+        import time
+
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while not self._flag and (deadline is None or time.monotonic() < deadline):
+            time.sleep(self.POLL_S)
+        return self._flag
+
+
+def _unpatch_xdist_queue(config: pytest.Config) -> None:
+    from gevent import monkey
+
+    for plugin in config.pluginmanager.get_plugins():
+        # xdist runs its worker code as execnet's `__channelexec__` module, not as `xdist.remote`
+        if type(plugin).__name__ == "WorkerInteractor" and hasattr(plugin, "torun"):
+            queue = plugin.torun
+            with queue.lock():
+                queue._lock = monkey.get_original("_thread", "RLock")()
+                queue._has_items_event = _PolledEvent()
+                if queue._items:
+                    queue._has_items_event.set()
+
+
 REFERENCE_DIR = Path(os.environ.get("OPS_PERF_REFERENCE", REPO_ROOT.parent / "shared" / "reference"))
 REFERENCE_RESULTS = REFERENCE_DIR / "results-2025-10-15"
 
@@ -43,3 +110,69 @@ def reference_results(reference_dir: Path) -> Path:
     if not REFERENCE_RESULTS.is_dir():
         pytest.skip(f"reference CSVs not found at {REFERENCE_RESULTS}")
     return REFERENCE_RESULTS
+
+
+GROUPS: dict[str, tuple[str, ...]] = {
+    # The tests whose figures come from rates and latencies (an offered rate within 5 %, a capacity
+    # within 15 %, a planted change detected, tokens renewed on time): one at a time, so that none of
+    # them shares the machine with another of them.
+    "timing": (
+        "e2e/test_history_e2e.py",
+        "e2e/test_capacity_e2e.py",
+        "e2e/test_open_e2e.py",
+        "e2e/test_open_distributed.py",
+        "e2e/test_auth_e2e.py",
+    ),
+}
+SLOW_FIRST = (
+    "timing",
+    "e2e/test_run_hardening_e2e.py",
+    "e2e/test_distributed.py",
+    "test_verdict_e2e.py",
+    "e2e/test_interrupt_e2e.py",
+    "e2e/test_netns.py",
+    "e2e/test_judge_e2e.py",
+    "e2e/test_pages_e2e.py",
+    "e2e/test_run_e2e.py",
+    "e2e/test_report_e2e.py",
+    "e2e/test_pages_distributed.py",
+    "e2e/test_compare_e2e.py",
+    "e2e/test_webui.py",
+    "e2e/test_bad_input.py",
+    "test_auth.py",
+    "test_history.py",
+)
+"""Units of work by measured duration, longest first (`--durations`); the rest follow in file order."""
+
+
+def unit_of(nodeid: str) -> str:
+    """The unit of work a test belongs to: its GROUPS entry, else its module (relative to tests/)."""
+    module = nodeid.split("::", 1)[0].removeprefix("tests/")
+    return next((name for name, modules in GROUPS.items() if module in modules), module)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """The slow units first (every worker collects and sorts alike, so all agree on the order); the
+    order within a unit is kept, so module fixtures behave exactly as in a serial run."""
+    rank = {unit: i for i, unit in enumerate(SLOW_FIRST)}
+    order = {id(item): i for i, item in enumerate(items)}
+    items.sort(key=lambda item: (rank.get(unit_of(item.nodeid), len(rank)), order[id(item)]))
+
+
+def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> object | None:
+    """`--dist loadgroup` with our units: whole modules (or GROUPS) to a worker, in collection order.
+
+    xdist's own loadgroup reads `xdist_group` marks into node ids, which pytest 9 no longer lets it
+    rewrite; a scheduler that maps node ids to units itself needs no marks at all.
+    """
+    if config.getvalue("dist") != "loadgroup":
+        return None
+    from xdist.scheduler import LoadScopeScheduling
+
+    class UnitScheduling(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return unit_of(nodeid.split("@", 1)[0])
+
+    config.option.loadscopereorder = False  # keep SLOW_FIRST's order, not "most tests first"
+    return UnitScheduling(config, log)
