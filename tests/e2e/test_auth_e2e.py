@@ -43,7 +43,8 @@ SUBJECT = "00000000-0000-1111-a111-000000000001"
 LIFETIME_S = 5
 LOAD_UA = "(locust"
 KILL_BEFORE_EXPIRY_S = 2.5
-RENEWAL_ACCESS_S, RENEWED_S = 10, 4
+RENEWAL_ACCESS_S, RENEWED_S, RENEWAL_LOAD_S = 15, 4, 20
+"""The load outlasts the JWT_TOKEN by one renewed lifetime: two renewals within it even with no start-up."""
 SESSION_TOKEN_S = 600
 """A token taken before `ops-perf run` starts must outlive its start-up on a loaded machine."""
 
@@ -137,19 +138,20 @@ def no_login_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def renewal_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
-    """`ops-perf run` (report and check included) for 14 s on a 10 s JWT_TOKEN renewed via JWT_REFRESH_TOKEN
+    """`ops-perf run` (report and check included) for 20 s on a 15 s JWT_TOKEN renewed via JWT_REFRESH_TOKEN
     into the simulator's 4 s tokens.
 
-    The JWT_TOKEN's lifetime counts from here, before the process starts; a loaded machine can take
-    8 s to start it, and a JWT_TOKEN already expired then is (rightly) exchanged at once, so the
-    token would not come from `env`. 10 s outlives the start-up; the 4 s renewed tokens and 14 s of
-    load still give at least two renewals within the load however fast the start.
+    The JWT_TOKEN's lifetime counts from its minting, once the simulator answers, before `ops-perf run`
+    starts; a JWT_TOKEN already expired when the run starts is (rightly) exchanged at once, so the
+    token would not come from `env`. A loaded machine (two test workers beside other work) took more
+    than 10 s to start the simulator and the run; 15 s outlives that start-up, and the 4 s renewed
+    tokens and 20 s of load still give at least two renewals within the load however fast the start.
     """
     out = tmp_path_factory.mktemp("renewal")
-    access, refresh = mint(RENEWAL_ACCESS_S), mint(3600, token_type="refresh")
     with start_sim("healthy", extra_args=sim_args(RENEWED_S)) as sim:
+        access, refresh = mint(RENEWAL_ACCESS_S), mint(3600, token_type="refresh")
         result = run_cli(
-            run_args(sim, out, "-u", "4", "-r", "4", "-t", "14s", "--think-time", "0,0.05"),
+            run_args(sim, out, "-u", "4", "-r", "4", "-t", f"{RENEWAL_LOAD_S}s", "--think-time", "0,0.05"),
             env={"JWT_TOKEN": access, "JWT_REFRESH_TOKEN": refresh},
         )
         log = sim.requests()
