@@ -16,6 +16,7 @@ this module moves between pages and sends them.
 
 from __future__ import annotations
 
+import gc
 import logging
 import random
 import time
@@ -41,6 +42,12 @@ POLL_PERIOD_S = 60.0
 """The frontend's notification poll (`useNotifications`: pollingInterval 60 s)."""
 PICK_ATTEMPTS = 5
 """Moves tried before a person settles for the top navigation (a detail page whose pool is empty)."""
+GC_YOUNG_THRESHOLD = 50_000
+"""Allocations between young-generation collections in a process that runs page users (Python's
+default: 700). A parsed body is thousands of dicts and lists that live until the view ends and are
+then freed by reference counting; at 700 the collector ran several times per large body and moved
+every such tree to the older generations, which it then walked again: about 5% of the page user's
+CPU (bench/generator.py). At 50,000 most of them are gone before it runs. Cycles still get collected."""
 
 
 def weighted(table: Mapping[str, int]) -> str:
@@ -75,6 +82,8 @@ class PersonUser(FastHttpUser):
 
     def on_start(self) -> None:
         self.index = start_user(self.environment)
+        if gc.get_threshold()[0] < GC_YOUNG_THRESHOLD:
+            gc.set_threshold(GC_YOUNG_THRESHOLD, *gc.get_threshold()[1:])
         self.browser = Browser()
         self._oidc: dict[str, str] = {}
         self.uid: Any = None
