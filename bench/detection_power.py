@@ -346,7 +346,7 @@ def false_alarms(
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--trials", type=int, default=320, help="trials per endpoint-slowdown figure")
+    parser.add_argument("--trials", type=int, default=320, help="trials per endpoint-slowdown figure (0: none)")
     parser.add_argument("--global-trials", type=int, default=200, help="trials per aggregate/page figure")
     parser.add_argument("--fa-histories", type=int, default=6, help="clean histories of 30 nights for false alarms")
     parser.add_argument("--seed", type=int, default=1)
@@ -402,7 +402,7 @@ def main() -> int:
           f"alarm_rate={config.alarm_rate:g} min_change_pct={config.min_change_pct:g} window={config.window} "
           f"recent_runs={config.recent_runs} min_runs_after={config.min_runs_after} min_requests={config.min_requests}; "
           f"{HISTORY} clean nights before each change; {BUDGET} requests a night; seed {args.seed}")  # fmt: skip
-    for mix in args.mix or ["weighted", "even"]:
+    for mix in (args.mix or ["weighted", "even"]) if args.trials > 0 else []:  # --trials 0: the page night only
         design = Design(mix)
         rng = np.random.default_rng(args.seed)
         started = time.perf_counter()

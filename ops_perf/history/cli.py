@@ -97,7 +97,9 @@ def _detect(store: Store, config: HistoryConfig, env: str | None, scenario: str 
     analysed = sum(1 for s in series if len(s.points) >= config.min_runs)
     print(
         f"ops-perf history: {len(series)} series, {analysed} with at least {config.min_runs} runs analysed; "
-        f"{len(changes)} change point(s) (p < {config.max_pvalue:g}, at least {config.min_change_pct:g}%)"
+        f"{len(changes)} change point(s) (p < {config.max_pvalue:g}, at least {config.min_change_pct:g}%); "
+        f"a slower step into the newest {config.min_runs_after}-{config.recent_runs} runs fails within a "
+        f"false-alarm budget of {config.alarm_rate:g} per night over all series"
     )
     for change in changes:
         print(f"  {describe(change)}")
@@ -114,6 +116,8 @@ def _detect(store: Store, config: HistoryConfig, env: str | None, scenario: str 
         print(
             f"ops-perf history: REGRESSION: {len(recent)} slower change(s) within the newest {config.recent_runs} runs"
         )
+        for change in recent:
+            print(f"  {change.name} {change.metric}: p={change.pvalue:.1g} below its share {change.alarm_level:.1g}")
         return int(ExitCode.REGRESSION)
     return int(ExitCode.OK)
 
