@@ -35,10 +35,11 @@ class HistoryConfig:
     """`detect` exits REGRESSION when a slower change starts within the newest this-many runs."""
     min_runs_after: int = 3
     """A change is reported once this many runs show it: one or two bad nights never fail the nightly."""
-    alarm_rate: float = 0.02
+    alarm_rate: float = 0.033
     """The night's false-alarm budget: the chance that the newest-runs step test (history/recent.py)
     flags some series of an unchanged OPS on a given night, shared out over all series (Bonferroni);
-    0.02 keeps false alarms below one in 30 nights (bench/detection_power.py)."""
+    0.033 is the issue's goal itself (one false alarm in 30 nights) as the budget; Bonferroni over
+    overlapping tests is conservative, so the bench counts fewer (docs/NIGHTLY.md)."""
     min_runs: int = 6
     """A series with fewer points is not analysed (no change can be significant yet)."""
     min_requests: int = 5
