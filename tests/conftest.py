@@ -47,45 +47,33 @@ def pytest_configure(config: pytest.Config) -> None:
         _unpatch_xdist_queue(config)
 
 
-class _PolledEvent:
-    """`threading.Event` as xdist's test queue uses it, safe to set from a real thread while the main
-    thread is gevent-patched: `wait` polls (gevent's sleep) instead of waiting on a patched lock."""
+POLL_S = 0.01
 
-    POLL_S = 0.01
 
-    def __init__(self) -> None:
-        self._flag = False
+def _poll_instead_of_waiting(event: object) -> None:
+    """Make `event.wait` poll (gevent's sleep) instead of waiting on a lock the patching made a gevent
+    lock: a real thread's `set()` could not wake that wait (gevent's LoopExit: "would block forever")."""
+    import time
 
-    def set(self) -> None:
-        self._flag = True
-
-    def clear(self) -> None:
-        self._flag = False
-
-    def is_set(self) -> bool:
-        return self._flag
-
-    def wait(self, timeout: float | None = None) -> bool:
-        import time
-
+    def wait(timeout: float | None = None) -> bool:
         deadline = None if timeout is None else time.monotonic() + timeout
-        while not self._flag and (deadline is None or time.monotonic() < deadline):
-            time.sleep(self.POLL_S)
-        return self._flag
+        while not event.is_set() and (deadline is None or time.monotonic() < deadline):  # type: ignore[attr-defined]
+            time.sleep(POLL_S)
+        return bool(event.is_set())  # type: ignore[attr-defined]
+
+    event.wait = wait  # type: ignore[attr-defined]
 
 
 def _unpatch_xdist_queue(config: pytest.Config) -> None:
-    from gevent import monkey
-
+    """The two events execnet's receiver thread sets in a worker: the test queue's "items arrived", and
+    the gateway's "next task for the main thread" (waited on once the tests are over, until shutdown)."""
     for plugin in config.pluginmanager.get_plugins():
         # xdist runs its worker code as execnet's `__channelexec__` module, not as `xdist.remote`
         if type(plugin).__name__ == "WorkerInteractor" and hasattr(plugin, "torun"):
-            queue = plugin.torun
-            with queue.lock():
-                queue._lock = monkey.get_original("_thread", "RLock")()
-                queue._has_items_event = _PolledEvent()
-                if queue._items:
-                    queue._has_items_event.set()
+            _poll_instead_of_waiting(plugin.torun._has_items_event)
+            ready = getattr(plugin.channel.gateway._execpool, "_primary_thread_task_ready", None)
+            if ready is not None:
+                _poll_instead_of_waiting(ready)
 
 
 REFERENCE_DIR = Path(os.environ.get("OPS_PERF_REFERENCE", REPO_ROOT.parent / "shared" / "reference"))
