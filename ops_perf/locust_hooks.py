@@ -138,9 +138,8 @@ def add_arguments(parser: LocustArgumentParser) -> None:
         help="pages: seconds between notification polls (the frontend: 60)",
     )
     webui.show_in_form(group)
-    group.add_argument(  # after show_in_form: a command-line (capacity search) matter, not the form's
+    group.add_argument(  # after show_in_form, and no OPS_* variable: the capacity search's, not a setting
         "--warmup-ids",
-        env_var="OPS_WARMUP_IDS",
         default="",
         help="a file of warm-up ids: used instead of a warm-up where it exists, else written by this run's",
     )
