@@ -143,7 +143,11 @@ def test_a_pool_too_small_drops_arrivals_and_the_run_is_invalid(light_runs: dict
     (record_path,) = (folder / "r").glob("*_run.json")
     record = json.loads(record_path.read_text(encoding="utf-8"))
     assert record["status"] == "invalid" and "arrivals" in record["status_detail"]
-    assert record["dropped_arrivals"] > 0.5 * record["arrivals"] > 0
+    # 2 users x 5 answers/s start at most ~62 of the ~180 arrivals in 6 s; the rest are dropped or, queued
+    # when the load ended, unstarted (counted apart since 801e412: 79 dropped + 24 unstarted of 163 seen,
+    # so dropped alone sat at the old 50 % bar). Not started > 50 % fails only below ~124 arrivals (< 1e-5).
+    not_started = record["dropped_arrivals"] + record["unstarted_arrivals"]
+    assert not_started > 0.5 * record["arrivals"] > 0 and record["dropped_arrivals"] > 0, record
     assert record["peak_pool"] <= 2
     served = int(read_stats(record_path.parent / record["prefix"])["Aggregated"]["Request Count"])
     started = record["arrivals"] - record["dropped_arrivals"] - record["unstarted_arrivals"]
