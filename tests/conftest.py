@@ -4,7 +4,7 @@ suite is shared out between pytest-xdist's workers.
 The reference material (`../shared/reference`) is never copied into the project; tests that need it
 read it in place and skip with a reason when it is absent.
 
-Parallel runs (`-n 2 --dist loadgroup`; not the default yet): most e2e tests wait on fixed
+Parallel runs (`-n 2 --dist loadgroup`, the default in pyproject.toml): most e2e tests wait on fixed
 load times, not on the CPU, so two workers halve the wall time. Each module is one unit of work (its
 module fixtures, often a set of runs, are made once), except that the modules in one of GROUPS share a
 unit: they run one after the other on one worker, never beside each other. Units go out longest
