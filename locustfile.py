@@ -7,9 +7,9 @@ the user classes and the shape are what Locust looks for in a locustfile; the ho
 scenario names (`user = "pages"`: PersonUser, else OPSUser). See README.md.
 """
 
-from ops_perf import locust_hooks  # noqa: F401  (registers the event listeners)
-from ops_perf.person import PersonUser
-from ops_perf.shape import ScenarioShape
-from ops_perf.user import OPSUser
+from ops_perf.plugin import hooks  # noqa: F401  (registers the event listeners)
+from ops_perf.plugin.shape import ScenarioShape
+from ops_perf.users.endpoints.user import OPSUser
+from ops_perf.users.pages.person import PersonUser
 
 __all__ = ["OPSUser", "PersonUser", "ScenarioShape"]

@@ -17,7 +17,7 @@ from pathlib import Path
 import measure  # noqa: F401  (records the load phase's CPU seconds)
 from locust import FastHttpUser, constant, task
 
-from ops_perf.catalog import ENDPOINTS, FISCAL_YEARS
+from ops_perf.users.endpoints.catalog import ENDPOINTS, FISCAL_YEARS
 
 _IDS: dict[str, list[object]] = json.loads(Path(os.environ.get("BENCH_IDS") or os.devnull).read_text() or "{}")
 _HEADERS = {

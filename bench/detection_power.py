@@ -53,11 +53,11 @@ from locust.stats import bucket_response_time, calculate_response_time_percentil
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from ops_perf.catalog import ENDPOINTS  # noqa: E402  (data only, no Locust user code)
 from ops_perf.history.config import HistoryConfig, load_history_config  # noqa: E402
 from ops_perf.history.detect import Point, Series, changes_of, recent_regressions, row_value  # noqa: E402
 from ops_perf.history.recent import alarm_levels, level_key  # noqa: E402
-from ops_perf.report.load import discover_runs, load_run  # noqa: E402
+from ops_perf.runfiles.load import discover_runs, load_run  # noqa: E402
+from ops_perf.users.endpoints.catalog import ENDPOINTS  # noqa: E402  (data only, no Locust user code)
 
 REFERENCE = ROOT.parent / "shared" / "reference" / "results-2025-10-15"
 BASELINE_RUNS = ("stg-baseline", "dev-baseline", "production-baseline")

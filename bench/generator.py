@@ -36,9 +36,9 @@ BENCH_DIR = Path(__file__).resolve().parent
 ROOT = BENCH_DIR.parent
 sys.path.insert(0, str(ROOT))
 
-from ops_perf.catalog import pools_in_use  # noqa: E402
-from ops_perf.demo import start_simulator  # noqa: E402
-from ops_perf.warmup import harvest  # noqa: E402
+from ops_perf.cli.demo import start_simulator  # noqa: E402
+from ops_perf.users.endpoints.catalog import pools_in_use  # noqa: E402
+from ops_perf.users.warmup import harvest  # noqa: E402
 
 GOAL = 0.8
 PAIRS = {"endpoints": ("suite", "bare"), "pages": ("pages", "bare-pages")}

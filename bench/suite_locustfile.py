@@ -5,10 +5,10 @@ warm-up and counts the load phase only.
 """
 
 # ruff: noqa: I001
-from ops_perf import locust_hooks  # noqa: F401
+from ops_perf.plugin import hooks as locust_hooks  # noqa: F401
 import measure  # noqa: F401
-from ops_perf.person import PersonUser
-from ops_perf.shape import ScenarioShape
-from ops_perf.user import OPSUser
+from ops_perf.users.pages.person import PersonUser
+from ops_perf.plugin.shape import ScenarioShape
+from ops_perf.users.endpoints.user import OPSUser
 
 __all__ = ["OPSUser", "PersonUser", "ScenarioShape"]

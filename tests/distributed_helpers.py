@@ -14,7 +14,7 @@ from pathlib import Path
 
 from run_helpers import LOCUSTFILE, REPO_ROOT, clean_env, unlikely_to_miss
 
-from ops_perf.catalog import ENDPOINTS, pools_in_use
+from ops_perf.users.endpoints.catalog import ENDPOINTS, pools_in_use
 
 PID = re.compile(r"pid (\d+)")
 

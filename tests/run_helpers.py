@@ -77,7 +77,7 @@ def unlikely_to_miss(requests: int) -> list[str]:
     A weight-1 endpoint of 248 is expected about four times in 1,000 requests: demanding it of every short
     run fails one CI run in fifty, which is the test's fault, not the suite's.
     """
-    from ops_perf.catalog import ENDPOINTS
+    from ops_perf.users.endpoints.catalog import ENDPOINTS
 
     total = sum(ep.weight for ep in ENDPOINTS)
     return [ep.locust_name for ep in ENDPOINTS if requests * ep.weight / total >= MISS_EXPECTED]

@@ -22,8 +22,8 @@ from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from ops_perf.catalog import ENDPOINTS, FISCAL_YEARS, PAGE_ONLY_ENDPOINTS
 from ops_perf.sim.routes import FRONTEND_ROUTES, REMOVED_ROUTES, ROUTES, Route, Shape
+from ops_perf.users.endpoints.catalog import ENDPOINTS, FISCAL_YEARS, PAGE_ONLY_ENDPOINTS
 
 Row = dict[str, Any]
 Tables = Mapping[str, Sequence[Row]]

@@ -11,7 +11,11 @@ from types import SimpleNamespace
 import gevent
 import pytest
 
-from ops_perf.arrivals import (
+from ops_perf.errors import OpsPerfError
+from ops_perf.plugin.shape import ScenarioShape
+from ops_perf.settings import apply_overrides, load_environment, load_scenario
+from ops_perf.settings import check_run_allowed as allowed
+from ops_perf.users.arrivals import (
     DROP_AFTER_S,
     ArrivalPool,
     ArrivalStats,
@@ -21,10 +25,6 @@ from ops_perf.arrivals import (
     plan_for,
     pool_target,
 )
-from ops_perf.errors import OpsPerfError
-from ops_perf.settings import apply_overrides, load_environment, load_scenario
-from ops_perf.settings import check_run_allowed as allowed
-from ops_perf.shape import ScenarioShape
 
 
 def write(tmp_path: Path, text: str, name: str = "open-test") -> str:

@@ -9,9 +9,9 @@ from typing import Any
 import gevent
 import pytest
 
-from ops_perf.browser import MAX_IN_FLIGHT, Browser, PageViewStopped
-from ops_perf.page_view import Planned, Result, View
-from ops_perf.pages import CATALOG, Call, FanOut
+from ops_perf.users.pages.browser import MAX_IN_FLIGHT, Browser, PageViewStopped
+from ops_perf.users.pages.catalog import CATALOG, Call, FanOut
+from ops_perf.users.pages.view import Planned, Result, View
 
 IDS = [*range(1, 21), 1, 2]
 """The fan-out's ids: 20 distinct, two of them twice (not de-duplicated by the catalog)."""

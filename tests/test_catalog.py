@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from ops_perf import catalog
-from ops_perf.catalog import API, ENDPOINTS, POOLS, catalog_fingerprint, pools_in_use
+from ops_perf.users.endpoints import catalog
+from ops_perf.users.endpoints.catalog import API, ENDPOINTS, POOLS, catalog_fingerprint, pools_in_use
 
 PATH_LINE = re.compile(r"^  (/\S*):\s*$")
 METHOD_LINE = re.compile(r"^    (get|post|put|patch|delete):\s*$")

@@ -9,8 +9,8 @@ from typing import Any
 import jmespath
 import pytest
 
-from ops_perf.fields import Expression
-from ops_perf.pages import CATALOG, fill_fiscal_years
+from ops_perf.users.pages.catalog import CATALOG, fill_fiscal_years
+from ops_perf.users.pages.fields import Expression
 
 FISCAL_YEAR = 2027
 

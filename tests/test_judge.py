@@ -22,8 +22,8 @@ from ops_perf.exitcodes import ExitCode
 from ops_perf.judge import findings, judge_runs
 from ops_perf.judge.findings import breaches_are_critical
 from ops_perf.report import write_report
-from ops_perf.report.load import discover_runs, load_run, read_histograms
-from ops_perf.targets import load_targets
+from ops_perf.runfiles.load import discover_runs, load_run, read_histograms
+from ops_perf.settings.targets import load_targets
 from ops_perf.verdict import check_main
 
 METRIC = re.compile(r"\b(p50_ms|p95_ms|p99_ms|avg_ms|failure_pct|rps)\b")

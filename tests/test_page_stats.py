@@ -7,8 +7,8 @@ from pathlib import Path
 
 from fixtures_report.synth import basic_run, write_run
 
-from ops_perf.page_stats import PageTally
-from ops_perf.report.load import discover_runs, load_run
+from ops_perf.runfiles.load import discover_runs, load_run
+from ops_perf.users.pages.stats import PageTally
 
 
 def test_tally_merge_and_sidecar(tmp_path: Path) -> None:

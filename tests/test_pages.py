@@ -1,4 +1,4 @@
-"""The page catalog (ops_perf/data/pages.toml) against the endpoint catalog and frontend-journeys.md."""
+"""The page catalog (ops_perf/users/pages/pages.toml) against the endpoint catalog and frontend-journeys.md."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from ops_perf import pages
-from ops_perf.catalog import PAGE_ONLY_ENDPOINTS, by_name
-from ops_perf.pages import CATALOG, PageCatalogError, federal_fiscal_year, fill_fiscal_years
+from ops_perf.users.endpoints.catalog import PAGE_ONLY_ENDPOINTS, by_name
+from ops_perf.users.pages import catalog as pages
+from ops_perf.users.pages.catalog import CATALOG, PageCatalogError, federal_fiscal_year, fill_fiscal_years
 
 ROUTE = re.compile(r"(/[A-Za-z0-9:_\-/?=.*]*)")
 LEFT_OUT = {
@@ -170,7 +170,7 @@ def test_a_minimal_catalog_loads(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("calls", "message"),
     [
-        ('[[page.call]]\nurl = "nope/"\nendpoint = "/api/v1/nope/"\n', "not in ops_perf/catalog.py"),
+        ('[[page.call]]\nurl = "nope/"\nendpoint = "/api/v1/nope/"\n', "not in ops_perf/users/endpoints/catalog.py"),
         ('[[page.call]]\nurl = "cans/{item}"\nendpoint = "/api/v1/cans/[id]"\n', "fan-out"),
         (
             '[[page.call]]\nurl = "cans/{item}"\nendpoint = "/api/v1/cans/[id]"\n'

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from ops_perf.page_view import DEFECT_SUFFIX, PLANS, SHELL, TOUR, Result, View
-from ops_perf.pages import CATALOG
-from ops_perf.person import PersonUser
+from ops_perf.users.pages.catalog import CATALOG
+from ops_perf.users.pages.person import PersonUser
+from ops_perf.users.pages.view import DEFECT_SUFFIX, PLANS, SHELL, TOUR, Result, View
 
 
 class _Person:
@@ -108,7 +108,7 @@ def test_plans_add_the_shell_and_keep_layout_calls() -> None:
 
 
 def test_identical_bodies_parse_once() -> None:
-    from ops_perf import page_view as person
+    from ops_perf.users.pages import view as person
 
     body = b'{"count": 3, "data": [' + b",".join(b'{"id": %d, "pad": "%s"}' % (i, b"x" * 40) for i in range(60)) + b"]}"
     first = person.parse(body)

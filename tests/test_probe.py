@@ -10,7 +10,7 @@ import pytest
 from sim_helpers import start_sim
 
 from ops_perf.errors import OpsPerfError
-from ops_perf.probe import check_tokens, is_loopback, probe_token, sim_profile
+from ops_perf.plugin.probe import check_tokens, is_loopback, probe_token, sim_profile
 
 
 def test_loopback_hosts_only_are_asked_for_a_simulator_profile() -> None:

@@ -19,8 +19,8 @@ from fixtures_report.synth import Ep, Run, basic_run, write_run
 from ops_perf.report import write_report
 from ops_perf.report.analyse import analyse, classify_error
 from ops_perf.report.cli import catalog_names
-from ops_perf.report.load import discover_runs, load_run, split_prefix
-from ops_perf.targets import load_targets
+from ops_perf.runfiles.load import discover_runs, load_run, split_prefix
+from ops_perf.settings.targets import load_targets
 
 
 @pytest.mark.parametrize(

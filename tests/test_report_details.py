@@ -14,7 +14,7 @@ from fixtures_report.synth import Ep, Run, write_run
 from ops_perf.exitcodes import ExitCode
 from ops_perf.report import write_report
 from ops_perf.report.charts import render_charts, without_empty_windows
-from ops_perf.report.load import discover_runs, load_run
+from ops_perf.runfiles.load import discover_runs, load_run
 from ops_perf.verdict import check_main
 
 REFUSED = "ConnectionRefusedError(111, 'Connection refused')"

@@ -14,7 +14,7 @@ from fixtures_report.synth import Ep, basic_run, write_run
 
 from ops_perf.exitcodes import ExitCode
 from ops_perf.report import main, write_report
-from ops_perf.report.load import discover_runs, load_run
+from ops_perf.runfiles.load import discover_runs, load_run
 
 
 def _run_main(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:

@@ -17,8 +17,8 @@ import pytest
 
 from ops_perf.report.analyse import Analysis, analyse
 from ops_perf.report.cli import catalog_names, write_report
-from ops_perf.report.load import discover_runs, load_run
-from ops_perf.targets import load_targets
+from ops_perf.runfiles.load import discover_runs, load_run
+from ops_perf.settings.targets import load_targets
 
 EXPECTED_ROWS = [
     # run, users x min, requests, failures, fail %, median, p95, p99, average, RPS

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from ops_perf.errors import OpsPerfError
-from ops_perf.results import (
+from ops_perf.runfiles.prefix import (
     check_writable,
     discard_empty_run_files,
     lock_path,
@@ -42,7 +42,7 @@ def test_glob_characters_in_a_name_match_only_themselves(tmp_path: Path) -> None
 RACER = """
 import sys, time
 from pathlib import Path
-from ops_perf.results import reserve_prefix
+from ops_perf.runfiles.prefix import reserve_prefix
 start_at = float(sys.argv[2])
 while time.time() < start_at:
     time.sleep(0.0005)

@@ -7,9 +7,9 @@ import argparse
 import pytest
 from locust.argument_parser import get_parser
 
-from ops_perf.cli import build_parser
+from ops_perf.cli.main import build_parser
 from ops_perf.errors import OpsPerfError
-from ops_perf.run_options import ENV_VARS, apply_environment
+from ops_perf.settings.options import ENV_VARS, apply_environment
 
 
 def parse(*argv: str, environ: dict[str, str] | None = None) -> argparse.Namespace:
@@ -19,7 +19,7 @@ def parse(*argv: str, environ: dict[str, str] | None = None) -> argparse.Namespa
 
 
 def test_every_ops_variable_of_bare_locust_is_read_by_ops_perf_run() -> None:
-    import ops_perf.locust_hooks  # noqa: F401  (registers the suite's Locust options)
+    import ops_perf.plugin.hooks  # noqa: F401  (registers the suite's Locust options)
 
     parser = get_parser(default_config_files=[])
     from locust import events
@@ -63,7 +63,7 @@ def test_missing_or_malformed_is_one_line(environ: dict[str, str], message: str)
 
 
 def test_the_page_options_are_handed_to_locust_as_given_or_from_variables() -> None:
-    from ops_perf.run_options import forwarded_args
+    from ops_perf.settings.options import forwarded_args
 
     args = parse("--env", "local", "--scenario", "smoke", "--user", "pages", "--page-tour")
     assert forwarded_args(args) == ["--user", "pages", "--page-tour"]

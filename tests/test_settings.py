@@ -17,7 +17,7 @@ from ops_perf.settings import (
     parse_duration,
     parse_think_time,
 )
-from ops_perf.targets import ENV_ALIASES, normalise_env
+from ops_perf.settings.targets import ENV_ALIASES, normalise_env
 
 
 def test_shipped_environments_and_scenarios() -> None:
@@ -157,3 +157,19 @@ def test_scenarios_choose_who_is_simulated(tmp_path: Path) -> None:
         load_scenario(str(path))
     with pytest.raises(OpsPerfError, match="--user must be one of"):
         apply_overrides(load_scenario("smoke"), user="robots")
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["20", "0", "20s", "3m", "2h", "1h20m", "3h30m10s", "90s", "1h", "10m5s", "", "1.5", "5x", "m", "1h2", "s10"],
+)
+def test_timespan_reads_as_locust_reads_it(text: str) -> None:
+    from locust.util.timespan import parse_timespan
+
+    from ops_perf.settings.values import timespan_seconds
+
+    try:
+        expected: int | None = parse_timespan(text)
+    except ValueError:
+        expected = None
+    assert timespan_seconds(text) == expected

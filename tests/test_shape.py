@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from ops_perf.plugin.shape import ScenarioShape
 from ops_perf.settings import apply_overrides, load_scenario
-from ops_perf.shape import ScenarioShape
 
 
 def ticks_at(shape: ScenarioShape, seconds: list[float], monkeypatch: pytest.MonkeyPatch) -> list[object]:

@@ -7,10 +7,10 @@ import re
 import pytest
 from locust.exception import RescheduleTaskImmediately
 
-from ops_perf.catalog import ENDPOINTS, by_name
-from ops_perf.runtime import RequestHeaders
-from ops_perf.user import OPSUser, apply_mix, make_task
-from ops_perf.warmup import CACHE
+from ops_perf.users.endpoints.catalog import ENDPOINTS, by_name
+from ops_perf.users.endpoints.user import OPSUser, apply_mix, make_task
+from ops_perf.users.state import RequestHeaders
+from ops_perf.users.warmup import CACHE
 
 
 class Recorder:

@@ -23,9 +23,9 @@ import numpy as np
 import pytest
 from locust.stats import PERCENTILES_TO_REPORT, RequestStats, StatsCSV, calculate_response_time_percentile
 
-from ops_perf.catalog import ENDPOINTS
 from ops_perf.exitcodes import ExitCode
-from ops_perf.report.load import read_histograms
+from ops_perf.runfiles.load import read_histograms
+from ops_perf.users.endpoints.catalog import ENDPOINTS
 from ops_perf.verdict import check_main, compare_main, junit, noise
 from ops_perf.verdict.compare import Change, compare_runs
 from ops_perf.verdict.runs import open_runs
@@ -429,7 +429,7 @@ def test_check_usage_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str]) 
 
 
 def _noise(tmp_path: Path) -> Any:
-    from ops_perf.targets import load_targets
+    from ops_perf.settings.targets import load_targets
 
     return load_targets(_targets(tmp_path)).noise
 

@@ -32,8 +32,8 @@ from run_helpers import run_cli
 from sim_helpers import start_sim
 
 from ops_perf.exitcodes import ExitCode
+from ops_perf.settings.targets import load_targets
 from ops_perf.sim.tokens import mint
-from ops_perf.targets import load_targets
 from ops_perf.verdict.compare import Change, compare_runs
 from ops_perf.verdict.runs import open_runs
 

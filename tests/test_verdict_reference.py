@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from ops_perf.exitcodes import ExitCode
-from ops_perf.targets import load_targets
+from ops_perf.settings.targets import load_targets
 from ops_perf.verdict import check_main, compare_main
 from ops_perf.verdict.check import check_run
 from ops_perf.verdict.compare import Change, compare_runs, differences

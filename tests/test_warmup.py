@@ -11,8 +11,8 @@ import pytest
 from gevent.pywsgi import WSGIServer
 from sim_helpers import start_sim
 
-from ops_perf.catalog import ListShape, Pool, pools_in_use
-from ops_perf.warmup import IdCache, WarmupSummary, harvest
+from ops_perf.users.endpoints.catalog import ListShape, Pool, pools_in_use
+from ops_perf.users.warmup import IdCache, WarmupSummary, harvest
 
 
 @pytest.fixture(scope="module")

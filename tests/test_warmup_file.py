@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ops_perf import warmup_file
-from ops_perf.warmup import WarmupSummary
+from ops_perf.users import warmup_file
+from ops_perf.users.warmup import WarmupSummary
 
 
 def summary(**changes: object) -> WarmupSummary:

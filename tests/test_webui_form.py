@@ -1,4 +1,4 @@
-"""The web UI's form: which options it shows, and what its numbers mean (`ops_perf.webui`).
+"""The web UI's form: which options it shows, and what its numbers mean (`ops_perf.plugin.webui`).
 
 The browser test (tests/e2e/test_webui.py) shows it end to end; these pin the rules case by case
 on Locust's real argument parser, with the suite's hooks registered as `locustfile.py` does.
@@ -11,10 +11,10 @@ from typing import Any
 import pytest
 from locust.argument_parser import get_parser, ui_extra_args_dict
 
-from ops_perf import locust_hooks
 from ops_perf.errors import OpsPerfError
 from ops_perf.paths import PROJECT_ROOT
-from ops_perf.webui import form_options
+from ops_perf.plugin import hooks as locust_hooks
+from ops_perf.plugin.webui import form_options
 
 LOCUSTFILE = str(PROJECT_ROOT / "locustfile.py")
 

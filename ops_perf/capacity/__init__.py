@@ -12,7 +12,7 @@ from collections.abc import Sequence
 
 
 def main(argv: Sequence[str]) -> int:
-    from ops_perf.capacity.driver import main as _main
+    from ops_perf.cli.capacity import main as _main
 
     return _main(argv)
 

@@ -29,7 +29,7 @@ from typing import Any
 
 from ops_perf.judge import judge_run
 from ops_perf.judge.numbers import num
-from ops_perf.targets import Targets
+from ops_perf.settings.targets import Targets
 from ops_perf.verdict.runs import open_runs
 
 CAPACITY_METRICS = ("p95_ms", "failure_pct")

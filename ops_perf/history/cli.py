@@ -19,8 +19,8 @@ from ops_perf.history import STORE_ENV
 from ops_perf.history.config import HistoryConfig, load_history_config
 from ops_perf.history.ingest import find_runs, run_identity, stored_run
 from ops_perf.history.store import DEFAULT_STORE, Store
-from ops_perf.report.load import RunInputs
-from ops_perf.targets import normalise_env
+from ops_perf.runfiles.load import RunInputs
+from ops_perf.settings.targets import normalise_env
 from ops_perf.verdict.runs import OneLineParser
 
 

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from ops_perf.errors import OpsPerfError
-from ops_perf.targets import DEFAULT_TARGETS_FILE
+from ops_perf.settings.targets import DEFAULT_TARGETS_FILE
 
 LATENCY_METRICS = ("p50_ms", "p95_ms", "p99_ms", "avg_ms", "center_ms")
 """The metrics a series may follow: all lower-is-better latencies, so `slower` means a larger value.

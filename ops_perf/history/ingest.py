@@ -18,8 +18,8 @@ from typing import Any
 
 from ops_perf.errors import OpsPerfError
 from ops_perf.history.store import StoredRun
-from ops_perf.report.load import AGGREGATED, STATS_SUFFIX, RunInputs, discover_runs, distinct_runs, runs_under
-from ops_perf.targets import normalise_env
+from ops_perf.runfiles.load import AGGREGATED, STATS_SUFFIX, RunInputs, discover_runs, distinct_runs, runs_under
+from ops_perf.settings.targets import normalise_env
 from ops_perf.verdict.runs import Run, open_run
 
 PAGE_METHOD = "PAGE"

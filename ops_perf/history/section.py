@@ -35,8 +35,8 @@ def trends_markdown(prefixes: Sequence[Path], charts_dir: Path, targets_path: Pa
     from ops_perf.errors import OpsPerfError
     from ops_perf.history.ingest import find_runs
     from ops_perf.history.store import Store, safe_url
-    from ops_perf.report.load import build_meta
-    from ops_perf.targets import normalise_env
+    from ops_perf.runfiles.load import build_meta
+    from ops_perf.settings.targets import normalise_env
 
     parts: list[str] = []
     seen: set[tuple[str | None, str | None, str]] = set()

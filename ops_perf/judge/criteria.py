@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from ops_perf.judge.ceiling import Gateway
 from ops_perf.judge.numbers import g, plural, round_half_up
 from ops_perf.judge.rows import Overall, Row
-from ops_perf.report.load import RunMeta
-from ops_perf.targets import SuccessCriteria
+from ops_perf.runfiles.load import RunMeta
+from ops_perf.settings.targets import SuccessCriteria
 
 
 @dataclass(frozen=True)

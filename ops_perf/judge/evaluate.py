@@ -18,8 +18,8 @@ from ops_perf.judge.failures import Failures, classify_failures
 from ops_perf.judge.rows import Overall, Row, overall, split_rows
 from ops_perf.judge.statuses import DesignLimit, MetricStatus, RowStatus, design_limits, judge_aggregate, judge_rows
 from ops_perf.judge.validity import invalid_reasons
-from ops_perf.report.load import RunData, RunMeta
-from ops_perf.targets import Status, Targets, normalise_env
+from ops_perf.runfiles.load import RunData, RunMeta
+from ops_perf.settings.targets import Status, Targets, normalise_env
 
 
 @dataclass(frozen=True)

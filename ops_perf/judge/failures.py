@@ -18,7 +18,7 @@ from typing import Any
 
 from ops_perf.judge.numbers import pct
 from ops_perf.judge.rows import PAGE_TYPE, Row
-from ops_perf.report.load import RunData
+from ops_perf.runfiles.load import RunData
 
 _HTTP_ERROR = re.compile(r"HTTPError\(\s*['\"](\d{3}) (?:Client|Server) Error: (.*?) for url", re.S)
 _BAD_STATUS = re.compile(r"BadStatusCode\(.*?code=(\d{3})", re.S)

@@ -17,7 +17,7 @@ from ops_perf.judge.evaluate import RunJudgement
 from ops_perf.judge.numbers import g, plural, round_half_up, short_list
 from ops_perf.judge.statuses import LATENCY, RowStatus, fmt
 from ops_perf.judge.validity import NO_REQUESTS, status_reason
-from ops_perf.targets import Status
+from ops_perf.settings.targets import Status
 
 SEVERITIES = ("critical", "concern", "positive", "note")
 KIND_RANK = (

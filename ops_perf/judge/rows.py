@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 from ops_perf.judge import histogram
 from ops_perf.judge.numbers import num, pct
-from ops_perf.report.load import RunData
+from ops_perf.runfiles.load import RunData
 
 PAGE_TYPE = "PAGE"
 """Locust request type of a page view (the shared contract with the page user)."""

@@ -19,8 +19,8 @@ from dataclasses import dataclass, field
 from ops_perf.judge.ceiling import Gateway
 from ops_perf.judge.numbers import g, round_half_up
 from ops_perf.judge.rows import Overall, Row
-from ops_perf.report.load import AGGREGATED, RunMeta
-from ops_perf.targets import Status, Targets, Tier
+from ops_perf.runfiles.load import AGGREGATED, RunMeta
+from ops_perf.settings.targets import Status, Targets, Tier
 
 METRIC_ORDER = ("p50_ms", "p95_ms", "p99_ms", "avg_ms", "failure_pct", "rps")
 LATENCY = frozenset({"p50_ms", "p95_ms", "p99_ms", "avg_ms"})

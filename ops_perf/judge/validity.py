@@ -9,7 +9,7 @@ is RUN_INVALID whatever its figures say.
 from __future__ import annotations
 
 from ops_perf.judge.numbers import g, round_half_up
-from ops_perf.report.load import RunData, RunMeta
+from ops_perf.runfiles.load import RunData, RunMeta
 
 MAX_DROPPED_PCT = 1.0
 """An open-model run that dropped more than 1% of its arrivals is invalid (issue 10)."""

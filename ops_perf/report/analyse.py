@@ -31,10 +31,10 @@ from ops_perf.judge.rows import Overall, Row
 from ops_perf.judge.statuses import METRIC_ORDER, DesignLimit
 from ops_perf.judge.validity import load_seconds
 from ops_perf.paths import PROJECT_ROOT
-from ops_perf.report.load import RunData, RunMeta
 from ops_perf.report.pages import PageSummary, summarise_pages
 from ops_perf.report.recommend import Recommendation, recommendations
-from ops_perf.targets import Status, SuccessCriteria, Targets, Tier
+from ops_perf.runfiles.load import RunData, RunMeta
+from ops_perf.settings.targets import Status, SuccessCriteria, Targets, Tier
 
 TOP_N = 5
 

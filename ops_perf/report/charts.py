@@ -23,7 +23,7 @@ import pandas as pd
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from ops_perf.report.load import History, RunData
+from ops_perf.runfiles.load import History, RunData
 
 MAX_POINTS = 1500
 TOP_ENDPOINTS = 8

@@ -24,7 +24,8 @@ from ops_perf.exitcodes import ExitCode
 from ops_perf.paths import REPORTS_DIR
 from ops_perf.report.analyse import analyse
 from ops_perf.report.charts import render_charts
-from ops_perf.report.load import (
+from ops_perf.report.render import InputFile, render_markdown
+from ops_perf.runfiles.load import (
     HISTOGRAMS_SUFFIX,
     RunData,
     RunInputs,
@@ -34,8 +35,7 @@ from ops_perf.report.load import (
     read_histograms,
     read_json,
 )
-from ops_perf.report.render import InputFile, render_markdown
-from ops_perf.targets import load_targets
+from ops_perf.settings.targets import load_targets
 
 REPORT_NAME = "PERFORMANCE_REPORT.md"
 CHARTS_DIR = "charts"
@@ -45,7 +45,7 @@ _DATE_DIR = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 def catalog_names() -> list[str] | None:
     """Locust names of the current catalog, or None when it cannot be imported (never fatal)."""
     try:
-        from ops_perf import catalog
+        from ops_perf.users.endpoints import catalog
     except Exception:  # the report must still work on a checkout with a broken catalog
         return None
     return [getattr(e, "locust_name", None) or e.name for e in catalog.ENDPOINTS]

@@ -73,7 +73,7 @@ def recommendations(runs: Sequence[RunAnalysis], findings: Sequence[Finding]) ->
         if fine:
             text += f" It answered without failures in {', '.join(fine)}."
         if all(r.not_in_catalog is not None and label in r.not_in_catalog for r, _ in failed):
-            text += " It is not in the current catalog (ops_perf/catalog.py), so new runs no longer request it."
+            text += " It is not in the current catalog (ops_perf/users/endpoints/catalog.py), so new runs no longer request it."
         recs.append(Recommendation(text, "endpoint failing 100% of its requests"))
     for r in runs:
         server = [c for c in r.failure_classes if c.kind == "http_5xx"]

@@ -1,4 +1,4 @@
-"""One run as the verdicts see it: the loaded CSVs (`ops_perf.report.load`), plus what only verdicts need.
+"""One run as the verdicts see it: the loaded CSVs (`ops_perf.runfiles.load`), plus what only verdicts need.
 
 `report.load` owns the CSV parsing and the meta inference (users from the history's peak, duration
 from its timestamps, env and scenario from the prefix). This module adds three things on top:
@@ -22,7 +22,7 @@ from typing import Any, NoReturn
 from ops_perf.errors import OpsPerfError
 from ops_perf.judge.rows import PAGE_TYPE, histogram_agrees, overall, split_rows
 from ops_perf.judge.validity import invalid_reasons
-from ops_perf.report.load import (
+from ops_perf.runfiles.load import (
     AGGREGATED,
     HISTOGRAM_ERRORS,
     RunData,
@@ -33,7 +33,7 @@ from ops_perf.report.load import (
     runs_under,
     split_prefix,
 )
-from ops_perf.targets import normalise_env
+from ops_perf.settings.targets import normalise_env
 from ops_perf.verdict import noise
 
 METRICS: tuple[str, ...] = ("p50_ms", "p95_ms", "p99_ms", "avg_ms", "failure_pct", "rps")

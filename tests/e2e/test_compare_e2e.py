@@ -14,7 +14,7 @@ import pytest
 from run_helpers import run_cli
 
 from ops_perf.exitcodes import ExitCode
-from ops_perf.targets import load_targets
+from ops_perf.settings.targets import load_targets
 from ops_perf.verdict.compare import compare_runs
 from ops_perf.verdict.runs import open_runs
 

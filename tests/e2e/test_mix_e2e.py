@@ -1,6 +1,6 @@
 """The nightly scenario's even mix in a real run: `ops-perf run --scenario nightly` against the simulator.
 
-The mix is applied at test start by the hooks (ops_perf/locust_hooks.py -> user.apply_mix); this
+The mix is applied at test start by the hooks (ops_perf/plugin/hooks.py -> user.apply_mix); this
 run shows that a real Locust process sends it and records it. The check is on shares of the
 request count, with margins derived from the rates, never on time.
 """
@@ -18,7 +18,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from run_helpers import read_stats, run_cli
 from sim_helpers import start_sim
 
-from ops_perf.catalog import ENDPOINTS, catalog_fingerprint
+from ops_perf.users.endpoints.catalog import ENDPOINTS, catalog_fingerprint
 
 pytestmark = pytest.mark.e2e
 

@@ -11,7 +11,7 @@ from distributed_helpers import assert_one_harvest, load_by_pid, master, worker
 from run_helpers import finish, read_stats
 from sim_helpers import start_sim
 
-from ops_perf.pages import CATALOG
+from ops_perf.users.pages.catalog import CATALOG
 
 pytestmark = pytest.mark.e2e
 

@@ -25,9 +25,9 @@ import pytest
 from run_helpers import read_stats, run_locust
 from sim_helpers import SimProcess, start_sim
 
-from ops_perf.page_view import DEFECT_SUFFIX
-from ops_perf.pages import CATALOG
-from ops_perf.person import MAX_IN_FLIGHT
+from ops_perf.users.pages.catalog import CATALOG
+from ops_perf.users.pages.person import MAX_IN_FLIGHT
+from ops_perf.users.pages.view import DEFECT_SUFFIX
 
 pytestmark = pytest.mark.e2e
 CONDITION_NEVER_MET = {

@@ -13,7 +13,7 @@ from run_helpers import read_failures, read_stats, run_locust
 from sim_helpers import start_sim
 
 from ops_perf import __version__
-from ops_perf.catalog import ENDPOINTS, ListShape, pools_in_use
+from ops_perf.users.endpoints.catalog import ENDPOINTS, ListShape, pools_in_use
 
 pytestmark = pytest.mark.e2e
 

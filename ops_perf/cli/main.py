@@ -1,0 +1,173 @@
+"""`ops-perf run | report | compare | check | history | sim | demo | capacity`: thin wrappers over the modules.
+
+Each subcommand imports its module only when chosen, so `ops-perf --help` is instant and a broken
+optional part (say, matplotlib missing) cannot take the others down. Every user-fixable problem ends
+as one line on stderr and an `ExitCode`, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from ops_perf import __version__
+from ops_perf.errors import OpsPerfError, die
+from ops_perf.exitcodes import ExitCode
+
+EPILOG = """exit codes: 0 passed, 1 thresholds breached, 2 usage or input error, 3 regression,
+4 run invalid (token died, generator saturated, no requests, warm-up failed everywhere),
+130 interrupted (Ctrl-C: results kept and reported, not judged). See README.md."""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="ops-perf", description="Load tests for the OPS API.", epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )  # fmt: skip
+    parser.add_argument("--version", action="version", version=f"ops-perf {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    run = sub.add_parser("run", help="run a scenario against an environment, then report and check")
+    run.add_argument(
+        "--env", "--ops-env", dest="env", help="local, dev, stg or prod (config/environments.toml); or OPS_ENV"
+    )
+    run.add_argument("--scenario", help="smoke, baseline, normal, stress, spike, soak (scenarios/); or OPS_SCENARIO")
+    _add_run_options(run)
+    run.add_argument("locust_args", nargs=argparse.REMAINDER, help="after --: passed to locust as they are")
+
+    demo = sub.add_parser("demo", help="start the simulator, run a short scenario against it, write the report")
+    demo.add_argument("--profile", default="healthy", help="simulator profile (healthy, prod-2025-10-15, ...)")
+    demo.add_argument("--time-scale", type=float, default=None, help="simulator delay factor")
+    demo.add_argument("--scenario", default="smoke")
+    demo.add_argument("-t", "--run-time", default="30s", help="load time (default 30s)")
+    demo.add_argument("-u", "--users", type=int, default=10)
+    demo.add_argument("--think-time", default="0.1,0.5", help="MIN,MAX seconds (default 0.1,0.5)")
+    demo.add_argument("--results-dir", type=Path, default=None)
+    demo.add_argument("--reports-dir", type=Path, default=None)
+
+    for name, help_text in (
+        ("report", "write PERFORMANCE_REPORT.md from Locust CSVs"),
+        ("check", "judge a run against config/targets.toml"),
+        ("compare", "compare a candidate run with a baseline"),
+        ("history", "the results store: import runs, detect change points, draw trends"),
+        ("sim", "serve the local OPS simulator"),
+        ("capacity", "find the highest offered rate OPS serves within its targets (open model)"),
+    ):
+        sub.add_parser(name, help=help_text, add_help=False)
+    return parser
+
+
+def _add_run_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--host", help="override the environment's host (e.g. the simulator's URL)")
+    parser.add_argument("--results-dir", type=Path, help="default results/<today>")
+    parser.add_argument("--reports-dir", type=Path, help="default reports/<today>")
+    parser.add_argument("-u", "--users", type=int, help="override the scenario: peak users")
+    parser.add_argument("-r", "--spawn-rate", type=float, help="override the scenario: users started per second")
+    parser.add_argument("-t", "--run-time", help="override the scenario: load time, e.g. 90s, 10m")
+    parser.add_argument("--think-time", help="MIN,MAX seconds between a user's requests (default 1,3)")
+    parser.add_argument(
+        "--arrival-rate",
+        type=float,
+        help="open model: arrivals per second (people per minute for the page user); -u is then the pool cap",
+    )
+    parser.add_argument("--processes", type=int, help="Locust worker processes on this machine (-1: one per core)")
+    parser.add_argument("--test-users", type=int, help="test users to log in and share out (login source only)")
+    parser.add_argument("--ids-per-pool", type=int, help="warm-up: ids per pool (default per environment)")
+    parser.add_argument("--warmup-deadline", type=float, help="warm-up: deadline in seconds (default per environment)")
+    parser.add_argument("--confirm-prod", action="store_true", default=None, help="required to load production")
+    pages = parser.add_argument_group("page user (passed on to Locust)")
+    pages.add_argument("--user", choices=["pages", "endpoints"], help="who is simulated (default: the scenario's)")
+    pages.add_argument(
+        "--frontend-defects", action="store_true", default=None, help="pages: the frontend's bad calls too"
+    )
+    pages.add_argument(
+        "--page-tour", action="store_true", default=None, help="pages: each person views every page once"
+    )
+    pages.add_argument("--notification-poll", type=float, help="pages: seconds between notification polls")
+    parser.add_argument("--no-report", action="store_true", help="skip PERFORMANCE_REPORT.md")
+    parser.add_argument("--no-check", action="store_true", help="skip the threshold check")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args_list = list(sys.argv[1:] if argv is None else argv)
+    # Subcommands that own their argument parsing get the rest of the line untouched.
+    if args_list and args_list[0] in ("report", "check", "compare", "history", "sim", "capacity"):
+        return _delegate(args_list[0], args_list[1:])
+    args = build_parser().parse_args(args_list)
+    try:
+        if args.command == "run":
+            return _run(args)
+        if args.command == "demo":
+            return _demo(args)
+    except OpsPerfError as err:
+        die(err)
+    except KeyboardInterrupt:
+        print("ops-perf: interrupted", file=sys.stderr)
+        return int(ExitCode.INTERRUPTED)
+    return int(ExitCode.USAGE_ERROR)
+
+
+def _delegate(command: str, rest: list[str]) -> int:
+    try:
+        if command == "report":
+            from ops_perf.report import main as report_main
+
+            return report_main(rest)
+        if command == "check":
+            from ops_perf.verdict import check_main
+
+            return check_main(rest)
+        if command == "compare":
+            from ops_perf.verdict import compare_main
+
+            return compare_main(rest)
+        if command == "capacity":
+            from ops_perf.capacity import main as capacity_main
+
+            return capacity_main(rest)
+        if command == "history":
+            from ops_perf.history import main as history_main
+
+            return history_main(rest)
+        from ops_perf.sim.server import main as sim_main
+
+        return sim_main(rest)
+    except OpsPerfError as err:
+        die(err)
+
+
+def _run(args: argparse.Namespace) -> int:
+    from ops_perf.cli.run import RunRequest, execute
+    from ops_perf.settings.options import apply_environment, forwarded_args
+
+    apply_environment(args)
+    extra = tuple(a for a in args.locust_args if a != "--")
+    outcome = execute(
+        RunRequest(
+            env=args.env, scenario=args.scenario, host=args.host, results_dir=args.results_dir,
+            reports_dir=args.reports_dir, users=args.users, spawn_rate=args.spawn_rate, run_time=args.run_time,
+            think_time=args.think_time, arrival_rate=args.arrival_rate, processes=args.processes,
+            confirm_prod=args.confirm_prod, report=not args.no_report, check=not args.no_check,
+            test_users=args.test_users, ids_per_pool=args.ids_per_pool, warmup_deadline=args.warmup_deadline,
+            extra_args=(*forwarded_args(args), *extra),
+        )
+    )  # fmt: skip
+    return int(outcome.exit_code)
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from ops_perf.cli.demo import run_demo
+
+    return int(
+        run_demo(
+            profile=args.profile, time_scale=args.time_scale, scenario=args.scenario, run_time=args.run_time,
+            users=args.users, think_time=args.think_time, results_dir=args.results_dir,
+            reports_dir=args.reports_dir,
+        )
+    )  # fmt: skip
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

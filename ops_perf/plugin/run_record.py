@@ -1,0 +1,124 @@
+"""`<prefix>_run.json`: what a run was, for the report, the check, comparisons and the history.
+
+Schema 1 (docs/ARCHITECTURE.md); readers accept missing keys. Built from the run context the hooks
+fill (`ops_perf.users.state.CONTEXT`) when Locust quits; never a token. The load time is measured, not
+assumed: `duration_s` is the scenario's only for a completed run, and the real one (end of the
+warm-up to Locust's `test_stop`) for a run stopped early, so a report never claims load that was
+not run.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import locust
+
+from ops_perf import __version__, auth
+from ops_perf.paths import PROJECT_ROOT
+from ops_perf.plugin import arrivals as arrival_hooks
+from ops_perf.users.endpoints.catalog import ENDPOINTS, catalog_fingerprint
+from ops_perf.users.pages.catalog import CATALOG as PAGE_CATALOG
+from ops_perf.users.state import CONTEXT
+from ops_perf.users.warmup import WarmupSummary
+
+
+def run_record(options: Any, exit_code: int) -> dict[str, Any]:
+    """The run's metadata (schema 1, docs/ARCHITECTURE.md); never a token."""
+    env, scenario = CONTEXT.env, CONTEXT.scenario
+    assert env is not None and scenario is not None
+    warmup: WarmupSummary | None = CONTEXT.warmup
+    provider = CONTEXT.provider
+    return {
+        "schema": 1,
+        "prefix": Path(options.csv_prefix).name,
+        "env": env.name,
+        "results_name": env.results_name,
+        "host": CONTEXT.host,
+        "frontend_url": env.frontend_url,
+        "scenario": scenario.name,
+        "overridden": list(scenario.overridden),
+        "users": scenario.peak_users,
+        "spawn_rate": scenario.first_spawn_rate,
+        "duration_s": _duration(scenario.duration_s),
+        "planned_duration_s": scenario.duration_s,
+        "load_duration_s": _load_seconds(),
+        "stages": [_stage_record(s) for s in scenario.stages],
+        "think_time_s": list(scenario.think_time_s),
+        "user": scenario.user,
+        "frontend_defects": scenario.frontend_defects,
+        "pages_fingerprint": PAGE_CATALOG.fingerprint() if scenario.user == "pages" else None,
+        "workers": len(CONTEXT.worker_ids),
+        "locust_version": _locust_version(),
+        "suite_version": __version__,
+        "git_commit": CONTEXT.git_commit,
+        "catalog_fingerprint": catalog_fingerprint(mix=scenario.mix),
+        "mix": scenario.mix if scenario.user == "endpoints" else None,
+        "endpoints": len(ENDPOINTS),
+        "tags": sorted(options.tags or []),
+        "exclude_tags": sorted(options.exclude_tags or []),
+        "started_at": _iso(CONTEXT.started_at),
+        "load_started_at": _iso(CONTEXT.load_started_at),
+        "load_ended_at": _iso(CONTEXT.load_ended_at),
+        "ended_at": _iso(time.time()),
+        "interrupted_at": _iso(CONTEXT.interrupted_at),
+        "sim_profile": CONTEXT.sim_profile,
+        "warmup": warmup.to_dict() if warmup else None,
+        "auth": provider.summary() if provider is not None else None,
+        "cpu_warning": CONTEXT.cpu_warning,
+        "status": CONTEXT.status,
+        "status_detail": CONTEXT.status_detail,
+        "exit_code": exit_code,
+        "command": [auth.redact(arg) for arg in sys.argv],
+        **arrival_hooks.record_fields(scenario),
+    }
+
+
+def _stage_record(stage: Any) -> dict[str, Any]:
+    record = {"duration_s": stage.duration_s, "users": stage.users, "spawn_rate": stage.spawn_rate}
+    if stage.arrival_rate is not None:
+        record["arrival_rate"] = stage.arrival_rate
+    return record
+
+
+def _load_seconds() -> float:
+    """The load time actually run: from the end of the warm-up to Locust's `test_stop` (0 if none)."""
+    if CONTEXT.load_started_at is None:
+        return 0.0
+    end = CONTEXT.load_ended_at or CONTEXT.interrupted_at or time.time()
+    return round(max(0.0, end - CONTEXT.load_started_at), 3)
+
+
+def _duration(planned: float) -> float:
+    """`duration_s`: the scenario's for a completed run, the real load time for one stopped early."""
+    return planned if CONTEXT.status == "completed" else min(planned, _load_seconds())
+
+
+def _iso(timestamp: float | None) -> str | None:
+    if timestamp is None:
+        return None
+    return datetime.fromtimestamp(timestamp, UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def _locust_version() -> str:
+    return str(locust.__version__)
+
+
+def git_commit() -> str | None:
+    try:
+        out = subprocess.run(
+            ["git", "-C", str(PROJECT_ROOT), "rev-parse", "--short=12", "HEAD"],
+            capture_output=True,
+            text=True,
+            timeout=5,
+            check=False,
+            env={**os.environ, "GIT_TERMINAL_PROMPT": "0"},
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return out.stdout.strip() or None

@@ -1,0 +1,166 @@
+"""`OPSUser`: one simulated OPS user, with tasks generated from the catalog.
+
+Per-request cost matters (issue: the generator must not be the bottleneck of stress runs), so each
+task is a small closure prepared once at import: the URL template, the Locust name and the pool are
+bound up front, headers come pre-built per token, and the user is a `FastHttpUser`.
+"""
+
+from __future__ import annotations
+
+import itertools
+import random
+import re
+from collections.abc import Callable, Sequence
+
+import gevent
+from locust import FastHttpUser, between
+from locust.exception import RescheduleTaskImmediately, StopUser
+
+from ops_perf.auth import AuthUnavailable
+from ops_perf.users import arrivals
+from ops_perf.users.endpoints.catalog import ENDPOINTS, FISCAL_YEARS, Endpoint
+from ops_perf.users.state import CONTEXT
+from ops_perf.users.warmup import CACHE, READY_WAIT_S
+
+MAX_RESCHEDULES = 50
+"""Consecutive picks of id-less endpoints before a user takes a normal wait instead (no busy loop)."""
+NO_TOKEN_PAUSE_S = 1.0
+"""A user that got no token in time (renewal still going) pauses this long before its next task."""
+
+_ID_PLACEHOLDER = re.compile(r"\{(\w+)\}")
+_user_numbers = itertools.count()
+
+
+def make_task(endpoint: Endpoint) -> Callable[[OPSUser], None]:
+    """A Locust task for one catalog entry; `[id]` from its pool, `[fy]` from the fiscal years."""
+    template = endpoint.path + (f"?{endpoint.query}" if endpoint.query else "")
+    name = endpoint.locust_name
+    pool = endpoint.pool
+    fields = _ID_PLACEHOLDER.findall(template)
+    id_field = next((f for f in fields if f != "fiscal_year"), None)
+    needs_fy = "fiscal_year" in fields
+
+    if not fields:
+
+        def task(user: OPSUser) -> None:
+            user.request(template, name)
+
+    else:
+
+        def task(user: OPSUser) -> None:
+            values: dict[str, object] = {}
+            if pool is not None and id_field is not None:
+                picked = CACHE.pick(pool)
+                if picked is None:
+                    user.skip_id_less()
+                    return
+                values[id_field] = picked
+            if needs_fy:
+                values["fiscal_year"] = random.choice(FISCAL_YEARS)
+            user.request(template.format_map(values), name)
+
+    task.__name__ = f"get {name}"
+    task.__qualname__ = task.__name__
+    task.locust_tag_set = {*endpoint.tags, "detail" if endpoint.is_detail else "list"}  # type: ignore[attr-defined]
+    return task
+
+
+def start_user(environment: object) -> int:
+    """What every user class does first: resolve a worker's settings if need be, wait for the ids.
+
+    Returns the user's number, which picks its token (`--test-users` shares the load out).
+    """
+    if CONTEXT.headers is None and CONTEXT.prepare is not None:
+        CONTEXT.prepare(environment)
+    if not CACHE.ready.is_set():
+        # On a worker, the master's ids normally arrive before the spawn message; wait if not.
+        CACHE.ready.wait(timeout=READY_WAIT_S)
+    return next(_user_numbers)
+
+
+def auth_headers(index: int) -> tuple[str, dict[str, str]] | None:
+    """The token and browser-like headers of user `index`, or None when nothing can be sent now.
+
+    Shared by every user class so that all of them authenticate exactly alike.
+    """
+    headers_source = CONTEXT.headers
+    if headers_source is None:  # settings not resolved: the hooks stop the run before this
+        return None
+    try:
+        return headers_source.for_user(index)
+    except AuthUnavailable:
+        # Nothing was sent, so nothing is recorded. The token can no longer be renewed: the hooks
+        # stop the run with the reason (one line, run.json `cut_short_auth`); this user ends
+        # quietly instead of raising the same exception from every task until then.
+        provider = CONTEXT.provider
+        if provider is None or provider.failed:
+            raise StopUser() from None
+        gevent.sleep(NO_TOKEN_PAUSE_S)  # no token within the wait: renewal may still succeed
+        return None
+
+
+def after_response(token: str, status_code: int) -> None:
+    """A 401 is recorded by Locust as the failure it was; the provider renews at most once per token."""
+    if status_code == 401 and CONTEXT.provider is not None:
+        CONTEXT.provider.on_unauthorized(token)
+
+
+def build_tasks(endpoints: Sequence[Endpoint] = ENDPOINTS) -> dict[Callable[[OPSUser], None], int]:
+    return {make_task(ep): ep.weight for ep in endpoints}
+
+
+def apply_mix(user_class: type[OPSUser], mix: str) -> None:
+    """Set the class's task list for `mix` (a scenario's `mix`), at test start, on master and workers.
+
+    Locust expands the weights into a list with each task repeated weight times, and has already
+    filtered it by `--tags` / `--exclude-tags` by now; `even` keeps each remaining task once, so the
+    tag filter and the mix compose. The weighted list is kept so a later run (web UI) can return to it.
+    """
+    weighted = user_class.__dict__.get("_weighted_tasks")
+    if weighted is None:
+        weighted = list(user_class.tasks)
+        user_class._weighted_tasks = weighted  # type: ignore[attr-defined]
+    user_class.tasks = list(dict.fromkeys(weighted)) if mix == "even" else list(weighted)
+
+
+class OPSUser(FastHttpUser):
+    """A person using the OPS frontend: reads lists and details with the catalog's weights."""
+
+    wait_time = between(1, 3)  # replaced from the scenario's think time at test start
+    tasks = build_tasks()
+    # Overridden from config/environments.toml at test start (request_timeout_s, connect_timeout_s).
+    network_timeout = 60.0
+    connection_timeout = 10.0
+    insecure = False
+    expected_iteration_s = 0.5
+    """Open model: one task, about one response; the pool's first size before any is measured."""
+
+    def on_start(self) -> None:
+        self.index = start_user(self.environment)
+        self._reschedules = 0
+        arrivals.wait_for_first_arrival(self)  # open model: even the first task waits for its arrival
+
+    def on_stop(self) -> None:
+        arrivals.POOL.leave(self)
+
+    def request(self, url: str, name: str) -> None:
+        self._reschedules = 0
+        auth = auth_headers(self.index)
+        if auth is None:
+            return
+        token, headers = auth
+        late = arrivals.late_ms(self)
+        if late:
+            # Open model, started late: timed from the intended start (coordinated omission).
+            with self.client.get(url, name=name, headers=headers, catch_response=True) as response:
+                response.request_meta["response_time"] += late
+        else:
+            response = self.client.get(url, name=name, headers=headers)
+        after_response(token, response.status_code)
+
+    def skip_id_less(self) -> None:
+        """This endpoint's pool is empty (reported by the warm-up): pick another task at once."""
+        self._reschedules += 1
+        if self._reschedules <= MAX_RESCHEDULES:
+            raise RescheduleTaskImmediately()
+        self._reschedules = 0

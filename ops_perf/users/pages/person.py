@@ -1,0 +1,259 @@
+"""`PersonUser`: a person using the OPS frontend, page view by page view (the page catalog).
+
+A person lands on a page, reads (the scenario's think time, 5-30 s by default), moves on by the
+navigation table (a link of the page, the top navigation, now and then a deep link), and keeps a
+notifications poll going every `POLL_PERIOD_S` while on the site. Within a page view it behaves like
+the browser running the frontend: at most `MAX_IN_FLIGHT` requests at once (one host, HTTP/1.1),
+identical URLs in flight at once sent once (RTK Query's de-duplication), each call as soon as the
+calls it needs have answered, fan-outs built from the fields the catalog names. A tab switch inside
+a detail page keeps the layout's calls (not re-fetched), a deep link makes the hard-load calls first.
+
+Every API call is recorded under its endpoint's Locust name; each page view is also one `PAGE`
+entry (the route), timed from navigation to the last response, failed when any call failed.
+Which requests a view makes (URLs, names, fan-outs from earlier responses) is `page_view.py`'s job;
+this module moves between pages and sends them.
+"""
+
+from __future__ import annotations
+
+import gc
+import logging
+import random
+import time
+from collections.abc import Mapping
+from functools import partial
+from typing import Any
+
+import gevent
+from locust import FastHttpUser, between, task
+
+from ops_perf.auth.tokens import parse_token
+from ops_perf.users import arrivals
+from ops_perf.users.endpoints.user import after_response, auth_headers, start_user
+from ops_perf.users.pages.browser import MAX_IN_FLIGHT, Browser
+from ops_perf.users.pages.catalog import CATALOG, Page, federal_fiscal_year
+from ops_perf.users.pages.stats import TALLY
+from ops_perf.users.pages.view import HARD_LOAD, HARD_LOAD_PLAN, PLANS, TOUR, PageViewFailed, Result, View
+from ops_perf.users.warmup import CACHE
+
+logger = logging.getLogger(__name__)
+
+POLL_PERIOD_S = 60.0
+"""The frontend's notification poll (`useNotifications`: pollingInterval 60 s)."""
+PICK_ATTEMPTS = 5
+"""Moves tried before a person settles for the top navigation (a detail page whose pool is empty)."""
+GC_YOUNG_THRESHOLD = 50_000
+"""Allocations between young-generation collections in a process that runs page users (Python's
+default: 700). A parsed body is thousands of dicts and lists that live until the view ends and are
+then freed by reference counting; at 700 the collector ran several times per large body and moved
+every such tree to the older generations, which it then walked again: about 5% of the page user's
+CPU (bench/generator.py). At 50,000 most of them are gone before it runs. Cycles still get collected."""
+
+
+def weighted(table: Mapping[str, int]) -> str:
+    return random.choices(list(table), weights=list(table.values()))[0]
+
+
+def visit_seconds(think_time_s: tuple[float, float], page_s: float = 1.0) -> float:
+    """Expected length of a visit: mean views x (mean reading + about a second per page)."""
+    low, high = CATALOG.navigation.views_per_visit
+    return (low + high) / 2 * ((think_time_s[0] + think_time_s[1]) / 2 + page_s)
+
+
+class PersonUser(FastHttpUser):
+    """A person reading OPS page by page: the page catalog's waves, fan-outs, tabs and navigation."""
+
+    wait_time = between(5, 30)  # replaced from the scenario's think time at test start
+    network_timeout = 60.0
+    connection_timeout = 10.0
+    insecure = False
+    concurrency = MAX_IN_FLIGHT
+    """geventhttpclient's connections per user: the browser's per-host limit."""
+    frontend_defects = False
+    """Set by the hooks from the scenario / `--frontend-defects`."""
+    page_tour = False
+    """Set by the hooks (`--page-tour`): every page of the catalog once first, then by navigation."""
+    poll_period_s = POLL_PERIOD_S
+    think_time_s: tuple[float, float] = (5.0, 30.0)
+    """Set by the hooks from the scenario; in the open model it paces the views inside a visit."""
+    expected_iteration_s = 7.5 * (17.5 + 1.0)
+    """Open model: how long a visit takes before any was measured (the pool's first size); the hooks
+    set it from the scenario's think time (`visit_seconds`)."""
+
+    def on_start(self) -> None:
+        self.index = start_user(self.environment)
+        if gc.get_threshold()[0] < GC_YOUNG_THRESHOLD:
+            gc.set_threshold(GC_YOUNG_THRESHOLD, *gc.get_threshold()[1:])
+        self.browser = Browser()
+        self._oidc: dict[str, str] = {}
+        self.uid: Any = None
+        self.route: str | None = None
+        self.page_id: Any = None
+        self._kept: dict[str, list[Result]] = {}
+        self._tour = list(TOUR) if self.page_tour else []
+        # Closed model: the person stays on the site, polling; open model: only during a visit.
+        self._poller = None if arrivals.POOL.active else gevent.spawn(self._poll)
+        arrivals.wait_for_first_arrival(self)  # open model: one arrival is one visit (`run_one_arrival`)
+
+    def on_stop(self) -> None:
+        self._stop_polling()
+        browser = getattr(self, "browser", None)  # (absent when on_start stopped early)
+        if browser is not None:
+            browser.close()
+        arrivals.POOL.leave(self)
+
+    # --- moving about ---------------------------------------------------------------------------
+
+    @task
+    def browse(self) -> None:
+        for _ in range(PICK_ATTEMPTS):
+            route, hard = self.next_move()
+            page = CATALOG.pages[route]
+            same_family = self.route is not None and CATALOG.pages[self.route].family == page.family
+            tab = same_family and not hard
+            page_id = self.page_id if tab else (CACHE.pick(page.id_pool) if page.id_pool else None)
+            if page.id_pool is None or page_id is not None:
+                self.view(page, page_id, hard=hard, tab=tab)
+                return
+        self.route = None  # nothing to open: land afresh next time
+
+    def run_one_arrival(self) -> None:
+        """Open model: one arrival is one person's visit: lands afresh (a hard load, nothing kept),
+        views `views_per_visit` pages reading between them (the scenario's think time), polls
+        notifications while there, and leaves. The first view is timed from the arrival's intended
+        start (`arrivals.late_ms` in `view`)."""
+        self.route, self.page_id, self._kept = None, None, {}
+        low, high = CATALOG.navigation.views_per_visit
+        poller = gevent.spawn(self._poll)
+        try:
+            for number in range(random.randint(low, high)):
+                if number:
+                    gevent.sleep(self.think_time())
+                self.browse()
+        finally:
+            poller.kill(block=False)
+
+    def think_time(self) -> float:
+        """Seconds a person reads a page; the closed model's wait time (set by the hooks)."""
+        low, high = self.think_time_s
+        return random.uniform(low, high)
+
+    def next_move(self) -> tuple[str, bool]:
+        """(route, hard load?): the first view of a visit is a hard load (login lands on a page)."""
+        nav = CATALOG.navigation
+        if self._tour:
+            return self._tour.pop(0), self.route is None
+        if self.route is None:
+            return weighted(nav.land), True
+        if nav.deep_links and random.random() < nav.deep_link_share:
+            return weighted(nav.deep_links), True
+        links = nav.links.get(self.route)
+        if links and random.random() < nav.link_share:
+            return weighted(links), False
+        return weighted(nav.top), False
+
+    # --- one page view ----------------------------------------------------------------------------
+
+    def view(self, page: Page, page_id: Any, *, hard: bool, tab: bool) -> None:
+        auth = auth_headers(self.index)
+        if auth is None:
+            return
+        token, headers = auth
+        # Open model, started late: the page is timed from its intended start (coordinated omission).
+        started = time.perf_counter() - arrivals.late_ms(self) / 1000
+        values = {"FY": str(federal_fiscal_year()), "oidc": self.oidc(token)}
+        view = View(self, page, page_id, values)
+        send = partial(self._get, token=token, headers=headers)
+        if not tab:
+            self._kept = {}
+        if hard or self.uid is None:
+            self.browser.run_view(view, HARD_LOAD_PLAN, {}, send)
+            users = [v for v in view.field_values([HARD_LOAD], CATALOG.user_field) if v is not None]
+            self.uid = users[0] if users else self.uid
+        for name, value in (("uid", self.uid), ("id", page_id)):
+            if value is not None:
+                values[name] = str(value)
+        plans = PLANS[page.route]
+        preset: dict[str, list[Result] | None] = {}
+        for planned in plans:
+            call = planned.call
+            if call.on == "hard_load" and not hard:
+                preset[call.key] = None
+            elif tab and call.kept and call.key in self._kept:
+                preset[call.key] = self._kept[call.key]
+        self.browser.run_view(view, plans, preset, send)
+        self._kept = {
+            p.call.key: view.responses[p.call.key] for p in plans if p.call.kept and p.call.key in view.responses
+        }
+        self.route, self.page_id = page.route, page_id
+        self._record(view, started)
+
+    def fetch(self, url: str, name: str, defect: bool, token: str, headers: Mapping[str, str]) -> tuple[Result, bool]:
+        """One GET; an identical URL already pending is awaited instead of sent. (result, sent by us?)"""
+        return self.browser.fetch(url, name, defect, partial(self._get, token=token, headers=headers))
+
+    def _get(self, url: str, name: str, defect: bool, token: str, headers: Mapping[str, str]) -> Result:
+        start = time.perf_counter()
+        if defect:
+            # Fails by the frontend's design: its 404 is expected and not an OPS failure; a 5xx or a
+            # dropped connection still is.
+            with self.client.get(url, name=name, headers=headers, catch_response=True) as response:
+                status = response.status_code
+                failed = status == 0 or status >= 500
+                if failed:
+                    response.failure(f"HTTP {status}")
+                else:
+                    response.success()
+        else:
+            response = self.client.get(url, name=name, headers=headers)
+            status = response.status_code
+            failed = status == 0 or status >= 400 or bool(getattr(response, "error", None))
+        end = time.perf_counter()
+        after_response(token, status)
+        return Result(name, response.content, (end - start) * 1000, end, failed)
+
+    def _record(self, view: View, started: float) -> None:
+        last = max((r.end for r in view.sent), default=started)
+        slowest = max(view.sent, key=lambda r: r.ms, default=None)
+        exception = None
+        if view.failures:
+            exception = PageViewFailed(f"{len(view.failures)} call(s) failed: {', '.join(sorted(set(view.failures)))}")
+        self.environment.events.request.fire(
+            request_type="PAGE",
+            name=view.page.route,
+            response_time=(last - started) * 1000,
+            response_length=sum(r.length for r in view.sent),
+            exception=exception,
+            context={},
+        )
+        TALLY.record(view.page.route, len(view.sent), slowest.name if slowest else None, view.failures)
+
+    # --- identity and the notifications poll ------------------------------------------------------
+
+    def oidc(self, token: str) -> str:
+        """The logged-in user's OIDC id: the token's `sub` (as the frontend reads it)."""
+        found = self._oidc.get(token)
+        if found is None:
+            self._oidc = {token: parse_token(token).subject}
+            found = self._oidc[token]
+        return found
+
+    def _stop_polling(self) -> None:
+        poller = getattr(self, "_poller", None)
+        if poller is not None:
+            poller.kill(block=False)
+            self._poller = None
+
+    def _poll(self) -> None:
+        """`notifications/?oidc_id=` every poll period while the person is on the site."""
+        while True:
+            gevent.sleep(self.poll_period_s)
+            auth = auth_headers(self.index)
+            if auth is None:
+                continue
+            token, headers = auth
+            url = CATALOG.notifications.path.replace("{oidc}", self.oidc(token))
+            try:
+                self.fetch(url, CATALOG.notifications.endpoint, False, token, headers)
+            except Exception:  # recorded by Locust already; the poll goes on, like the frontend's
+                logger.debug("notification poll failed", exc_info=True)
