@@ -12,7 +12,8 @@ the same, byte for byte, before and after", whatever moved inside. `render` runs
 against the simulator (endpoints, pages, a replay of the prod profile, an open run, master + workers,
 a slower candidate for compare), and keeps every file written plus each command's output and exit
 code. `diff` compares two renderings file by file after blanking what changes by design on every
-rendering: generation dates and times, and the temporary paths of the rendering itself. Charts are
+rendering: generation dates and times, the temporary paths of the rendering itself, and the checkout's
+path (the code before and after usually run from two checkouts). Charts are
 compared too (matplotlib writes no dates into PNGs).
 """
 
@@ -49,6 +50,10 @@ SIM_RUNS: dict[str, tuple[str, float, list[str]]] = {
 }  # fmt: skip
 COMPARE_PAIRS = (("smoke", "smoke-slower"), ("smoke-slower", "smoke"), ("pages", "pages-2"))
 
+MOVED_PATHS = {"ops_perf/catalog.py": "ops_perf/users/endpoints/catalog.py"}
+"""Module paths that outputs name and the restructuring of issue 17 moved (the report's coverage note)."""
+_CHECKOUT = re.compile(r"/[\w./-]+?(?=/config/targets\.toml)")
+"""The checkout a rendering ran from (the code before and after usually live in two checkouts)."""
 _VOLATILE = (
     re.compile(r"\b20\d\d-\d\d-\d\d[T ]\d\d:\d\d(:\d\d(\.\d+)?)?(Z|[+-]\d\d:?\d\d| UTC)?"),
     re.compile(r'timestamp="[^"]*"'),
@@ -141,6 +146,9 @@ def _normalised(path: Path, root: Path) -> bytes:
     if path.suffix in (".png", ".svg"):
         return data
     text = data.decode("utf-8", errors="replace").replace(str(root), "<OUT>")
+    text = _CHECKOUT.sub("<REPO>", text)
+    for old, new in MOVED_PATHS.items():
+        text = text.replace(new, old)
     for pattern in _VOLATILE:
         text = pattern.sub("<DATE>", text)
     return text.encode()
