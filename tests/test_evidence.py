@@ -2,16 +2,22 @@
 
 Each figure checked here is recomputed in the test from its definition (the binomial law of the
 number of requests below a quantile, Wilson's quadratic, Locust's own rounding and percentile rule,
-`Tier.status`), never copied from the code under test.
+`Tier.status`), never copied from the code under test. The coverage the issue asks for (>= 94 % of
+1,000 draws for a 95 % interval, n = 10, 100, 1,000) is measured by `bench/evidence_coverage.py`'s
+simulation, run here in full (vectorised: well under a second) at its fixed seed.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import math
+import sys
 from collections import Counter
+from types import ModuleType
 
 import numpy as np
 import pytest
+from conftest import REPO_ROOT
 from locust.stats import bucket_response_time, calculate_response_time_percentile
 from scipy.stats import binom, norm
 from scipy.stats import t as student_t
@@ -312,3 +318,61 @@ def test_mean_interval() -> None:
     assert bucketed.low <= times.mean() <= bucketed.high  # Locust's exact avg_ms lies inside
     assert bucketed.method == "student t (approximate)" and bucketed.coverage is None
     assert not mean_interval({100: 1}).bounded
+
+
+# --- coverage by simulation --------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def bench() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("evidence_coverage", REPO_ROOT / "bench" / "evidence_coverage.py")
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # its dataclasses look their module up there
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_simulation_builds_the_intervals_percentile_interval_builds(bench: ModuleType) -> None:
+    """The bench keys only the two order statistics it needs; on real histograms of the same draws
+    (exact values, Locust's keys, 1 % log keys), `percentile_interval` gives the same bounds."""
+    ranges = {"exact": exact_range, "locust": locust_range, "relative 1%": RelativeRange(0.01)}
+    for d in range(len(bench.DISTRIBUTIONS)):
+        for n in (10, 100):
+            runs = bench.draw(d, n, 20)
+            for q in (0.5, 0.95, 0.99):
+                for rule, key_range in ranges.items():
+                    low, high = bench.intervals(runs, q, CONF, rule)
+                    bucket = bench.RULES[rule][0]
+                    for i, run in enumerate(runs):
+                        hist = Counter(np.asarray(bucket(run), dtype=float).tolist())
+                        got = percentile_interval(hist, q, bucket_range=key_range)
+                        assert (got.low, got.high) == (pytest.approx(low[i]), pytest.approx(high[i])), (rule, n, q)
+
+
+def test_coverage_by_simulation(bench: ModuleType) -> None:
+    """Issue 15: >= 94 % for a 95 % interval over 1,000 draws of known distributions, n = 10, 100, 1,000.
+
+    The runs are stored as the judge reads them (Locust's keys; 1 % log keys, issue 18's plan): every
+    cell covers at least 94 %. With exact values the ranks' nominal coverage can be 95.00 % itself
+    (n = 1,000, p50), where 1,000 draws scatter by +-0.7 %: each exact cell must be no lower than its
+    nominal coverage allows (binomial 0.1 % quantile), and the exact coverage, which depends on n and q
+    alone (distribution-free), at least 94 % over its three distributions' 3,000 draws.
+    """
+    cells = bench.percentile_cells(draws=1000)
+    assert len(cells) == 3 * 3 * 3 * 3
+    by = {(c.distribution, c.n, c.q, c.rule): c for c in cells}
+    for c in cells:
+        assert c.nominal >= CONF
+        assert c.covered >= binom.ppf(0.001, c.draws, c.nominal), c
+        if c.rule != "exact":
+            assert c.coverage >= 0.94, c
+            # The same draws: a key's range holds the value, so a bucketed interval holds the exact one.
+            assert c.covered >= by[(c.distribution, c.n, c.q, "exact")].covered, c
+        # Bounded exactly where the binomial allows: both sides from n = 59 (p95), 299 (p99).
+        needed = math.ceil(math.log(1 - CONF) / math.log(c.q))
+        assert c.upper_bounded == (c.n >= needed) and c.lower_bounded, c
+    for n in bench.NS:
+        for q in bench.QUANTILES:
+            exact = [c for c in cells if (c.n, c.q, c.rule) == (n, q, "exact")]
+            assert sum(c.covered for c in exact) / sum(c.draws for c in exact) >= 0.94, (n, q)
