@@ -5,7 +5,7 @@ warm-up and counts the load phase only.
 """
 
 # ruff: noqa: I001
-from ops_perf.plugin import hooks as locust_hooks  # noqa: F401
+from ops_perf.plugin import hooks  # noqa: F401
 import measure  # noqa: F401
 from ops_perf.users.pages.person import PersonUser
 from ops_perf.plugin.shape import ScenarioShape

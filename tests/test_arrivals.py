@@ -10,9 +10,9 @@ from types import SimpleNamespace
 
 import gevent
 import pytest
+from test_shape import shape_of
 
 from ops_perf.errors import OpsPerfError
-from ops_perf.plugin.shape import ScenarioShape
 from ops_perf.settings import apply_overrides, load_environment, load_scenario
 from ops_perf.settings import check_run_allowed as allowed
 from ops_perf.users.arrivals import (
@@ -25,6 +25,7 @@ from ops_perf.users.arrivals import (
     plan_for,
     pool_target,
 )
+from ops_perf.users.state import run_state
 
 
 def write(tmp_path: Path, text: str, name: str = "open-test") -> str:
@@ -246,9 +247,9 @@ def test_arrival_rate_makes_any_scenario_open_and_the_environment_caps_it() -> N
 
 def test_the_open_shape_sizes_the_pool_and_ends_with_the_plan(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     scenario = load_scenario(write(tmp_path, OPEN_TWO_STAGES))
-    monkeypatch.setattr(ScenarioShape, "scenario", scenario)
-    monkeypatch.setattr(ScenarioShape, "demand", lambda: ArrivalStats(iteration_s=1.0))
-    shape = ScenarioShape()
+    shape = shape_of(scenario)
+    state = run_state(shape.runner.environment)  # type: ignore[union-attr]
+    state.open_share.by_worker = {"w": ArrivalStats(iteration_s=1.0)}  # the demand the shape sizes for
     ticks = []
     for second in (0, 7, 9, 15, 20):
         monkeypatch.setattr(shape, "get_run_time", lambda s=second: s)
@@ -260,12 +261,11 @@ def test_the_open_shape_sizes_the_pool_and_ends_with_the_plan(monkeypatch: pytes
 
 def test_the_clock_stands_still_until_the_warm_up_is_over(monkeypatch: pytest.MonkeyPatch) -> None:
     """Locust ticks the shape while `test_start` (the warm-up) runs: a slow warm-up must not end the run."""
-    monkeypatch.setattr(ScenarioShape, "scenario", apply_overrides(load_scenario("smoke"), run_time=10, users=3))
-    monkeypatch.setattr(ScenarioShape, "load_started", staticmethod(lambda: False))
-    shape = ScenarioShape()
+    scenario = apply_overrides(load_scenario("smoke"), run_time=10, users=3)
+    shape = shape_of(scenario, load_started=False)
     monkeypatch.setattr(shape, "get_run_time", lambda: 60.0)
-    assert shape.tick() == (3, shape.scenario.first_spawn_rate)
-    monkeypatch.setattr(ScenarioShape, "load_started", staticmethod(lambda: True))
+    assert shape.tick() == (3, scenario.first_spawn_rate)
+    run_state(shape.runner.environment).load_started_at = 1.0  # type: ignore[union-attr]
     assert shape.tick() is None
 
 

@@ -37,7 +37,7 @@ from ops_perf.judge.evidence import (
     point_rank,
     wilson_interval,
 )
-from ops_perf.targets import Status, Tier, load_targets
+from ops_perf.settings.targets import Status, Tier, load_targets
 
 CONF = 0.95
 

@@ -9,8 +9,8 @@ from locust.exception import RescheduleTaskImmediately
 
 from ops_perf.users.endpoints.catalog import ENDPOINTS, by_name
 from ops_perf.users.endpoints.user import OPSUser, apply_mix, make_task
-from ops_perf.users.state import RequestHeaders
-from ops_perf.users.warmup import CACHE
+from ops_perf.users.headers import RequestHeaders
+from ops_perf.users.state import RunState
 
 
 class Recorder:
@@ -19,19 +19,14 @@ class Recorder:
     def __init__(self) -> None:
         self.calls: list[tuple[str, str]] = []
         self.skips = 0
+        self.run_state = RunState()
+        self.run_state.ids.fill({"project_ids": [7], "user_ids": [42]})
 
     def request(self, url: str, name: str) -> None:
         self.calls.append((url, name))
 
     def skip_id_less(self) -> None:
         self.skips += 1
-
-
-@pytest.fixture(autouse=True)
-def cache():
-    CACHE.fill({"project_ids": [7], "user_ids": [42]})
-    yield CACHE
-    CACHE.clear()
 
 
 def test_every_catalog_entry_becomes_a_weighted_task() -> None:

@@ -13,10 +13,11 @@ from locust.argument_parser import get_parser, ui_extra_args_dict
 
 from ops_perf.errors import OpsPerfError
 from ops_perf.paths import PROJECT_ROOT
-from ops_perf.plugin import hooks as locust_hooks
+from ops_perf.plugin import hooks, startup  # hooks: every listener registered, as locustfile.py does
 from ops_perf.plugin.webui import form_options
 
 LOCUSTFILE = str(PROJECT_ROOT / "locustfile.py")
+assert hooks.options.add_arguments
 
 
 def _options(*args: str) -> Any:
@@ -26,8 +27,8 @@ def _options(*args: str) -> Any:
 def _chosen(form: dict[str, str], *args: str) -> Any:
     options = _options(*args)
     command_line = {name: getattr(options, name) for name in ("num_users", "spawn_rate", "run_time", "confirm_prod")}
-    chosen, _host = form_options(form, options, command_line, locust_hooks.resolve)
-    return chosen, locust_hooks.resolve(chosen)[1]
+    chosen, _host = form_options(form, options, command_line, startup.resolve)
+    return chosen, startup.resolve(chosen)[1]
 
 
 def test_the_suites_options_are_in_the_form_and_confirm_prod_is_not() -> None:

@@ -31,7 +31,7 @@ from ops_perf.runfiles.discover import RUN_JSON_SUFFIX
 from ops_perf.runfiles.prefix import release_prefix, reserve_prefix
 from ops_perf.settings import apply_overrides, load_environment, load_scenario, parse_duration
 from ops_perf.settings.targets import load_targets
-from ops_perf.users.state import PROBE_USER_AGENT
+from ops_perf.users.headers import PROBE_USER_AGENT
 from ops_perf.verdict.runs import OneLineParser
 
 DEFAULT_SCENARIO = "open"

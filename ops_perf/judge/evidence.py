@@ -35,7 +35,7 @@ from typing import TypeVar
 
 import numpy as np
 
-from ops_perf.targets import Status, Tier
+from ops_perf.settings.targets import Status, Tier
 
 DEFAULT_CONFIDENCE = 0.95
 

@@ -30,18 +30,9 @@ from locust.env import Environment as LocustEnvironment
 from locust.runners import MasterRunner, WorkerRunner
 
 from ops_perf.exitcodes import ExitCode
-from ops_perf.plugin.shape import ScenarioShape
 from ops_perf.settings import Scenario
-from ops_perf.users.arrivals import (
-    MAX_DROPPED_FRACTION,
-    OPEN_ITERATION_METHOD,
-    POOL,
-    ArrivalStats,
-    merge,
-    open_wait,
-    plan_for,
-)
-from ops_perf.users.state import CONTEXT
+from ops_perf.users.arrivals import MAX_DROPPED_FRACTION, ArrivalStats, merge, plan_for
+from ops_perf.users.state import RunState, run_state
 
 logger = logging.getLogger("ops_perf")
 
@@ -50,51 +41,39 @@ MSG_STATS = "ops_perf_arrival_stats"
 REPORT_INTERVAL_S = 1.0
 """How often a worker sends its counters (the shape grows the pool from them)."""
 
-_state: dict[str, Any] = {"by_worker": {}, "share": None, "shared_with": (), "started": False}
 
+def configure(environment: LocustEnvironment, scenario: Scenario, expected_iteration_s: float, drain_s: float) -> None:
+    """Open run: users wait on the arrival queue (their `wait_time` asks `RunState.arrivals.active`).
 
-def configure(user_classes: list[type], scenario: Scenario, environment: Any = None, drain_s: float = 0.0) -> None:
-    """Open run: users wait on the arrival queue; a class with `run_one_arrival` runs it per arrival.
-
-    At the end of an open run of one-request iterations, requests in flight are let finish (Locust's
-    `stop_timeout`, up to `drain_s`, unless `--stop-timeout` was given): in an overloaded run they are
-    the slowest, and cutting them would leave them out of the percentiles. Idle users stop at once.
+    At the end of an open run of one-request iterations (the endpoint user), requests in flight are
+    let finish (Locust's `stop_timeout`, up to `drain_s`, unless `--stop-timeout` was given): in an
+    overloaded run they are the slowest, and cutting them would leave them out of the percentiles.
+    Idle users stop at once. A page user's iteration is a whole visit: it is not waited for.
     """
-    POOL.active = scenario.is_open
+    pool = run_state(environment).arrivals
+    pool.active = scenario.is_open
     if not scenario.is_open:
         return
-    one_request = not any(hasattr(cls, OPEN_ITERATION_METHOD) for cls in user_classes)
-    if environment is not None and drain_s and not environment.stop_timeout and one_request:
+    if drain_s and not environment.stop_timeout and scenario.user != "pages":
         environment.stop_timeout = drain_s
-    for cls in user_classes:
-        cls.wait_time = open_wait
-        iteration = getattr(cls, OPEN_ITERATION_METHOD, None)
-        if iteration is not None:
-            cls.tasks = [_one_arrival_task]
-        POOL.expected_iteration_s = float(getattr(cls, "expected_iteration_s", POOL.expected_iteration_s))
+    pool.expected_iteration_s = expected_iteration_s
 
 
-def _one_arrival_task(user: Any) -> None:
-    getattr(user, OPEN_ITERATION_METHOD)()
-
-
-def register(runner: Any) -> None:
-    """Message handlers (init, on every runner) and the shape's view of the demand."""
-    _state["by_worker"] = {}
+def register(environment: LocustEnvironment) -> None:
+    """Message handlers (init, on every runner)."""
+    runner, state = environment.runner, run_state(environment)
+    state.open_share.by_worker = {}
     if isinstance(runner, WorkerRunner):
         runner.register_message(MSG_SHARE, _receive_share)
     elif isinstance(runner, MasterRunner):
         runner.register_message(MSG_STATS, _receive_stats)
-        ScenarioShape.demand = totals
-    else:
-        ScenarioShape.demand = totals
 
 
-def totals() -> ArrivalStats:
+def totals(state: RunState) -> ArrivalStats:
     """The arrival counters of the whole run: this process's, or the sum of the workers'."""
-    if _state["by_worker"]:
-        return merge(list(_state["by_worker"].values()))
-    return POOL.snapshot()
+    if state.open_share.by_worker:
+        return merge(list(state.open_share.by_worker.values()))
+    return state.arrivals.snapshot()
 
 
 # --- test start -----------------------------------------------------------------------------------
@@ -102,18 +81,19 @@ def totals() -> ArrivalStats:
 
 def start(environment: LocustEnvironment) -> None:
     """Called by the hooks once load time starts (after the warm-up) on the master or local runner."""
-    scenario, runner = CONTEXT.scenario, environment.runner
+    state, runner = run_state(environment), environment.runner
+    scenario = state.scenario
     if scenario is None or not scenario.is_open:
         return
-    _state["by_worker"] = {}
+    state.open_share.by_worker = {}
     where = "this process"
     if isinstance(runner, MasterRunner):
-        _share_out(runner, first=True)
-        gevent.spawn(_watch_workers, runner)
-        where = f"{len(_state['shared_with'])} worker(s)"
+        _share_out(runner, state, first=True)
+        gevent.spawn(_watch_workers, runner, state)
+        where = f"{len(state.open_share.shared_with)} worker(s)"
     else:
-        POOL.reset()
-        POOL.start(plan_for(scenario), scenario.arrivals)
+        state.arrivals.reset()
+        state.arrivals.start(plan_for(scenario), scenario.arrivals)
     logger.info(
         "open model: %s arrivals at %.4g %s on average, offered by %s, pool cap %d users",
         scenario.arrivals, (scenario.offered_rate or 0) * scenario.rate_per, scenario.rate_unit, where,
@@ -123,48 +103,50 @@ def start(environment: LocustEnvironment) -> None:
 
 def start_worker(environment: LocustEnvironment) -> None:
     """A worker's test start: run its share of the rate once both the settings and the share are known."""
-    _state["started"] = True
-    _state["origin"] = None
-    POOL.reset()
-    _maybe_start_worker_pacer(environment)
-    gevent.spawn(_report_to_master, environment.runner)
+    state = run_state(environment)
+    state.open_share.started = True
+    state.open_share.origin = None
+    state.arrivals.reset()
+    _maybe_start_worker_pacer(state)
+    gevent.spawn(_report_to_master, environment.runner, state)
 
 
-def _share_out(runner: MasterRunner, first: bool = False) -> None:
+def _share_out(runner: MasterRunner, state: RunState, first: bool = False) -> None:
     """Each worker's part of the rate; `first` (at load start): its spawn gap is caught up, not skipped."""
     ids = sorted(c.id for c in runner.clients.all if c.state != "missing")
-    _state["shared_with"] = tuple(ids)
+    state.open_share.shared_with = tuple(ids)
     for index, client_id in enumerate(ids):
-        share = {"index": index, "count": len(ids), "elapsed": _elapsed(), "catch_up": first}
+        share = {"index": index, "count": len(ids), "elapsed": _elapsed(state), "catch_up": first}
         runner.send_message(MSG_SHARE, share, client_id=client_id)
 
 
-def _elapsed() -> float:
+def _elapsed(state: RunState) -> float:
     """Seconds of load time so far on the master (the workers' plans run on this clock)."""
-    started = CONTEXT.load_started_at
+    started = state.load_started_at
     return max(0.0, time.time() - started) if started is not None else 0.0
 
 
-def _watch_workers(runner: MasterRunner) -> None:
+def _watch_workers(runner: MasterRunner, state: RunState) -> None:
     """A worker that joins or is lost mid-run: every worker gets its new share of the same plan."""
     while runner.state not in ("stopped", "stopping", "quitting", "cleanup"):
         gevent.sleep(REPORT_INTERVAL_S)
         ids = tuple(sorted(c.id for c in runner.clients.all if c.state != "missing"))
-        if ids and ids != _state["shared_with"]:
+        if ids and ids != state.open_share.shared_with:
             logger.info("open model: %d worker(s) now, the rate is shared anew", len(ids))
-            _share_out(runner)
+            _share_out(runner, state)
 
 
 def _receive_share(environment: LocustEnvironment, msg: Any, **_: Any) -> None:
+    state = run_state(environment)
     share = dict(msg.data)
     share["origin"] = time.time() - float(share.get("elapsed") or 0.0)  # the master's load start, on our clock
-    _state["share"] = share
-    if _state["started"]:
-        _maybe_start_worker_pacer(environment)
+    state.open_share.share = share
+    if state.open_share.started:
+        _maybe_start_worker_pacer(state)
 
 
-def _maybe_start_worker_pacer(environment: LocustEnvironment) -> None:
-    scenario, share = CONTEXT.scenario, _state["share"]
+def _maybe_start_worker_pacer(state: RunState) -> None:
+    scenario, share = state.scenario, state.open_share.share
     if scenario is None or not scenario.is_open or share is None:
         return
     count = max(1, int(share["count"]))
@@ -173,47 +155,49 @@ def _maybe_start_worker_pacer(environment: LocustEnvironment) -> None:
     # the spawn gap; a later one (workers joined or left, or this worker joined late) restarts the
     # pacer on the same clock and skips what is past: those arrivals were other workers' to offer.
     # The counters go on.
-    first = _state.get("origin") is None
-    origin = _state.get("origin") or share.get("origin") or time.time()
-    _state["origin"] = origin
+    first = state.open_share.origin is None
+    origin = state.open_share.origin or share.get("origin") or time.time()
+    state.open_share.origin = origin
     catch_up = first and bool(share.get("catch_up"))
-    POOL.start(
+    state.arrivals.start(
         plan_for(scenario, 1.0 / count), scenario.arrivals, offset=(index + 0.5) / count, started=origin,
         not_before=origin if catch_up else None,
     )  # fmt: skip
     logger.info("open model: this worker offers 1/%d of the rate (worker %d)", count, index)
 
 
-def _report_to_master(runner: WorkerRunner) -> None:
+def _report_to_master(runner: WorkerRunner, state: RunState) -> None:
     while runner.state not in ("stopped", "quitting", "cleanup"):
         gevent.sleep(REPORT_INTERVAL_S)
-        send_stats(runner)
+        send_stats(runner, state)
 
 
-def send_stats(runner: Any) -> None:
-    if isinstance(runner, WorkerRunner) and POOL.active:
-        runner.send_message(MSG_STATS, POOL.snapshot().to_dict())
+def send_stats(runner: Any, state: RunState) -> None:
+    if isinstance(runner, WorkerRunner) and state.arrivals.active:
+        runner.send_message(MSG_STATS, state.arrivals.snapshot().to_dict())
 
 
 def _receive_stats(environment: LocustEnvironment, msg: Any, **_: Any) -> None:
-    _state["by_worker"][msg.node_id] = ArrivalStats.from_dict(msg.data)
+    run_state(environment).open_share.by_worker[msg.node_id] = ArrivalStats.from_dict(msg.data)
 
 
 @events.test_stopping.add_listener
 def _on_test_stopping(environment: LocustEnvironment, **_: Any) -> None:
     """No arrival is offered once the load stops: the users stopping now would never take it."""
-    if POOL.active:
-        POOL.stop()
+    pool = run_state(environment).arrivals
+    if pool.active:
+        pool.stop()
 
 
 @events.test_stop.add_listener
 def _on_test_stop(environment: LocustEnvironment, **_: Any) -> None:
     """The users have stopped: what is still queued is counted; a worker sends its final counters."""
-    if not POOL.active:
+    state = run_state(environment)
+    if not state.arrivals.active:
         return
-    POOL.finish()
-    _state["started"] = False
-    send_stats(environment.runner)
+    state.arrivals.finish()
+    state.open_share.started = False
+    send_stats(environment.runner, state)
 
 
 # --- the end --------------------------------------------------------------------------------------
@@ -221,11 +205,12 @@ def _on_test_stop(environment: LocustEnvironment, **_: Any) -> None:
 
 def judge_drops(environment: LocustEnvironment) -> None:
     """More than 1% dropped: the run measured the generator, not OPS (status invalid, exit RUN_INVALID)."""
-    scenario = CONTEXT.scenario
+    state = run_state(environment)
+    scenario = state.scenario
     if scenario is None or not scenario.is_open or isinstance(environment.runner, WorkerRunner):
         return
-    POOL.finish()
-    stats = totals()
+    state.arrivals.finish()
+    stats = totals(state)
     if stats.dropped_fraction <= MAX_DROPPED_FRACTION:
         return
     detail = (
@@ -233,18 +218,18 @@ def judge_drops(environment: LocustEnvironment) -> None:
         f"(more than {100 * MAX_DROPPED_FRACTION:g}%): the pool of {scenario.peak_users} users could not start "
         f"them on time; raise max_users (-u) or lower the arrival rate"
     )
-    if CONTEXT.status == "completed":
-        CONTEXT.status, CONTEXT.status_detail = "invalid", detail
+    if state.status == "completed":
+        state.status, state.status_detail = "invalid", detail
     logger.error("run invalid: %s", detail)
     environment.process_exit_code = int(ExitCode.RUN_INVALID)
 
 
-def progress_suffix() -> str:
+def progress_suffix(state: RunState) -> str:
     """The open model's part of a progress line."""
-    scenario = CONTEXT.scenario
+    scenario = state.scenario
     if scenario is None or not scenario.is_open:
         return ""
-    stats = totals()
+    stats = totals(state)
     return (
         f", offered {(scenario.offered_rate or 0) * scenario.rate_per:.4g} {scenario.rate_unit}, "
         f"{stats.arrivals} arrivals, {stats.dropped} dropped ({100 * stats.dropped_fraction:.2f}%), "
@@ -252,11 +237,11 @@ def progress_suffix() -> str:
     )
 
 
-def record_fields(scenario: Scenario) -> dict[str, Any]:
+def record_fields(state: RunState, scenario: Scenario) -> dict[str, Any]:
     """run.json: the model and the arrivals (schema 1; closed runs: offered_rate null, counts 0)."""
     if not scenario.is_open:
         return {"model": "closed", "offered_rate": None, "arrivals": 0, "dropped_arrivals": 0}
-    stats = totals()
+    stats = totals(state)
     return {
         "model": "open",
         "offered_rate": scenario.offered_rate,
@@ -270,5 +255,5 @@ def record_fields(scenario: Scenario) -> dict[str, Any]:
         "ramp": scenario.ramp,
         "max_users": scenario.peak_users,
         "peak_pool": stats.peak_pool,
-        "arrival_processes": max(1, len(_state["by_worker"])),
+        "arrival_processes": max(1, len(state.open_share.by_worker)),
     }

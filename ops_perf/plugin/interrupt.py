@@ -34,7 +34,7 @@ from locust.env import Environment as LocustEnvironment
 from locust.runners import WorkerRunner
 
 from ops_perf.exitcodes import ExitCode
-from ops_perf.users.state import CONTEXT
+from ops_perf.users.state import RunState, run_state
 
 logger = logging.getLogger("ops_perf")
 
@@ -43,6 +43,7 @@ WORKER_GRACE_S = 5.0
 STOPPED_STATES = ("stopped", "quitting", "cleanup")
 
 _watchers: list[Any] = []
+"""This process's SIGINT watcher: a signal belongs to the process, not to an environment."""
 
 
 def install(environment: LocustEnvironment) -> None:
@@ -57,25 +58,26 @@ def install(environment: LocustEnvironment) -> None:
 
 def interrupted(environment: LocustEnvironment) -> None:
     """The first SIGINT: status `interrupted`, exit code 130, and the load stopped (if it runs)."""
+    state = run_state(environment)
     if environment.web_ui is not None and environment.runner is not None:
         _close_web_ui(environment)
         return
-    if CONTEXT.interrupted_at is not None or CONTEXT.load_ended_at is not None:
+    if state.interrupted_at is not None or state.load_ended_at is not None:
         logger.info("already stopping: writing the results (Ctrl-\\ aborts without them)")
         return
-    CONTEXT.interrupted_at = time.time()
-    if CONTEXT.status == "completed":  # a reason that came first (auth, an invalid warm-up) stays the reason
-        CONTEXT.status = "interrupted"
-        CONTEXT.status_detail = "stopped by Ctrl-C (SIGINT)" + _load_time_note()
+    state.interrupted_at = time.time()
+    if state.status == "completed":  # a reason that came first (auth, an invalid warm-up) stays the reason
+        state.status = "interrupted"
+        state.status_detail = "stopped by Ctrl-C (SIGINT)" + _load_time_note(state)
         environment.process_exit_code = int(ExitCode.INTERRUPTED)
     runner = environment.runner
-    if not CONTEXT.test_started or runner is None:
+    if not state.test_started or runner is None:
         # Nothing measured yet, so nothing to keep: leave at once, wherever the main greenlet waits
         # (the token, the probe, Locust's wait for workers), with the shell's code for Ctrl-C.
         logger.warning("interrupted (Ctrl-C) before the load started; nothing was run")
         gevent.get_hub().parent.throw(SystemExit(int(ExitCode.INTERRUPTED)))
         return
-    logger.warning("interrupted (Ctrl-C): stopping the load and writing the results%s", _load_time_note())
+    logger.warning("interrupted (Ctrl-C): stopping the load and writing the results%s", _load_time_note(state))
     if runner.state not in STOPPED_STATES:
         runner.quit()
 
@@ -85,19 +87,20 @@ def _close_web_ui(environment: LocustEnvironment) -> None:
 
     Only a test still running is `interrupted` (exit 130, its results kept); one that ended first
     keeps its own status, and with no test ever started nothing ran: the UI closes with exit 0 and
-    no run files (`locust_hooks` writes none, `bare_prefix` removes Locust's empty CSVs).
+    no run files (`outputs` writes none, `bare_prefix` removes Locust's empty CSVs).
     """
-    if CONTEXT.interrupted_at is not None:
+    state = run_state(environment)
+    if state.interrupted_at is not None:
         logger.info("already stopping: writing the results (Ctrl-\\ aborts without them)")
         return
-    CONTEXT.interrupted_at = time.time()
-    if not CONTEXT.test_started:
+    state.interrupted_at = time.time()
+    if not state.test_started:
         logger.warning("interrupted (Ctrl-C): closing the web UI; no test was started, so nothing is written")
-    elif CONTEXT.load_ended_at is None and CONTEXT.status == "completed":
-        CONTEXT.status = "interrupted"
-        CONTEXT.status_detail = "stopped by Ctrl-C (SIGINT)" + _load_time_note()
+    elif state.load_ended_at is None and state.status == "completed":
+        state.status = "interrupted"
+        state.status_detail = "stopped by Ctrl-C (SIGINT)" + _load_time_note(state)
         environment.process_exit_code = int(ExitCode.INTERRUPTED)
-        logger.warning("interrupted (Ctrl-C): stopping%s", _load_time_note())
+        logger.warning("interrupted (Ctrl-C): stopping%s", _load_time_note(state))
     else:
         logger.warning("interrupted (Ctrl-C): closing the web UI; the last test had ended")
     assert environment.runner is not None and environment.web_ui is not None
@@ -117,17 +120,18 @@ def stop_before_load(environment: LocustEnvironment) -> None:
         gevent.spawn(runner.stop if environment.web_ui is not None else runner.quit).join()
 
 
-def _load_time_note() -> str:
-    started = CONTEXT.load_started_at
+def _load_time_note(state: RunState) -> str:
+    started = state.load_started_at
     if started is None:
         return ""
     return f" after {time.time() - started:.1f} s of load"
 
 
 def _worker_interrupted(environment: LocustEnvironment) -> None:
-    if CONTEXT.interrupted_at is not None:
+    state = run_state(environment)
+    if state.interrupted_at is not None:
         return
-    CONTEXT.interrupted_at = time.time()
+    state.interrupted_at = time.time()
     logger.info("interrupted (Ctrl-C): waiting up to %gs for the master to stop this worker", WORKER_GRACE_S)
     gevent.spawn_later(WORKER_GRACE_S, _worker_quit, environment)
 

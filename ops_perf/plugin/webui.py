@@ -32,7 +32,7 @@ from locust.runners import STATE_RUNNING, STATE_SPAWNING
 from locust.util.timespan import parse_timespan
 
 from ops_perf.errors import OpsPerfError
-from ops_perf.users.state import CONTEXT
+from ops_perf.users.state import run_state
 
 logger = logging.getLogger("ops_perf")
 
@@ -70,15 +70,16 @@ def install(environment: LocustEnvironment, configure: Configure, resolve: Resol
     if web_ui is None or options is None:
         return
     command_line = {name: getattr(options, name, None) for name in (*OVERRIDES, "confirm_prod")}
+    state = run_state(environment)
 
     render = web_ui.update_template_args
 
     def update_template_args() -> None:
         """The form opens with the scenario's peak users and first spawn rate, not Locust's 1 and 1."""
         render()
-        if CONTEXT.scenario is not None:
-            web_ui.template_args["num_users"] = CONTEXT.scenario.peak_users
-            web_ui.template_args["spawn_rate"] = CONTEXT.scenario.first_spawn_rate
+        if state.scenario is not None:
+            web_ui.template_args["num_users"] = state.scenario.peak_users
+            web_ui.template_args["spawn_rate"] = state.scenario.first_spawn_rate
 
     web_ui.update_template_args = update_template_args  # type: ignore[method-assign]
 
@@ -100,15 +101,15 @@ def install(environment: LocustEnvironment, configure: Configure, resolve: Resol
         except OpsPerfError as err:
             logger.error("web UI: not started: %s", err)
             return jsonify({"success": False, "message": str(err), "host": environment.host})
-        CONTEXT.status, CONTEXT.status_detail = "completed", ""  # a new test
-        CONTEXT.warmup, CONTEXT.load_started_at = None, None
+        state.status, state.status_detail = "completed", ""  # a new test
+        state.warmup, state.load_started_at = None, None
         response = locust_swarm()
         # Locust copied the form into the parsed options. Keep what the hooks and the workers (which
         # get these options with the spawn message) read there: an override, or None for the scenario.
         for name in OVERRIDES:
             setattr(options, name, getattr(chosen, name))
         options.confirm_prod = command_line["confirm_prod"]  # whatever a crafted form said
-        environment.host = CONTEXT.host
+        environment.host = state.host
         return response
 
     web_ui.app.view_functions[endpoint] = web_ui.auth_required_if_enabled(swarm)

@@ -19,8 +19,9 @@ would form (coordinated omission). Here, as in k6's arrival-rate executors, the 
 Why a shared queue and not Locust's `constant_throughput` or locust-plugins' `constant_total_ips`:
 those pace a fixed set of users and cannot exceed users / response time, so they are still closed.
 
-The page user (or any user class) takes part by calling `wait_for_first_arrival(self)` in
-`on_start`, `late_ms(self)` before its first request of an iteration, and, when one iteration is not
+The page user (or any user class) takes part by calling `wait_for_first_arrival(self, pool)` in
+`on_start`, `late_ms(self, pool)` before its first request of an iteration (the pool is the run's,
+`RunState.arrivals`), and, when one iteration is not
 one task, by defining `run_one_arrival(self)` (see `OPEN_ITERATION_METHOD`).
 """
 
@@ -347,34 +348,43 @@ class ArrivalPool:
         return stats
 
 
-POOL = ArrivalPool()
-"""The pool of this process (one per Locust process, like the run context)."""
+@dataclass
+class OpenShare:
+    """The open model across processes (`ops_perf.plugin.arrivals`): on the master, each worker's last
+    counters; on a worker, its share of the rate and the master's load clock."""
+
+    by_worker: dict[str, ArrivalStats] = field(default_factory=dict)
+    share: dict[str, Any] | None = None
+    shared_with: tuple[str, ...] = ()
+    started: bool = False
+    origin: float | None = None
+    """The master's load start on this worker's clock (the worker's plan runs on it)."""
 
 
-def open_wait(user: Any) -> float:
+def open_wait(user: Any, pool: ArrivalPool) -> float:
     """`wait_time` of a user in an open run: wait for the next arrival, then start at once."""
-    POOL.take(user)
+    pool.take(user)
     return 0.0
 
 
-def wait_for_first_arrival(user: Any) -> None:
+def wait_for_first_arrival(user: Any, pool: ArrivalPool) -> None:
     """Call from `on_start`: Locust runs a task before its first wait, which would be unpaced.
 
     The user counts as waiting meanwhile (as in Locust's own `wait`), so that a graceful stop
     (`stop_timeout`) ends it at once instead of waiting for an arrival that will not come.
     """
-    if not POOL.active:
+    if not pool.active:
         return
     user._state = LOCUST_STATE_WAITING
-    POOL.take(user)
+    pool.take(user)
     if user._state == LOCUST_STATE_STOPPING:
         raise StopUser()
     user._state = LOCUST_STATE_RUNNING
 
 
-def late_ms(user: Any) -> float:
+def late_ms(user: Any, pool: ArrivalPool) -> float:
     """Add this to the response time of the first request of an iteration (0 in a closed run)."""
-    return POOL.late_ms(user) if POOL.active else 0.0
+    return pool.late_ms(user) if pool.active else 0.0
 
 
 def pool_target(rate_per_s: float, stats: ArrivalStats, cap: int) -> int:
@@ -387,9 +397,9 @@ def pool_target(rate_per_s: float, stats: ArrivalStats, cap: int) -> int:
 
 
 __all__ = [
-    "POOL",
     "ArrivalPool",
     "ArrivalStats",
+    "OpenShare",
     "RatePlan",
     "arrival_times",
     "late_ms",

@@ -1,71 +1,68 @@
-"""The state of the run in this Locust process, shared by the hooks and the users.
+"""What a Locust process knows of its run: one `RunState`, kept on Locust's `environment.ops_perf`.
 
-Locust creates users by class, not by factory, so the settings resolved at start-up, the token
-provider and the warm-up result reach them through this one module-level context rather than
-through globals scattered across modules.
+Locust creates users by class, not by factory, so what they need of the run (the settings resolved
+at start-up, the token's headers, the warm-up's ids, the open model's queue, the page counts)
+reaches them through their `environment`: the plugin fills the state at start-up, users read it as
+`run_state(self.environment)`. Nothing of a run lives in module globals, so two environments in one
+process (tests, library use) never share one.
 """
 
 from __future__ import annotations
 
-import os
-from collections.abc import Callable
+import itertools
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any
 
-from ops_perf import __version__
+from locust.event import EventHook
+
 from ops_perf.settings import Environment, Scenario
-from ops_perf.users.warmup import WarmupSummary
+from ops_perf.users.arrivals import ArrivalPool, OpenShare
+from ops_perf.users.headers import RequestHeaders
+from ops_perf.users.pages.stats import PageTally
+from ops_perf.users.warmup import IdCache, WarmupSummary
 
-USER_AGENT = f"ops-perf/{__version__} (locust)"
-"""Load requests; `RequestHeaders` adds the process id so that results can be traced to a worker."""
-WARMUP_USER_AGENT = f"ops-perf/{__version__} (warmup)"
-PROBE_USER_AGENT = f"ops-perf/{__version__} (probe)"
+ATTRIBUTE = "ops_perf"
+"""The attribute of Locust's `Environment` that holds the run's state."""
 
-
-class TokenSupplier(Protocol):
-    """What the users need of the token provider (see `ops_perf.auth`)."""
-
-    def token_for(self, user_index: int) -> str: ...
-
-    def on_unauthorized(self, token_used: str) -> None: ...
-
-
-class RequestHeaders:
-    """Browser-like headers, built once per token and shared, so a request costs one dict lookup.
-
-    Never a Content-Type: OPS answers 400 to a GET that carries `Content-Type: application/json`.
-    """
-
-    def __init__(self, tokens: TokenSupplier, frontend_url: str, user_agent: str = USER_AGENT) -> None:
-        self.tokens = tokens
-        self.frontend_url = frontend_url
-        self.user_agent = f"{user_agent[:-1]}; pid {os.getpid()})" if user_agent.endswith(")") else user_agent
-        self._by_token: dict[str, dict[str, str]] = {}
-
-    def for_user(self, user_index: int) -> tuple[str, dict[str, str]]:
-        token = self.tokens.token_for(user_index)
-        headers = self._by_token.get(token)
-        if headers is None:
-            if len(self._by_token) > 64:  # old generations after renewals: drop them
-                self._by_token.clear()
-            headers = {
-                "Authorization": f"Bearer {token}",
-                "Accept": "application/json",
-                "User-Agent": self.user_agent,
-                "Referer": self.frontend_url + "/",
-            }
-            self._by_token[token] = headers
-        return token, headers
+settings_needed = EventHook()
+"""Fired (with `environment=`) by a user whose process has not resolved its settings yet: a worker's
+first spawn message can beat Locust's `init` on a worker that joins a running test. The plugin
+listens and resolves them from the options the master forwarded; users never call up into it."""
 
 
 @dataclass
-class RunContext:
+class UserSettings:
+    """What the user classes read of the run's settings (the scenario's and the command line's)."""
+
+    think_time_s: tuple[float, float] = (1.0, 3.0)
+    request_timeout_s: float = 60.0
+    connect_timeout_s: float = 10.0
+    frontend_defects: bool = False
+    page_tour: bool = False
+    poll_period_s: float = 60.0
+
+
+@dataclass
+class RunState:
+    """The run as this Locust process sees it; the plugin writes it, users and writers read it."""
+
     env: Environment | None = None
     scenario: Scenario | None = None
     host: str = ""
     headers: RequestHeaders | None = None
     provider: Any = None
+    """The token provider (`ops_perf.auth.TokenProvider`); passive on a worker."""
+    users: UserSettings = field(default_factory=UserSettings)
+    ids: IdCache = field(default_factory=IdCache)
+    """The warm-up's ids every user of this process draws from."""
     warmup: WarmupSummary | None = None
+    arrivals: ArrivalPool = field(default_factory=ArrivalPool)
+    """The open model's queue of arrivals in this process (inactive in a closed run)."""
+    open_share: OpenShare = field(default_factory=OpenShare)
+    """The open model across master and workers: the workers' counters, this worker's share."""
+    pages: PageTally = field(default_factory=PageTally)
+    """The page user's per-route counts (`<prefix>_pages.json`), merged on the master."""
     started_at: float | None = None
     load_started_at: float | None = None
     load_ended_at: float | None = None
@@ -81,8 +78,14 @@ class RunContext:
     cpu_warning: bool = False
     worker_ids: set[str] = field(default_factory=set)
     """Every worker that connected during the run (late and reconnecting ones included)."""
-    prepare: Callable[[Any], None] | None = None
-    """Resolves a worker's settings (set by the hooks); users call it if a spawn beat `init`."""
+    user_numbers: Iterator[int] = field(default_factory=itertools.count)
+    """Each user's number in this process: it picks the user's token (`--test-users`)."""
 
 
-CONTEXT = RunContext()
+def run_state(environment: Any) -> RunState:
+    """The run's state on `environment` (made empty on first use: a library caller fills it itself)."""
+    state = getattr(environment, ATTRIBUTE, None)
+    if state is None:
+        state = RunState()
+        setattr(environment, ATTRIBUTE, state)
+    return state

@@ -68,10 +68,6 @@ class IdCache:
         return {name: list(ids) for name, ids in self._pools.items()}
 
 
-CACHE = IdCache()
-"""The process-wide cache (one per Locust process)."""
-
-
 @dataclass
 class PoolHarvest:
     pool: str

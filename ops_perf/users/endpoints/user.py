@@ -3,24 +3,27 @@
 Per-request cost matters (issue: the generator must not be the bottleneck of stress runs), so each
 task is a small closure prepared once at import: the URL template, the Locust name and the pool are
 bound up front, headers come pre-built per token, and the user is a `FastHttpUser`.
+
+Everything of the run (think time, time-outs, ids, headers, the open model's queue) is read from
+`self.environment` (`ops_perf.users.state`), which the plugin fills at start-up.
 """
 
 from __future__ import annotations
 
-import itertools
 import random
 import re
 from collections.abc import Callable, Sequence
 
 import gevent
-from locust import FastHttpUser, between
+from locust import FastHttpUser
+from locust.env import Environment as LocustEnvironment
 from locust.exception import RescheduleTaskImmediately, StopUser
 
 from ops_perf.auth import AuthUnavailable
 from ops_perf.users import arrivals
 from ops_perf.users.endpoints.catalog import ENDPOINTS, FISCAL_YEARS, Endpoint
-from ops_perf.users.state import CONTEXT
-from ops_perf.users.warmup import CACHE, READY_WAIT_S
+from ops_perf.users.state import RunState, run_state, settings_needed
+from ops_perf.users.warmup import READY_WAIT_S
 
 MAX_RESCHEDULES = 50
 """Consecutive picks of id-less endpoints before a user takes a normal wait instead (no busy loop)."""
@@ -28,7 +31,6 @@ NO_TOKEN_PAUSE_S = 1.0
 """A user that got no token in time (renewal still going) pauses this long before its next task."""
 
 _ID_PLACEHOLDER = re.compile(r"\{(\w+)\}")
-_user_numbers = itertools.count()
 
 
 def make_task(endpoint: Endpoint) -> Callable[[OPSUser], None]:
@@ -50,7 +52,7 @@ def make_task(endpoint: Endpoint) -> Callable[[OPSUser], None]:
         def task(user: OPSUser) -> None:
             values: dict[str, object] = {}
             if pool is not None and id_field is not None:
-                picked = CACHE.pick(pool)
+                picked = user.run_state.ids.pick(pool)
                 if picked is None:
                     user.skip_id_less()
                     return
@@ -65,44 +67,51 @@ def make_task(endpoint: Endpoint) -> Callable[[OPSUser], None]:
     return task
 
 
-def start_user(environment: object) -> int:
-    """What every user class does first: resolve a worker's settings if need be, wait for the ids.
+def start_user(environment: LocustEnvironment) -> tuple[RunState, int]:
+    """What every user class does first: its run's state, resolved if need be, and its number.
 
-    Returns the user's number, which picks its token (`--test-users` shares the load out).
+    The number picks the user's token (`--test-users` shares the load out). On a worker the master's
+    ids normally arrive before the spawn message; the user waits for them if not.
     """
-    if CONTEXT.headers is None and CONTEXT.prepare is not None:
-        CONTEXT.prepare(environment)
-    if not CACHE.ready.is_set():
-        # On a worker, the master's ids normally arrive before the spawn message; wait if not.
-        CACHE.ready.wait(timeout=READY_WAIT_S)
-    return next(_user_numbers)
+    state = run_state(environment)
+    if state.headers is None:
+        settings_needed.fire(environment=environment)
+    if not state.ids.ready.is_set():
+        state.ids.ready.wait(timeout=READY_WAIT_S)
+    return state, next(state.user_numbers)
 
 
-def auth_headers(index: int) -> tuple[str, dict[str, str]] | None:
+def think(state: RunState) -> float:
+    """Seconds between tasks: the scenario's think time, as Locust's `between` draws it."""
+    low, high = state.users.think_time_s
+    return low + random.random() * (high - low)
+
+
+def auth_headers(state: RunState, index: int) -> tuple[str, dict[str, str]] | None:
     """The token and browser-like headers of user `index`, or None when nothing can be sent now.
 
     Shared by every user class so that all of them authenticate exactly alike.
     """
-    headers_source = CONTEXT.headers
-    if headers_source is None:  # settings not resolved: the hooks stop the run before this
+    headers_source = state.headers
+    if headers_source is None:  # settings not resolved: the plugin stops the run before this
         return None
     try:
         return headers_source.for_user(index)
     except AuthUnavailable:
-        # Nothing was sent, so nothing is recorded. The token can no longer be renewed: the hooks
-        # stop the run with the reason (one line, run.json `cut_short_auth`); this user ends
+        # Nothing was sent, so nothing is recorded. The token can no longer be renewed: the plugin
+        # stops the run with the reason (one line, run.json `cut_short_auth`); this user ends
         # quietly instead of raising the same exception from every task until then.
-        provider = CONTEXT.provider
+        provider = state.provider
         if provider is None or provider.failed:
             raise StopUser() from None
         gevent.sleep(NO_TOKEN_PAUSE_S)  # no token within the wait: renewal may still succeed
         return None
 
 
-def after_response(token: str, status_code: int) -> None:
+def after_response(state: RunState, token: str, status_code: int) -> None:
     """A 401 is recorded by Locust as the failure it was; the provider renews at most once per token."""
-    if status_code == 401 and CONTEXT.provider is not None:
-        CONTEXT.provider.on_unauthorized(token)
+    if status_code == 401 and state.provider is not None:
+        state.provider.on_unauthorized(token)
 
 
 def build_tasks(endpoints: Sequence[Endpoint] = ENDPOINTS) -> dict[Callable[[OPSUser], None], int]:
@@ -115,6 +124,8 @@ def apply_mix(user_class: type[OPSUser], mix: str) -> None:
     Locust expands the weights into a list with each task repeated weight times, and has already
     filtered it by `--tags` / `--exclude-tags` by now; `even` keeps each remaining task once, so the
     tag filter and the mix compose. The weighted list is kept so a later run (web UI) can return to it.
+    A class attribute on purpose: the task list is what Locust reads from the class, and its own tag
+    filter rewrites it the same way.
     """
     weighted = user_class.__dict__.get("_weighted_tasks")
     if weighted is None:
@@ -126,37 +137,45 @@ def apply_mix(user_class: type[OPSUser], mix: str) -> None:
 class OPSUser(FastHttpUser):
     """A person using the OPS frontend: reads lists and details with the catalog's weights."""
 
-    wait_time = between(1, 3)  # replaced from the scenario's think time at test start
     tasks = build_tasks()
-    # Overridden from config/environments.toml at test start (request_timeout_s, connect_timeout_s).
-    network_timeout = 60.0
-    connection_timeout = 10.0
     insecure = False
     expected_iteration_s = 0.5
     """Open model: one task, about one response; the pool's first size before any is measured."""
 
+    def __init__(self, environment: LocustEnvironment) -> None:
+        settings = run_state(environment).users  # the client is made here: the environment's time-outs
+        self.network_timeout = settings.request_timeout_s
+        self.connection_timeout = settings.connect_timeout_s
+        super().__init__(environment)
+
     def on_start(self) -> None:
-        self.index = start_user(self.environment)
+        self.run_state, self.index = start_user(self.environment)
         self._reschedules = 0
-        arrivals.wait_for_first_arrival(self)  # open model: even the first task waits for its arrival
+        arrivals.wait_for_first_arrival(self, self.run_state.arrivals)  # open model: even the first task waits
 
     def on_stop(self) -> None:
-        arrivals.POOL.leave(self)
+        run_state(self.environment).arrivals.leave(self)
+
+    def wait_time(self) -> float:
+        """The scenario's think time; in the open model, the wait for the next arrival."""
+        if self.run_state.arrivals.active:
+            return arrivals.open_wait(self, self.run_state.arrivals)
+        return think(self.run_state)
 
     def request(self, url: str, name: str) -> None:
         self._reschedules = 0
-        auth = auth_headers(self.index)
+        auth = auth_headers(self.run_state, self.index)
         if auth is None:
             return
         token, headers = auth
-        late = arrivals.late_ms(self)
+        late = arrivals.late_ms(self, self.run_state.arrivals)
         if late:
             # Open model, started late: timed from the intended start (coordinated omission).
             with self.client.get(url, name=name, headers=headers, catch_response=True) as response:
                 response.request_meta["response_time"] += late
         else:
             response = self.client.get(url, name=name, headers=headers)
-        after_response(token, response.status_code)
+        after_response(self.run_state, token, response.status_code)
 
     def skip_id_less(self) -> None:
         """This endpoint's pool is empty (reported by the warm-up): pick another task at once."""

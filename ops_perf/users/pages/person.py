@@ -25,16 +25,16 @@ from functools import partial
 from typing import Any
 
 import gevent
-from locust import FastHttpUser, between, task
+from locust import FastHttpUser, task
+from locust.env import Environment as LocustEnvironment
 
 from ops_perf.auth.tokens import parse_token
 from ops_perf.users import arrivals
-from ops_perf.users.endpoints.user import after_response, auth_headers, start_user
+from ops_perf.users.endpoints.user import after_response, auth_headers, start_user, think
 from ops_perf.users.pages.browser import MAX_IN_FLIGHT, Browser
 from ops_perf.users.pages.catalog import CATALOG, Page, federal_fiscal_year
-from ops_perf.users.pages.stats import TALLY
 from ops_perf.users.pages.view import HARD_LOAD, HARD_LOAD_PLAN, PLANS, TOUR, PageViewFailed, Result, View
-from ops_perf.users.warmup import CACHE
+from ops_perf.users.state import run_state
 
 logger = logging.getLogger(__name__)
 
@@ -63,25 +63,24 @@ def visit_seconds(think_time_s: tuple[float, float], page_s: float = 1.0) -> flo
 class PersonUser(FastHttpUser):
     """A person reading OPS page by page: the page catalog's waves, fan-outs, tabs and navigation."""
 
-    wait_time = between(5, 30)  # replaced from the scenario's think time at test start
-    network_timeout = 60.0
-    connection_timeout = 10.0
     insecure = False
     concurrency = MAX_IN_FLIGHT
     """geventhttpclient's connections per user: the browser's per-host limit."""
-    frontend_defects = False
-    """Set by the hooks from the scenario / `--frontend-defects`."""
-    page_tour = False
-    """Set by the hooks (`--page-tour`): every page of the catalog once first, then by navigation."""
-    poll_period_s = POLL_PERIOD_S
-    think_time_s: tuple[float, float] = (5.0, 30.0)
-    """Set by the hooks from the scenario; in the open model it paces the views inside a visit."""
     expected_iteration_s = 7.5 * (17.5 + 1.0)
-    """Open model: how long a visit takes before any was measured (the pool's first size); the hooks
-    set it from the scenario's think time (`visit_seconds`)."""
+    """Open model: how long a visit takes before any was measured (the pool's first size); the
+    plugin gives the pool the scenario's own (`visit_seconds`)."""
+
+    def __init__(self, environment: LocustEnvironment) -> None:
+        settings = run_state(environment).users  # the client is made here: the environment's time-outs
+        self.network_timeout = settings.request_timeout_s
+        self.connection_timeout = settings.connect_timeout_s
+        super().__init__(environment)
 
     def on_start(self) -> None:
-        self.index = start_user(self.environment)
+        self.run_state, self.index = start_user(self.environment)
+        settings = self.run_state.users
+        self.frontend_defects = settings.frontend_defects
+        self.poll_period_s = settings.poll_period_s
         if gc.get_threshold()[0] < GC_YOUNG_THRESHOLD:
             gc.set_threshold(GC_YOUNG_THRESHOLD, *gc.get_threshold()[1:])
         self.browser = Browser()
@@ -90,28 +89,42 @@ class PersonUser(FastHttpUser):
         self.route: str | None = None
         self.page_id: Any = None
         self._kept: dict[str, list[Result]] = {}
-        self._tour = list(TOUR) if self.page_tour else []
+        self._tour = list(TOUR) if settings.page_tour else []
         # Closed model: the person stays on the site, polling; open model: only during a visit.
-        self._poller = None if arrivals.POOL.active else gevent.spawn(self._poll)
-        arrivals.wait_for_first_arrival(self)  # open model: one arrival is one visit (`run_one_arrival`)
+        pool = self.run_state.arrivals
+        self._poller = None if pool.active else gevent.spawn(self._poll)
+        arrivals.wait_for_first_arrival(self, pool)  # open model: one arrival is one visit (`run_one_arrival`)
 
     def on_stop(self) -> None:
         self._stop_polling()
         browser = getattr(self, "browser", None)  # (absent when on_start stopped early)
         if browser is not None:
             browser.close()
-        arrivals.POOL.leave(self)
+        run_state(self.environment).arrivals.leave(self)
+
+    def wait_time(self) -> float:
+        """Reading a page (the scenario's think time); in the open model, the wait for the next visit."""
+        if self.run_state.arrivals.active:
+            return arrivals.open_wait(self, self.run_state.arrivals)
+        return self.think_time()
 
     # --- moving about ---------------------------------------------------------------------------
 
     @task
+    def act(self) -> None:
+        """The person's one task: a page view (closed model), or one whole visit (open model)."""
+        if self.run_state.arrivals.active:
+            self.run_one_arrival()
+        else:
+            self.browse()
+
     def browse(self) -> None:
         for _ in range(PICK_ATTEMPTS):
             route, hard = self.next_move()
             page = CATALOG.pages[route]
             same_family = self.route is not None and CATALOG.pages[self.route].family == page.family
             tab = same_family and not hard
-            page_id = self.page_id if tab else (CACHE.pick(page.id_pool) if page.id_pool else None)
+            page_id = self.page_id if tab else (self.run_state.ids.pick(page.id_pool) if page.id_pool else None)
             if page.id_pool is None or page_id is not None:
                 self.view(page, page_id, hard=hard, tab=tab)
                 return
@@ -134,9 +147,8 @@ class PersonUser(FastHttpUser):
             poller.kill(block=False)
 
     def think_time(self) -> float:
-        """Seconds a person reads a page; the closed model's wait time (set by the hooks)."""
-        low, high = self.think_time_s
-        return random.uniform(low, high)
+        """Seconds a person reads a page: the scenario's think time."""
+        return think(self.run_state)
 
     def next_move(self) -> tuple[str, bool]:
         """(route, hard load?): the first view of a visit is a hard load (login lands on a page)."""
@@ -155,12 +167,12 @@ class PersonUser(FastHttpUser):
     # --- one page view ----------------------------------------------------------------------------
 
     def view(self, page: Page, page_id: Any, *, hard: bool, tab: bool) -> None:
-        auth = auth_headers(self.index)
+        auth = auth_headers(self.run_state, self.index)
         if auth is None:
             return
         token, headers = auth
         # Open model, started late: the page is timed from its intended start (coordinated omission).
-        started = time.perf_counter() - arrivals.late_ms(self) / 1000
+        started = time.perf_counter() - arrivals.late_ms(self, self.run_state.arrivals) / 1000
         values = {"FY": str(federal_fiscal_year()), "oidc": self.oidc(token)}
         view = View(self, page, page_id, values)
         send = partial(self._get, token=token, headers=headers)
@@ -209,7 +221,7 @@ class PersonUser(FastHttpUser):
             status = response.status_code
             failed = status == 0 or status >= 400 or bool(getattr(response, "error", None))
         end = time.perf_counter()
-        after_response(token, status)
+        after_response(self.run_state, token, status)
         return Result(name, response.content, (end - start) * 1000, end, failed)
 
     def _record(self, view: View, started: float) -> None:
@@ -226,7 +238,7 @@ class PersonUser(FastHttpUser):
             exception=exception,
             context={},
         )
-        TALLY.record(view.page.route, len(view.sent), slowest.name if slowest else None, view.failures)
+        self.run_state.pages.record(view.page.route, len(view.sent), slowest.name if slowest else None, view.failures)
 
     # --- identity and the notifications poll ------------------------------------------------------
 
@@ -248,7 +260,7 @@ class PersonUser(FastHttpUser):
         """`notifications/?oidc_id=` every poll period while the person is on the site."""
         while True:
             gevent.sleep(self.poll_period_s)
-            auth = auth_headers(self.index)
+            auth = auth_headers(self.run_state, self.index)
             if auth is None:
                 continue
             token, headers = auth

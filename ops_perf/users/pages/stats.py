@@ -1,7 +1,7 @@
 """Per-page counts beyond Locust's PAGE rows: calls per view, the slowest call, which calls failed.
 
 Locust's statistics hold one `PAGE` row per route (views, page times); what a row cannot say is
-which call made a view slow or failed it. The page user counts that here, per process; workers send
+which call made a view slow or failed it. The page user counts that here, per process (`RunState.pages`); workers send
 their counts to the master (`ops_perf_pages` message, at the end of their run) and the master (or
 the local runner) writes `<prefix>_pages.json`. Schema 1:
 
@@ -75,7 +75,3 @@ class PageTally:
             json.dumps({"schema": SCHEMA, "pages": self.as_dict()}, indent=2, sort_keys=True) + "\n", encoding="utf-8"
         )
         return path
-
-
-TALLY = PageTally()
-"""This process's counts."""
