@@ -15,6 +15,7 @@ from pathlib import Path
 from ops_perf import __version__
 from ops_perf.errors import OpsPerfError, die
 from ops_perf.exitcodes import ExitCode
+from ops_perf.settings.options import add_to_run_parser
 
 EPILOG = """exit codes: 0 passed, 1 thresholds breached, 2 usage or input error, 3 regression,
 4 run invalid (token died, generator saturated, no requests, warm-up failed everywhere),
@@ -29,12 +30,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"ops-perf {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
-    run = sub.add_parser("run", help="run a scenario against an environment, then report and check")
-    run.add_argument(
-        "--env", "--ops-env", dest="env", help="local, dev, stg or prod (config/environments.toml); or OPS_ENV"
-    )
-    run.add_argument("--scenario", help="smoke, baseline, normal, stress, spike, soak (scenarios/); or OPS_SCENARIO")
-    _add_run_options(run)
+    run = sub.add_parser(
+        "run", help="run a scenario against an environment, then report and check", epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )  # fmt: skip
+    add_run_arguments(run)
     run.add_argument("locust_args", nargs=argparse.REMAINDER, help="after --: passed to locust as they are")
 
     demo = sub.add_parser("demo", help="start the simulator, run a short scenario against it, write the report")
@@ -59,35 +59,30 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _add_run_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--host", help="override the environment's host (e.g. the simulator's URL)")
-    parser.add_argument("--results-dir", type=Path, help="default results/<today>")
-    parser.add_argument("--reports-dir", type=Path, help="default reports/<today>")
-    parser.add_argument("-u", "--users", type=int, help="override the scenario: peak users")
-    parser.add_argument("-r", "--spawn-rate", type=float, help="override the scenario: users started per second")
-    parser.add_argument("-t", "--run-time", help="override the scenario: load time, e.g. 90s, 10m")
-    parser.add_argument("--think-time", help="MIN,MAX seconds between a user's requests (default 1,3)")
+def add_run_arguments(parser: argparse.ArgumentParser) -> None:
+    """`ops-perf run`'s options: the run options' table (`settings.options`), Locust's own options it
+    mirrors, and its own (where results go, whether to report and check)."""
+    add_to_run_parser(parser)
     parser.add_argument(
-        "--arrival-rate",
+        "--host", help="another base URL than the environment's (e.g. the simulator's: http://127.0.0.1:8080)"
+    )
+    parser.add_argument("-u", "--users", type=int, help="override the scenario: peak users (default: the scenario's)")
+    parser.add_argument(
+        "-r",
+        "--spawn-rate",
         type=float,
-        help="open model: arrivals per second (people per minute for the page user); -u is then the pool cap",
+        help="override the scenario: users started per second (default: the scenario's)",
     )
-    parser.add_argument("--processes", type=int, help="Locust worker processes on this machine (-1: one per core)")
-    parser.add_argument("--test-users", type=int, help="test users to log in and share out (login source only)")
-    parser.add_argument("--ids-per-pool", type=int, help="warm-up: ids per pool (default per environment)")
-    parser.add_argument("--warmup-deadline", type=float, help="warm-up: deadline in seconds (default per environment)")
-    parser.add_argument("--confirm-prod", action="store_true", default=None, help="required to load production")
-    pages = parser.add_argument_group("page user (passed on to Locust)")
-    pages.add_argument("--user", choices=["pages", "endpoints"], help="who is simulated (default: the scenario's)")
-    pages.add_argument(
-        "--frontend-defects", action="store_true", default=None, help="pages: the frontend's bad calls too"
+    parser.add_argument(
+        "-t", "--run-time", help="override the scenario: load time, e.g. 90s, 10m (default: the scenario's)"
     )
-    pages.add_argument(
-        "--page-tour", action="store_true", default=None, help="pages: each person views every page once"
+    parser.add_argument(
+        "--processes", type=int, help="Locust worker processes on this machine, -1 for one per core (default: none)"
     )
-    pages.add_argument("--notification-poll", type=float, help="pages: seconds between notification polls")
-    parser.add_argument("--no-report", action="store_true", help="skip PERFORMANCE_REPORT.md")
-    parser.add_argument("--no-check", action="store_true", help="skip the threshold check")
+    parser.add_argument("--results-dir", type=Path, help="where the results go (default results/<today>)")
+    parser.add_argument("--reports-dir", type=Path, help="where the report goes (default reports/<today>)")
+    parser.add_argument("--no-report", action="store_true", help="skip PERFORMANCE_REPORT.md (default: written)")
+    parser.add_argument("--no-check", action="store_true", help="skip the threshold check (default: checked)")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -140,18 +135,16 @@ def _delegate(command: str, rest: list[str]) -> int:
 
 def _run(args: argparse.Namespace) -> int:
     from ops_perf.cli.run import RunRequest, execute
-    from ops_perf.settings.options import apply_environment, forwarded_args
+    from ops_perf.settings.options import apply_environment, run_options
 
     apply_environment(args)
     extra = tuple(a for a in args.locust_args if a != "--")
     outcome = execute(
         RunRequest(
-            env=args.env, scenario=args.scenario, host=args.host, results_dir=args.results_dir,
-            reports_dir=args.reports_dir, users=args.users, spawn_rate=args.spawn_rate, run_time=args.run_time,
-            think_time=args.think_time, arrival_rate=args.arrival_rate, processes=args.processes,
-            confirm_prod=args.confirm_prod, report=not args.no_report, check=not args.no_check,
-            test_users=args.test_users, ids_per_pool=args.ids_per_pool, warmup_deadline=args.warmup_deadline,
-            extra_args=(*forwarded_args(args), *extra),
+            **{option.dest: getattr(args, option.dest) for option in run_options()},
+            host=args.host, results_dir=args.results_dir, reports_dir=args.reports_dir, users=args.users,
+            spawn_rate=args.spawn_rate, run_time=args.run_time, processes=args.processes,
+            report=not args.no_report, check=not args.no_check, extra_args=extra,
         )
     )  # fmt: skip
     return int(outcome.exit_code)

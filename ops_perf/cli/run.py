@@ -27,15 +27,8 @@ from ops_perf.paths import LOCUSTFILE, REPORTS_DIR, RESULTS_DIR
 from ops_perf.plugin.bare_prefix import RESERVED_ENV
 from ops_perf.runfiles.discover import RUN_JSON_SUFFIX
 from ops_perf.runfiles.prefix import check_writable, discard_empty_run_files, release_prefix, reserve_prefix
-from ops_perf.settings import (
-    apply_overrides,
-    check_run_allowed,
-    load_environment,
-    load_scenario,
-    normalise_host,
-    parse_duration,
-    parse_think_time,
-)
+from ops_perf.settings import check_run_allowed, normalise_host, resolve
+from ops_perf.settings.options import locust_args, run_options
 
 LOCUST_USAGE_EXIT = 2
 """Locust's and our own exit code for bad input found inside the Locust process."""
@@ -50,24 +43,31 @@ def free_port() -> int:
 
 @dataclass(frozen=True)
 class RunRequest:
+    """One run as asked for: the run options' table (`settings.options`, the same fields by name), the
+    Locust options `ops-perf run` mirrors, and where its outputs go."""
+
     env: str
     scenario: str
+    think_time: str | None = None
+    arrival_rate: float | None = None
+    """Open model: arrivals per second (people per minute for the page user), one steady stage."""
+    ids_per_pool: int | None = None
+    warmup_deadline: float | None = None
+    test_users: int | None = None
+    confirm_prod: bool = False
+    user: str | None = None
+    frontend_defects: bool = False
+    page_tour: bool = False
+    notification_poll: float | None = None
     host: str | None = None
     results_dir: Path | None = None
     reports_dir: Path | None = None
     users: int | None = None
     spawn_rate: float | None = None
     run_time: str | None = None
-    think_time: str | None = None
-    arrival_rate: float | None = None
-    """Open model: arrivals per second (people per minute for the page user), one steady stage."""
     processes: int | None = None
-    confirm_prod: bool = False
     report: bool = True
     check: bool = True
-    test_users: int | None = None
-    ids_per_pool: int | None = None
-    warmup_deadline: float | None = None
     extra_args: tuple[str, ...] = ()
     name: str | None = None
     """File prefix instead of `<env>-<scenario>` (the capacity search names its steps)."""
@@ -99,8 +99,7 @@ class Plan:
     def command(self, prefix: Path) -> list[str]:
         request = self.request
         cmd = [
-            sys.executable, "-m", "locust", "-f", str(LOCUSTFILE), "--headless",
-            "--ops-env", self.env_name, "--scenario", request.scenario, "--host", self.host,
+            sys.executable, "-m", "locust", "-f", str(LOCUSTFILE), "--headless", "--host", self.host,
             "--csv", str(prefix), "--csv-full-history", "--html", f"{prefix}.html", "--only-summary",
         ]  # fmt: skip
         if request.users is not None:
@@ -109,34 +108,25 @@ class Plan:
             cmd += ["--spawn-rate", f"{request.spawn_rate:g}"]
         if request.run_time:
             cmd += ["--run-time", request.run_time]
-        if request.think_time:
-            cmd += ["--think-time", request.think_time]
-        if request.arrival_rate is not None:
-            cmd += ["--arrival-rate", f"{request.arrival_rate:g}"]
         if request.processes:
             # The master and its forked workers meet on this machine's loopback, on a free port: with
             # Locust's default (5557, every interface) two runs on one machine swap workers.
             port = free_port()
             cmd += ["--processes", str(request.processes), "--master-bind-host", "127.0.0.1",
                     "--master-bind-port", str(port), "--master-port", str(port)]  # fmt: skip
-        if request.test_users:
-            cmd += ["--test-users", str(request.test_users)]
-        if request.ids_per_pool:
-            cmd += ["--ids-per-pool", str(request.ids_per_pool)]
-        if request.warmup_deadline:
-            cmd += ["--warmup-deadline", f"{request.warmup_deadline:g}"]
-        if request.confirm_prod:
-            cmd += ["--confirm-prod"]
-        return cmd + list(request.extra_args)
+        values = {option.dest: getattr(request, option.dest) for option in run_options()}
+        values["env"] = self.env_name
+        return cmd + locust_args(values) + list(request.extra_args)
 
 
 def plan(request: RunRequest) -> Plan:
-    """Validate everything that can be validated without the network or the disk."""
-    env = load_environment(request.env)
-    scenario = load_scenario(request.scenario)
-    run_time_s = parse_duration(request.run_time, "--run-time") if request.run_time else None
-    think = parse_think_time(request.think_time) if request.think_time else None
-    scenario = apply_overrides(scenario, request.users, request.spawn_rate, run_time_s, think, request.arrival_rate)
+    """Validate everything that can be validated without the network or the disk (the same
+    resolution of settings as inside Locust: `settings.resolve`)."""
+    env, scenario = resolve(
+        request.env, request.scenario, users=request.users, spawn_rate=request.spawn_rate,
+        run_time=request.run_time, think_time=request.think_time, arrival_rate=request.arrival_rate,
+        user=request.user, frontend_defects=request.frontend_defects,
+    )  # fmt: skip
     host = normalise_host(request.host) if request.host else env.host
     check_run_allowed(env, scenario, host, request.confirm_prod)
     if request.processes is not None and (request.processes == 0 or request.processes < -1):

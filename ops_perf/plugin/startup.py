@@ -24,17 +24,8 @@ from ops_perf.plugin import arrivals as open_model
 from ops_perf.plugin import bare_prefix, interrupt, messages, probe, webui
 from ops_perf.plugin.progress import auth_failed
 from ops_perf.plugin.run_record import git_commit
-from ops_perf.settings import (
-    Environment,
-    Scenario,
-    apply_overrides,
-    check_run_allowed,
-    host_note,
-    load_environment,
-    load_scenario,
-    normalise_host,
-    parse_think_time,
-)
+from ops_perf.settings import Environment, Scenario, check_run_allowed, host_note, normalise_host
+from ops_perf.settings import resolve as resolve_settings
 from ops_perf.users.endpoints.user import OPSUser, apply_mix
 from ops_perf.users.headers import PROBE_USER_AGENT, RequestHeaders
 from ops_perf.users.pages.person import POLL_PERIOD_S, PersonUser, visit_seconds
@@ -111,21 +102,13 @@ def configure_run(environment: LocustEnvironment, options: Any, host: str | None
 
 
 def resolve(options: Any) -> tuple[Environment, Scenario]:
-    """Settings from Locust's parsed options: environment, scenario, and -u/-r/-t overrides."""
-    env = load_environment(options.ops_env)
-    scenario = load_scenario(options.scenario)
-    think = parse_think_time(options.think_time) if options.think_time else None
-    scenario = apply_overrides(
-        scenario,
-        users=options.num_users,
-        spawn_rate=options.spawn_rate,
-        run_time=options.run_time,
-        think_time=think,
-        arrival_rate=getattr(options, "arrival_rate", 0.0) or None,
-        user=getattr(options, "user", "") or None,
+    """Settings from Locust's parsed options, by the same resolution `ops-perf run` made before."""
+    return resolve_settings(
+        options.ops_env, options.scenario, users=options.num_users, spawn_rate=options.spawn_rate,
+        run_time=options.run_time, think_time=options.think_time or None,
+        arrival_rate=getattr(options, "arrival_rate", 0.0) or None, user=getattr(options, "user", "") or None,
         frontend_defects=bool(getattr(options, "frontend_defects", False)),
-    )
-    return env, scenario
+    )  # fmt: skip
 
 
 def configure_users(environment: LocustEnvironment, env: Environment, scenario: Scenario) -> None:

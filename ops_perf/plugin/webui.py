@@ -32,17 +32,17 @@ from locust.runners import STATE_RUNNING, STATE_SPAWNING
 from locust.util.timespan import parse_timespan
 
 from ops_perf.errors import OpsPerfError
+from ops_perf.settings.options import form_fields
 from ops_perf.users.state import run_state
 
 logger = logging.getLogger("ops_perf")
 
-NOT_IN_FORM = frozenset({"confirm_prod"})
-"""Arguments the form never shows or takes: loading production stays a command-line decision."""
 OVERRIDES = ("num_users", "spawn_rate", "run_time")
 """Locust's own options that the form's users, ramp-up and run time fill."""
 
-FORM_FIELDS: set[str] = set()
-"""The suite's arguments shown in the form (filled by `show_in_form`): the only fields read from it."""
+FORM_FIELDS = form_fields()
+"""The suite's arguments shown in the form (the run options' table): the only fields read from it.
+Never `--confirm-prod`: loading production stays a command-line decision."""
 
 Configure = Callable[[LocustEnvironment, Any, str | None], None]
 Resolve = Callable[[Any], tuple[Any, Any]]
@@ -51,9 +51,7 @@ Resolve = Callable[[Any], tuple[Any, Any]]
 def show_in_form(group: argparse._ArgumentGroup) -> None:
     """Mark a group's arguments for the web UI's form, as `LocustArgumentParser.add_argument` would."""
     for action in group._group_actions:
-        action.include_in_web_ui = action.dest not in NOT_IN_FORM  # type: ignore[attr-defined]
-        if action.dest not in NOT_IN_FORM:
-            FORM_FIELDS.add(action.dest)
+        action.include_in_web_ui = action.dest in FORM_FIELDS  # type: ignore[attr-defined]
         action.is_secret = False  # type: ignore[attr-defined]
         action.is_required = False  # type: ignore[attr-defined]
         action.is_multiple = False  # type: ignore[attr-defined]

@@ -4,11 +4,12 @@ Every value is checked when it is read, so that a typo in a TOML file or a `-u 0
 stops the run with one line naming the file and key, before a single request is sent. The same code
 serves `locust -f locustfile.py` (through the Locust hooks) and `ops-perf run`.
 
-This module is the one place callers import settings from; each part lives in its own module:
-`environments.py` (config/environments.toml), `scenarios.py` (scenarios/*.toml),
-`scenario_overrides.py` (the command line over a scenario), `hosts.py` (hosts as people type them)
-and `config_values.py` (the TOML reader, durations, think times). What stays here is the guard that
-needs an environment and a scenario together: production, caps and rates before the first request.
+This package's facade is the one place callers import settings from; each part lives in its own
+module: `options` (the ONE table of a run's options: both parsers, the form, the `OPS_*` variables,
+Locust's command line), `environments` (config/environments.toml), `scenarios` (scenarios/*.toml),
+`overrides` (the command line over a scenario), `resolve` (both sides' one resolution of a run's
+settings), `guard` (production, caps and rates before the first request), `hosts` (hosts as people
+type them), `values` (the TOML reader, durations, think times) and `targets` (config/targets.toml).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from ops_perf.settings.environments import (
 from ops_perf.settings.guard import check_rate_allowed, check_run_allowed
 from ops_perf.settings.hosts import API_PREFIX, host_note, normalise_host
 from ops_perf.settings.overrides import DEFAULT_OPEN_MAX_USERS, apply_overrides
+from ops_perf.settings.resolve import resolve
 from ops_perf.settings.scenarios import (
     ARRIVAL_PROCESSES,
     DEFAULT_THINK_TIME_S,
@@ -68,4 +70,5 @@ __all__ = [
     "normalise_host",
     "parse_duration",
     "parse_think_time",
+    "resolve",
 ]
