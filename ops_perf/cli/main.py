@@ -119,7 +119,7 @@ def _delegate(command: str, rest: list[str]) -> int:
 
             return compare_main(rest)
         if command == "capacity":
-            from ops_perf.capacity import main as capacity_main
+            from ops_perf.cli.capacity import main as capacity_main
 
             return capacity_main(rest)
         if command == "history":

@@ -24,6 +24,7 @@ from typing import Any
 from ops_perf.errors import OpsPerfError
 from ops_perf.exitcodes import ExitCode
 from ops_perf.paths import LOCUSTFILE, REPORTS_DIR, RESULTS_DIR
+from ops_perf.plugin import versions
 from ops_perf.plugin.bare_prefix import RESERVED_ENV
 from ops_perf.runfiles.discover import RUN_JSON_SUFFIX
 from ops_perf.runfiles.prefix import check_writable, discard_empty_run_files, release_prefix, reserve_prefix
@@ -91,6 +92,12 @@ class Plan:
     base_prefix: Path
     """`results/<date>/<env>-<scenario>`; the run gets this or the first free `-N` (`reserve_prefix`)."""
 
+    @property
+    def full_history(self) -> bool:
+        """Per-endpoint rows in `_stats_history.csv`; not with `--processes` on a Locust whose forked
+        workers reject it (`plugin.versions.FULL_HISTORY_SURVIVES_FORK`): the run would send nothing."""
+        return not self.request.processes or versions.full_history_with_processes()
+
     def child_env(self, prefix: Path) -> dict[str, str]:
         """Locust's environment: ours, plus the word that `prefix` is reserved for it already (so the
         locustfile's own reservation for bare `locust --csv`, `ops_perf.plugin.bare_prefix`, takes it as given)."""
@@ -100,8 +107,10 @@ class Plan:
         request = self.request
         cmd = [
             sys.executable, "-m", "locust", "-f", str(LOCUSTFILE), "--headless", "--host", self.host,
-            "--csv", str(prefix), "--csv-full-history", "--html", f"{prefix}.html", "--only-summary",
+            "--csv", str(prefix), "--html", f"{prefix}.html", "--only-summary",
         ]  # fmt: skip
+        if self.full_history:
+            cmd.insert(cmd.index("--html"), "--csv-full-history")
         if request.users is not None:
             cmd += ["--users", str(request.users)]
         if request.spawn_rate is not None:
@@ -153,6 +162,12 @@ def execute(request: RunRequest) -> RunOutcome:
     prefix = reserve_prefix(checked.base_prefix)
     try:
         print(f"ops-perf: running {prefix.name} -> {prefix.parent}/", flush=True)
+        if not checked.full_history:
+            print(
+                "ops-perf: Locust before 2.45 cannot write --csv-full-history with --processes; the history CSV "
+                "keeps the aggregate only (upgrade Locust for per-endpoint history)",
+                flush=True,
+            )
         code, interrupted = _run_locust(checked.command(prefix), checked.child_env(prefix))
         record = read_run_record(prefix)
         if record is None:

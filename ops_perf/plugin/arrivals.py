@@ -29,6 +29,7 @@ from locust import events
 from locust.env import Environment as LocustEnvironment
 from locust.runners import MasterRunner, WorkerRunner
 
+from ops_perf import locust_compat as compat
 from ops_perf.exitcodes import ExitCode
 from ops_perf.settings import Scenario
 from ops_perf.users.arrivals import MAX_DROPPED_FRACTION, ArrivalStats, merge, plan_for
@@ -113,7 +114,7 @@ def start_worker(environment: LocustEnvironment) -> None:
 
 def _share_out(runner: MasterRunner, state: RunState, first: bool = False) -> None:
     """Each worker's part of the rate; `first` (at load start): its spawn gap is caught up, not skipped."""
-    ids = sorted(c.id for c in runner.clients.all if c.state != "missing")
+    ids = compat.worker_ids(runner)
     state.open_share.shared_with = tuple(ids)
     for index, client_id in enumerate(ids):
         share = {"index": index, "count": len(ids), "elapsed": _elapsed(state), "catch_up": first}
@@ -130,7 +131,7 @@ def _watch_workers(runner: MasterRunner, state: RunState) -> None:
     """A worker that joins or is lost mid-run: every worker gets its new share of the same plan."""
     while runner.state not in ("stopped", "stopping", "quitting", "cleanup"):
         gevent.sleep(REPORT_INTERVAL_S)
-        ids = tuple(sorted(c.id for c in runner.clients.all if c.state != "missing"))
+        ids = tuple(compat.worker_ids(runner))
         if ids and ids != state.open_share.shared_with:
             logger.info("open model: %d worker(s) now, the rate is shared anew", len(ids))
             _share_out(runner, state)

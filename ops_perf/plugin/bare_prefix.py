@@ -27,6 +27,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from ops_perf import locust_compat as compat
 from ops_perf.errors import OpsPerfError
 from ops_perf.runfiles.discover import RUN_JSON_SUFFIX
 from ops_perf.runfiles.prefix import discard_empty_run_files, release_prefix, reserve_prefix
@@ -58,9 +59,7 @@ _reserved: dict[str, Reservation] = {}
 
 def install(parser: argparse.ArgumentParser) -> None:
     """Make Locust's `--csv` reserve its prefix when parsed (idempotent)."""
-    for action in parser._actions:
-        if action.dest == CSV_DEST and action.type is not _reserve:
-            action.type = _reserve
+    compat.wrap_option_type(parser, CSV_DEST, _reserve)
 
 
 def current() -> Reservation | None:

@@ -23,6 +23,7 @@ from locust.env import Environment as LocustEnvironment
 from locust.runners import MasterRunner, WorkerRunner
 
 from ops_perf import auth
+from ops_perf import locust_compat as compat
 from ops_perf.users.pages.stats import MSG_PAGES
 from ops_perf.users.state import RunState, run_state
 
@@ -76,7 +77,7 @@ def send_ids(environment: LocustEnvironment) -> None:
     """After the harvest: the ids and the token to every worker (also those that connected before `init`)."""
     runner, state = environment.runner, run_state(environment)
     assert isinstance(runner, MasterRunner)
-    state.worker_ids.update(runner.clients.keys())  # those that connected before our init ran
+    state.worker_ids.update(compat.worker_ids(runner, present=False))  # those that connected before our init
     runner.send_message(MSG_IDS, state.ids.as_message())
     broadcast_token(environment)
 

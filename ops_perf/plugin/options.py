@@ -22,8 +22,7 @@ load_dotenv(Path.cwd() / ".env", override=False)
 @events.init_command_line_parser.add_listener
 def add_arguments(parser: LocustArgumentParser) -> None:
     group = parser.add_argument_group("ops-perf", "OPS load-test settings (also OPS_* environment variables)")
-    add_to_locust_parser(group)
-    webui.show_in_form(group)
+    webui.show_in_form(add_to_locust_parser(group))
     group.add_argument(  # after show_in_form, and no OPS_* variable: the capacity search's, not a setting
         "--warmup-ids",
         default="",

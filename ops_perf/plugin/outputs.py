@@ -19,10 +19,16 @@ from locust import events
 from locust.env import Environment as LocustEnvironment
 from locust.runners import WorkerRunner
 
+from ops_perf import locust_compat as compat
 from ops_perf.plugin import arrivals as open_model
-from ops_perf.plugin import compat
 from ops_perf.plugin.run_record import run_record
-from ops_perf.runfiles.discover import HISTOGRAMS_SUFFIX, RUN_JSON_SUFFIX
+from ops_perf.runfiles.discover import (
+    EXCEPTIONS_SUFFIX,
+    FAILURES_SUFFIX,
+    HISTOGRAMS_SUFFIX,
+    RUN_JSON_SUFFIX,
+    STATS_SUFFIX,
+)
 from ops_perf.users.state import run_state
 
 logger = logging.getLogger("ops_perf")
@@ -52,7 +58,13 @@ def on_quitting(environment: LocustEnvironment, **_: Any) -> None:
         return
     if not run_state(environment).test_started:
         return  # a web UI closed before any test: nothing ran, so no run files (bare_prefix removes Locust's)
-    compat.write_final_csvs(environment, options.csv_prefix)
+    prefix = options.csv_prefix
+    compat.write_final_csvs(
+        environment,
+        Path(f"{prefix}{STATS_SUFFIX}"),
+        Path(f"{prefix}{FAILURES_SUFFIX}"),
+        Path(f"{prefix}{EXCEPTIONS_SUFFIX}"),
+    )
     entries = compat.serialized_entries(environment)
     Path(f"{options.csv_prefix}{HISTOGRAMS_SUFFIX}").write_text(json.dumps(entries, indent=1), encoding="utf-8")
 

@@ -8,8 +8,10 @@ Two gaps in Locust 2.47 that this closes:
   `show_in_form` marks them.
 - With a shape class, Locust's `/swarm` copies the form into the parsed options and starts the shape,
   which ran the scenario the process had started with (`user_count=7` ran the 3-user smoke shape).
-  `install` wraps that view: the form's settings are resolved and checked as the command line's are
-  (a bad value is one line in the form, and nothing starts), and the shape runs what the form says.
+  `install` hooks Flask's `before_request` and `after_request` on Locust's documented `web_ui.app`
+  (no view is replaced): before `/swarm`, the form's settings are resolved and checked as the command
+  line's are (a bad value is one line in the form, and nothing starts); after it, the options Locust
+  copied are set back to what the shape and the workers read, so the shape runs what the form says.
 
 What the form's numbers mean (the shape owns the duration, so it must yield to them): users equal to
 the scenario's peak and a ramp-up equal to its first spawn rate run the scenario's stages, which is
@@ -23,14 +25,15 @@ from __future__ import annotations
 import argparse
 import logging
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
-from flask import jsonify, request
+from flask import g, jsonify, request
 from locust.env import Environment as LocustEnvironment
 from locust.runners import STATE_RUNNING, STATE_SPAWNING
 from locust.util.timespan import parse_timespan
 
+from ops_perf import locust_compat as compat
 from ops_perf.errors import OpsPerfError
 from ops_perf.settings.options import form_fields
 from ops_perf.users.state import run_state
@@ -48,13 +51,9 @@ Configure = Callable[[LocustEnvironment, Any, str | None], None]
 Resolve = Callable[[Any], tuple[Any, Any]]
 
 
-def show_in_form(group: argparse._ArgumentGroup) -> None:
-    """Mark a group's arguments for the web UI's form, as `LocustArgumentParser.add_argument` would."""
-    for action in group._group_actions:
-        action.include_in_web_ui = action.dest in FORM_FIELDS  # type: ignore[attr-defined]
-        action.is_secret = False  # type: ignore[attr-defined]
-        action.is_required = False  # type: ignore[attr-defined]
-        action.is_multiple = False  # type: ignore[attr-defined]
+def show_in_form(actions: Iterable[argparse.Action]) -> None:
+    """Mark the suite's options for the web UI's form, as `LocustArgumentParser.add_argument` would."""
+    compat.mark_for_form(actions, lambda dest: dest in FORM_FIELDS)
 
 
 def install(environment: LocustEnvironment, configure: Configure, resolve: Resolve) -> None:
@@ -70,24 +69,18 @@ def install(environment: LocustEnvironment, configure: Configure, resolve: Resol
     command_line = {name: getattr(options, name, None) for name in (*OVERRIDES, "confirm_prod")}
     state = run_state(environment)
 
-    render = web_ui.update_template_args
-
-    def update_template_args() -> None:
+    def scenario_numbers() -> dict[str, Any] | None:
         """The form opens with the scenario's peak users and first spawn rate, not Locust's 1 and 1."""
-        render()
-        if state.scenario is not None:
-            web_ui.template_args["num_users"] = state.scenario.peak_users
-            web_ui.template_args["spawn_rate"] = state.scenario.first_spawn_rate
+        scenario = state.scenario
+        return {"num_users": scenario.peak_users, "spawn_rate": scenario.first_spawn_rate} if scenario else None
 
-    web_ui.update_template_args = update_template_args  # type: ignore[method-assign]
+    compat.form_defaults(web_ui, scenario_numbers)
 
-    endpoint = next(name for name in web_ui.app.view_functions if name.rsplit(".", 1)[-1] == "swarm")
-    locust_swarm = web_ui.app.view_functions[endpoint]
-
-    def swarm() -> Any:
+    def check_form() -> Any:
+        """Before Locust's `/swarm` view (Flask's `before_request`): a response refuses the start."""
         runner = environment.runner
         if runner is None:
-            return locust_swarm()
+            return None
         if runner.state in (STATE_RUNNING, STATE_SPAWNING):
             # Locust would copy the form into the running test's options and then ignore it (the shape
             # drives a running test), answering "started": say what happens instead, and change nothing.
@@ -101,16 +94,28 @@ def install(environment: LocustEnvironment, configure: Configure, resolve: Resol
             return jsonify({"success": False, "message": str(err), "host": environment.host})
         state.status, state.status_detail = "completed", ""  # a new test
         state.warmup, state.load_started_at = None, None
-        response = locust_swarm()
-        # Locust copied the form into the parsed options. Keep what the hooks and the workers (which
-        # get these options with the spawn message) read there: an override, or None for the scenario.
-        for name in OVERRIDES:
-            setattr(options, name, getattr(chosen, name))
-        options.confirm_prod = command_line["confirm_prod"]  # whatever a crafted form said
-        environment.host = state.host
-        return response
+        g.ops_perf_chosen = chosen
+        return None
 
-    web_ui.app.view_functions[endpoint] = web_ui.auth_required_if_enabled(swarm)
+    def is_swarm() -> bool:
+        return request.method == "POST" and (request.endpoint or "").rsplit(".", 1)[-1] == "swarm"
+
+    @web_ui.app.before_request
+    def before_swarm() -> Any:
+        # Behind Locust's login check, as its own view is (`auth_required_if_enabled`).
+        return web_ui.auth_required_if_enabled(check_form)() if is_swarm() else None
+
+    @web_ui.app.after_request
+    def after_swarm(response: Any) -> Any:
+        chosen = g.pop("ops_perf_chosen", None)
+        if chosen is not None and is_swarm():
+            # Locust copied the form into the parsed options. Keep what the plugin and the workers (which
+            # get these options with the spawn message) read there: an override, or None for the scenario.
+            for name in OVERRIDES:
+                setattr(options, name, getattr(chosen, name))
+            options.confirm_prod = command_line["confirm_prod"]  # whatever a crafted form said
+            environment.host = state.host
+        return response
 
 
 def form_options(

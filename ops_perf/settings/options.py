@@ -140,17 +140,23 @@ def add_to_run_parser(parser: argparse.ArgumentParser) -> None:
             )  # fmt: skip
 
 
-def add_to_locust_parser(group: Any) -> None:
+def add_to_locust_parser(group: Any) -> list[argparse.Action]:
     """Locust's side (a group of its `LocustArgumentParser`): the options that cross, with `env_var`."""
+    actions: list[argparse.Action] = []
     for option in run_options():
         if option.locust_flag is None:
             continue
         common: dict[str, Any] = {"env_var": option.env_var, "default": option.locust_default, "help": option.help}
         if option.is_switch:
-            group.add_argument(option.locust_flag, action="store_true", **common)
+            actions.append(group.add_argument(option.locust_flag, action="store_true", **common))
         else:
             choices = ["", *option.choices] if option.choices else None
-            group.add_argument(option.locust_flag, type=option.kind, choices=choices, metavar=option.metavar, **common)
+            actions.append(
+                group.add_argument(
+                    option.locust_flag, type=option.kind, choices=choices, metavar=option.metavar, **common
+                )
+            )
+    return actions
 
 
 def form_fields() -> frozenset[str]:

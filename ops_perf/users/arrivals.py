@@ -36,8 +36,6 @@ from typing import Any
 
 import gevent
 from gevent.queue import Queue
-from locust.exception import StopUser
-from locust.user.task import LOCUST_STATE_RUNNING, LOCUST_STATE_STOPPING, LOCUST_STATE_WAITING
 
 from ops_perf.settings import Scenario
 
@@ -370,16 +368,12 @@ def open_wait(user: Any, pool: ArrivalPool) -> float:
 def wait_for_first_arrival(user: Any, pool: ArrivalPool) -> None:
     """Call from `on_start`: Locust runs a task before its first wait, which would be unpaced.
 
-    The user counts as waiting meanwhile (as in Locust's own `wait`), so that a graceful stop
-    (`stop_timeout`) ends it at once instead of waiting for an arrival that will not come.
+    Locust's own `User.wait()` runs the user's `wait_time` (in an open run: take the next arrival)
+    with the user counted as waiting, so that a graceful stop (`stop_timeout`) ends it at once
+    instead of waiting for an arrival that will not come.
     """
-    if not pool.active:
-        return
-    user._state = LOCUST_STATE_WAITING
-    pool.take(user)
-    if user._state == LOCUST_STATE_STOPPING:
-        raise StopUser()
-    user._state = LOCUST_STATE_RUNNING
+    if pool.active:
+        user.wait()
 
 
 def late_ms(user: Any, pool: ArrivalPool) -> float:

@@ -15,10 +15,11 @@ import re
 from collections.abc import Callable, Sequence
 
 import gevent
-from locust import FastHttpUser
+from locust import FastHttpUser, tag
 from locust.env import Environment as LocustEnvironment
 from locust.exception import RescheduleTaskImmediately, StopUser
 
+from ops_perf import locust_compat as compat
 from ops_perf.auth import AuthUnavailable
 from ops_perf.users import arrivals
 from ops_perf.users.endpoints.catalog import ENDPOINTS, FISCAL_YEARS, Endpoint
@@ -63,8 +64,7 @@ def make_task(endpoint: Endpoint) -> Callable[[OPSUser], None]:
 
     task.__name__ = f"get {name}"
     task.__qualname__ = task.__name__
-    task.locust_tag_set = {*endpoint.tags, "detail" if endpoint.is_detail else "list"}  # type: ignore[attr-defined]
-    return task
+    return tag(*endpoint.tags, "detail" if endpoint.is_detail else "list")(task)
 
 
 def start_user(environment: LocustEnvironment) -> tuple[RunState, int]:
@@ -172,7 +172,7 @@ class OPSUser(FastHttpUser):
         if late:
             # Open model, started late: timed from the intended start (coordinated omission).
             with self.client.get(url, name=name, headers=headers, catch_response=True) as response:
-                response.request_meta["response_time"] += late
+                compat.add_response_time(response, late)
         else:
             response = self.client.get(url, name=name, headers=headers)
         after_response(self.run_state, token, response.status_code)

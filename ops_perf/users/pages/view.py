@@ -13,15 +13,19 @@ from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from functools import cache
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import orjson
 
 from ops_perf.users.pages.catalog import CATALOG, PLACEHOLDER, Call, Page, compiled, fill_fiscal_years
 from ops_perf.users.pages.fields import Expression
 
-if TYPE_CHECKING:
-    from ops_perf.users.pages.person import PersonUser
+
+class Viewer(Protocol):
+    """What a view needs of the person viewing it (`PersonUser`): whether the frontend's defects are on."""
+
+    frontend_defects: bool
+
 
 DEFECT_SUFFIX = " (frontend defect)"
 """Locust name suffix of a call the frontend sends by its own defect (only with the switch on)."""
@@ -117,7 +121,7 @@ def _expression(field: str, fiscal_year: int) -> Expression:
 class View:
     """One page view in progress: the responses so far, and the accounting of its requests."""
 
-    def __init__(self, person: PersonUser, page: Page, page_id: Any, values: dict[str, str]) -> None:
+    def __init__(self, person: Viewer, page: Page, page_id: Any, values: dict[str, str]) -> None:
         self.person, self.page, self.page_id, self.values = person, page, page_id, values
         self.fiscal_year = int(values["FY"])
         self.responses: dict[str, list[Result]] = {}

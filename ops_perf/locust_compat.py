@@ -1,0 +1,126 @@
+"""Every reach into Locust beyond its documented API, in one place: what it touches, why, and since when.
+
+Supported: Locust 2.43.4 to 2.47.x (`ops_perf.plugin.versions`; pyproject.toml allows `<2.48`).
+`.ci/run` runs the whole suite on the newest and the end-to-end core on 2.43.4 in a second venv.
+Each function names what it relies on and why Locust has no public way for it; where Locust has one,
+the suite uses that instead and nothing is here (`User.wait()` for the open model's first arrival,
+`locust.tag` for the catalog's tags, Flask's `before_request`/`after_request` on `web_ui.app` for the
+web UI's form, `locust.stats.bucket_response_time` for the percentiles' precision).
+
+Differences between the supported releases that the suite meets (checked in both sources):
+- `--processes` with `--csv-full-history`: forked workers exit before 2.45 (`plugin.versions`);
+- the failures CSV has `First Seen`/`Last Seen` from 2.44 (the readers accept both);
+- `/swarm` copies the form's users into `parsed_options.users` before 2.46.7, `num_users` after;
+- the Median column is the lower middle of an even count before 2.46, the upper after.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import gc
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any
+
+import gevent
+from locust.env import Environment as LocustEnvironment
+from locust.stats import PERCENTILES_TO_REPORT, StatsCSV, StatsCSVFileWriter
+
+
+def write_final_csvs(environment: LocustEnvironment, stats: Path, failures: Path, exceptions: Path) -> None:
+    """The stats, failures and exceptions CSVs as of the end of the run.
+
+    Locust rewrites them once a second and not again at shutdown, so the last second (for a run
+    stopped by the auth guard: every failure it recorded) could be missing. Same writer (`StatsCSV`:
+    its row methods are public but undocumented; the same in 2.43.4 and 2.47), same files.
+    """
+    writer = StatsCSV(environment, PERCENTILES_TO_REPORT)
+    for path, write in (
+        (stats, writer.requests_csv),
+        (failures, writer.failures_csv),
+        (exceptions, writer.exceptions_csv),
+    ):
+        with open(path, "w", encoding="utf-8", newline="") as fh:
+            write(csv.writer(fh))
+
+
+def serialized_entries(environment: LocustEnvironment) -> list[dict[str, Any]]:
+    """Every stats entry with requests, as Locust serialises it (`StatsEntry.serialize`: the form
+    `--json-file` and the master/worker reports use, with the response-time histogram).
+
+    Not `--json-file` itself: Locust's JSON writer resets every entry as it serialises, and its CSV
+    writer, still alive after `quit`, could then rewrite the stats CSV with zeros."""
+    assert environment.runner is not None
+    return [
+        entry.serialize()
+        for entry in environment.runner.stats.entries.values()
+        if entry.num_requests or entry.num_failures
+    ]
+
+
+def stop_csv_writer() -> None:
+    """Stop Locust's once-a-second CSV writer now that the files are final.
+
+    Locust closes the CSV files after `quit` (2.47) but leaves the writer's greenlet alive; with
+    `--processes`, `atexit` then waits for the workers, the writer wakes, and dies on the closed file
+    with a traceback (seen after a Ctrl-C). Locust keeps no handle on the greenlet, hence the search
+    (`StatsCSVFileWriter.stats_writer` as the greenlet's run method; the same in 2.43.4).
+    """
+    for obj in gc.get_objects():
+        if isinstance(obj, gevent.Greenlet) and not obj.dead:
+            run = getattr(obj, "_run", None)
+            if getattr(run, "__func__", None) is StatsCSVFileWriter.stats_writer:
+                obj.kill(block=False)
+
+
+def add_response_time(response: Any, ms: float) -> None:
+    """Add `ms` to the time Locust records for a request in a `catch_response` block.
+
+    The open model's late start (coordinated omission) belongs to the first request's time; firing the
+    request event ourselves would need Locust's own firing suppressed. `request_meta` is the context
+    manager's record (FastHttpUser's and HttpUser's alike, since 2.x)."""
+    response.request_meta["response_time"] += ms
+
+
+def worker_ids(runner: Any, *, present: bool = True) -> list[str]:
+    """The master's workers (`MasterRunner.clients`): those not missing, or all it knows of.
+
+    Locust has `worker_connect` for a worker that joins, but no event for one that leaves."""
+    return sorted(c.id for c in runner.clients.all if not present or c.state != "missing")
+
+
+def mark_for_form(actions: Iterable[argparse.Action], shown: Callable[[str], bool]) -> None:
+    """Show options added through an argument group in Locust's web UI form.
+
+    `LocustArgumentParser.add_argument(include_in_web_ui=...)` marks only what it adds itself; a group's
+    `add_argument` returns plain argparse actions, which get the same four attributes Locust reads."""
+    for action in actions:
+        action.include_in_web_ui = shown(action.dest)  # type: ignore[attr-defined]
+        action.is_secret = False  # type: ignore[attr-defined]
+        action.is_required = False  # type: ignore[attr-defined]
+        action.is_multiple = False  # type: ignore[attr-defined]
+
+
+def wrap_option_type(parser: argparse.ArgumentParser, dest: str, wrapper: Callable[[str], str]) -> None:
+    """Run `wrapper` when Locust parses option `dest` (argparse's `_actions`; idempotent).
+
+    Locust opens (and so truncates) `X_stats.csv` right after parsing `--csv X`, before any `init`
+    listener: the option's type is the one hook that runs earlier (`plugin.bare_prefix`)."""
+    for action in parser._actions:
+        if action.dest == dest and action.type is not wrapper:
+            action.type = wrapper
+
+
+def form_defaults(web_ui: Any, defaults: Callable[[], dict[str, Any] | None]) -> None:
+    """The web UI's form opens with `defaults()` (e.g. the scenario's users and spawn rate).
+
+    Wraps `WebUI.update_template_args`, which fills the form's values before each page render: setting
+    `parsed_options.num_users` instead would make the scenario's own number look like an override."""
+    render = web_ui.update_template_args
+
+    def update_template_args() -> None:
+        render()
+        web_ui.template_args.update(defaults() or {})
+
+    web_ui.update_template_args = update_template_args
