@@ -57,9 +57,11 @@ def test_pool_list_endpoints_are_gets_in_the_spec(reference_dir: Path) -> None:
 
 def test_catalog_matches_the_facts_table_row_for_row(reference_dir: Path) -> None:
     rows = facts_rows(reference_dir / "ops-api-facts.md")
-    assert len(rows) == 64
-    assert len(ENDPOINTS) == len(rows)
-    for ep, row in zip(ENDPOINTS, rows, strict=True):
+    assert len(rows) == 64, "the reference's table has 64 rows: has its layout changed?"
+    # The facts file's rows come first, in its order; a team's own additions (README, "Add an
+    # endpoint") follow them and are checked against the OpenAPI spec like the rest.
+    assert len(ENDPOINTS) >= len(rows)
+    for ep, row in zip(ENDPOINTS, rows, strict=False):
         assert ep.path == row["path"], row["n"]
         assert ep.query == ("" if row["query"] == "—" else row["query"]), row["n"]
         assert ep.locust_name == row["name"], row["n"]
@@ -70,7 +72,7 @@ def test_catalog_matches_the_facts_table_row_for_row(reference_dir: Path) -> Non
 def test_at_least_46_distinct_endpoints_and_unique_names() -> None:
     assert len(catalog.distinct_routes()) >= 46
     names = [ep.locust_name for ep in ENDPOINTS]
-    assert len(names) == len(set(names)) == 64
+    assert len(names) == len(set(names)) == len(ENDPOINTS)
 
 
 def test_names_follow_the_historic_convention() -> None:
