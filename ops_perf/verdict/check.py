@@ -15,13 +15,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from ops_perf.errors import OneLineParser
 from ops_perf.exitcodes import ExitCode
 from ops_perf.judge import RunJudgement, judge_run
 from ops_perf.judge.statuses import MetricStatus, RowStatus
 from ops_perf.runfiles.load import AGGREGATED
 from ops_perf.settings.targets import Targets, load_targets
 from ops_perf.verdict import junit
-from ops_perf.verdict.runs import OneLineParser, Run, open_runs
+from ops_perf.verdict.runs import Run, open_runs
 
 CLASSNAMES = {
     "aggregate": "ops-perf.check.aggregate",

@@ -31,13 +31,13 @@ from pathlib import Path
 
 import jinja2
 
-from ops_perf.errors import OpsPerfError
+from ops_perf.errors import OneLineParser, OpsPerfError
 from ops_perf.exitcodes import ExitCode
 from ops_perf.paths import REPORTS_DIR, RESULTS_DIR
 from ops_perf.runfiles.load import AGGREGATED
 from ops_perf.settings.targets import Noise, load_targets
 from ops_perf.verdict import junit, noise
-from ops_perf.verdict.runs import METRICS, OneLineParser, Run, find_previous_runs, open_runs
+from ops_perf.verdict.runs import METRICS, Run, find_previous_runs, open_runs
 
 LATENCY = ("p50_ms", "p95_ms", "p99_ms", "avg_ms")
 TAIL_SAMPLES = 5

@@ -11,13 +11,12 @@ from its timestamps, env and scenario from the prefix). This module adds three t
 
 from __future__ import annotations
 
-import argparse
 import json
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any
 
 from ops_perf.errors import OpsPerfError
 from ops_perf.judge.rows import PAGE_TYPE, histogram_agrees, overall, split_rows
@@ -38,13 +37,6 @@ from ops_perf.verdict import noise
 
 METRICS: tuple[str, ...] = ("p50_ms", "p95_ms", "p99_ms", "avg_ms", "failure_pct", "rps")
 """Every metric a verdict can speak about, in the order tables print them."""
-
-
-class OneLineParser(argparse.ArgumentParser):
-    """argparse whose errors are one `OpsPerfError` line (what is wrong, how to fix), not usage + exit."""
-
-    def error(self, message: str) -> NoReturn:
-        raise OpsPerfError(f"{message} (see {self.prog} --help)")
 
 
 @dataclass(frozen=True)
