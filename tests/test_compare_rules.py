@@ -18,11 +18,11 @@ import pytest
 from fixtures_report.synth import Ep, Run, write_run
 
 from ops_perf.exitcodes import ExitCode
+from ops_perf.runfiles.load import open_runs
 from ops_perf.settings.targets import load_targets
 from ops_perf.users.endpoints.catalog import ENDPOINTS
 from ops_perf.verdict import compare_main
 from ops_perf.verdict.compare import Change, compare_runs, differences
-from ops_perf.verdict.runs import open_runs
 
 NAMES = [e.locust_name for e in ENDPOINTS]
 ADDED = NAMES[-5:]

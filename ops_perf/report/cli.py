@@ -25,16 +25,7 @@ from ops_perf.paths import REPORTS_DIR
 from ops_perf.report.analyse import analyse
 from ops_perf.report.charts import render_charts
 from ops_perf.report.render import InputFile, render_markdown
-from ops_perf.runfiles.load import (
-    HISTOGRAMS_SUFFIX,
-    RunData,
-    RunInputs,
-    discover_runs,
-    file_digest,
-    load_run,
-    read_histograms,
-    read_json,
-)
+from ops_perf.runfiles.load import Run, RunInputs, discover_runs, file_digest, load_run, read_json
 from ops_perf.settings.targets import load_targets
 
 REPORT_NAME = "PERFORMANCE_REPORT.md"
@@ -87,7 +78,7 @@ def _refuse_overwrite(out_dir: Path, force: bool) -> None:
         raise OpsPerfError(f"{report} exists already; pass --force to replace it, or -o DIR to write elsewhere")
 
 
-def _input_files(run: RunData) -> list[InputFile]:
+def _input_files(run: Run) -> list[InputFile]:
     i = run.inputs
     rows = {
         i.stats: len(run.endpoints) + (1 if run.total is not None else 0),
@@ -134,7 +125,7 @@ def write_report(runs: list[Path], out_dir: Path, force: bool = False, *, target
         os.chmod(tmp, 0o755)  # mkdtemp makes it private; the report folder should not be
         charts_dir = tmp / CHARTS_DIR
         charts_dir.mkdir()
-        loaded: list[RunData] = []
+        loaded: list[Run] = []
         charts: dict[str, dict[str, str]] = {}
         files: list[InputFile] = []
         for run_inputs in inputs:
@@ -145,13 +136,7 @@ def write_report(runs: list[Path], out_dir: Path, force: bool = False, *, target
                 run.history.endpoints = None  # drawn; the analysis needs only the stats (memory at scale)
             loaded.append(run)
         per_run = {run.prefix: load_targets(targets_path, env=run.meta.env) for run in loaded}
-        # A pages run's aggregate is over its API calls only; their percentiles need the histograms.
-        histograms = {
-            run.prefix: read_histograms(run.inputs.directory / f"{run.prefix}{HISTOGRAMS_SUFFIX}")
-            for run in loaded
-            if run.has_pages
-        }
-        analysis = analyse(loaded, per_run, default_targets, catalog, histograms)
+        analysis = analyse(loaded, per_run, default_targets, catalog)
         for run_analysis in analysis.runs:
             run_analysis.charts = charts.get(run_analysis.prefix, {})
         from ops_perf.history.section import trends_markdown  # earlier runs of the same env and scenario

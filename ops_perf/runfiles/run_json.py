@@ -1,4 +1,4 @@
-"""The JSON files of a run: run.json / warmup.json -> `RunMeta`, `_pages.json`, and `<prefix>.json` histograms.
+"""The JSON files of a run: run.json / warmup.json -> `RunMeta`, and `_pages.json` (`histograms`: `<prefix>.json`).
 
 Readers accept missing keys (run.json schema 1 grows); a key of the wrong type stops the report with
 one line naming the file. What run.json does not say is inferred from the prefix and the history,
@@ -16,7 +16,6 @@ from pathlib import Path
 from typing import Any
 
 from ops_perf.errors import OpsPerfError
-from ops_perf.runfiles.csv_checks import row_label
 from ops_perf.runfiles.discover import RunInputs
 from ops_perf.runfiles.history_csv import History
 
@@ -201,36 +200,3 @@ def read_pages(path: Path) -> dict[str, Any] | None:
     if not isinstance(data, dict) or data.get("schema") != 1 or not isinstance(data.get("pages"), dict):
         return None
     return data
-
-
-HISTOGRAM_ERRORS = (OSError, ValueError, TypeError, KeyError, AttributeError)
-"""What `parse_histograms` raises on a file it cannot read as Locust's `--json-file` list."""
-
-
-def parse_histograms(path: Path) -> dict[str, dict[int, int]] | None:
-    """`<prefix>.json` (Locust's `--json-file` list of `StatsEntry`s) as response-time histograms by row label.
-
-    None when the file is absent; one of `HISTOGRAM_ERRORS` when it is malformed, so that a caller
-    can say why (the comparison notes it). Entries of one label are summed.
-    """
-    if not path.is_file():
-        return None
-    entries = json.loads(path.read_text(encoding="utf-8"))
-    if not isinstance(entries, list):
-        raise ValueError("not a list")
-    hists: dict[str, dict[int, int]] = {}
-    for entry in entries:
-        name, method = str(entry["name"]), str(entry.get("method") or "")
-        target = hists.setdefault(row_label(method, name), {})
-        for key, count in dict(entry.get("response_times") or {}).items():
-            bucket = int(float(key))
-            target[bucket] = target.get(bucket, 0) + int(count)
-    return hists
-
-
-def read_histograms(path: Path) -> dict[str, dict[int, int]] | None:
-    """`parse_histograms`, with None also when the file is unreadable (the report then leaves out what needs it)."""
-    try:
-        return parse_histograms(path)
-    except HISTOGRAM_ERRORS:
-        return None

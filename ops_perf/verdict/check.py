@@ -19,10 +19,9 @@ from ops_perf.errors import OneLineParser
 from ops_perf.exitcodes import ExitCode
 from ops_perf.judge import RunJudgement, judge_run
 from ops_perf.judge.statuses import MetricStatus, RowStatus
-from ops_perf.runfiles.load import AGGREGATED
+from ops_perf.runfiles.load import AGGREGATED, Run, open_runs
 from ops_perf.settings.targets import Targets, load_targets
 from ops_perf.verdict import junit
-from ops_perf.verdict.runs import Run, open_runs
 
 CLASSNAMES = {
     "aggregate": "ops-perf.check.aggregate",
@@ -67,7 +66,7 @@ class CheckResult:
 
 def check_run(run: Run, targets: Targets, env: str | None = None) -> CheckResult:
     """Judge one loaded run. Pure: reads nothing, writes nothing."""
-    return CheckResult(run, env, targets, judge_run(run.data, targets, run.histograms))
+    return CheckResult(run, env, targets, judge_run(run, targets, run.histograms))
 
 
 def _row_case(row: RowStatus) -> list[junit.Case]:

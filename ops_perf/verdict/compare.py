@@ -20,24 +20,27 @@ simulator port; runs are compared by environment) are noted instead.
 from __future__ import annotations
 
 import argparse
+import json
 import math
 import operator
 import statistics
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
+from typing import Any
 
 import jinja2
 
 from ops_perf.errors import OneLineParser, OpsPerfError
 from ops_perf.exitcodes import ExitCode
+from ops_perf.judge.validity import invalid_reasons
 from ops_perf.paths import REPORTS_DIR, RESULTS_DIR
-from ops_perf.runfiles.load import AGGREGATED
-from ops_perf.settings.targets import Noise, load_targets
+from ops_perf.runfiles.load import AGGREGATED, Run, RunInputs, load_run, open_runs, runs_under, split_prefix
+from ops_perf.settings.targets import Noise, load_targets, normalise_env
 from ops_perf.verdict import junit, noise
-from ops_perf.verdict.runs import METRICS, Run, find_previous_runs, open_runs
+from ops_perf.verdict.figures import METRICS, RunFigures, run_figures, total_figures
 
 LATENCY = ("p50_ms", "p95_ms", "p99_ms", "avg_ms")
 TAIL_SAMPLES = 5
@@ -147,6 +150,18 @@ class Comparison:
         return ExitCode.REGRESSION if self.by_verdict(Change.REGRESSED) else ExitCode.OK
 
 
+@dataclass(frozen=True)
+class Side:
+    """A run with its figures (made once per run), as a comparison reads it."""
+
+    run: Run
+    figures: RunFigures
+
+    @classmethod
+    def of(cls, run: Run) -> Side:
+        return cls(run, run_figures(run))
+
+
 # --------------------------------------------------------------------------------------------------
 # Comparability
 # --------------------------------------------------------------------------------------------------
@@ -181,14 +196,14 @@ def differences(baselines: Sequence[Run], candidate: Run) -> list[str]:
             theirs = ", ".join(f"{show(v)} ({r.label})" for r, v in odd)
             out.append(f"{name}: candidate {show(want)} vs baseline {theirs}")
 
-    prop("users", lambda r: r.data.meta.users)
+    prop("users", lambda r: r.meta.users)
     prop("stages", _stages, show=_show_stages)
     # The duration alone only where a side has no recorded stages (older runs, inferred from the history).
     unstaged = baselines if _stages(candidate) is None else [r for r in baselines if _stages(r) is None]
-    prop("duration", lambda r: r.data.meta.duration_s, _same_duration, lambda v: f"{v:g} s", unstaged)  # type: ignore[str-format]
+    prop("duration", lambda r: r.meta.duration_s, _same_duration, lambda v: f"{v:g} s", unstaged)  # type: ignore[str-format]
     prop("environment", lambda r: r.env)
-    prop("scenario", lambda r: r.data.meta.scenario)
-    prop("think time", lambda r: r.data.meta.think_time_s, show=lambda v: "{:g}-{:g} s".format(*v))  # type: ignore[misc]
+    prop("scenario", lambda r: r.meta.scenario)
+    prop("think time", lambda r: r.meta.think_time_s, show=lambda v: "{:g}-{:g} s".format(*v))  # type: ignore[misc]
     prop("user model", lambda r: _recorded(r, "user", "endpoints"))
     prop("endpoint mix", _mix)
     prop("arrival model", lambda r: _recorded(r, "model", "closed"))
@@ -218,14 +233,14 @@ def noted_differences(baselines: Sequence[Run], candidate: Run) -> list[str]:
             + "): endpoints only in one run are listed as new or gone, the others are compared; "
             "the Aggregated row includes them"
         )
-    host = candidate.data.meta.host
-    other = sorted({h for r in baselines if (h := r.data.meta.host) and host and h.rstrip("/") != host.rstrip("/")})
+    host = candidate.meta.host
+    other = sorted({h for r in baselines if (h := r.meta.host) and host and h.rstrip("/") != host.rstrip("/")})
     if other:
         notes.append(
             f"host: candidate {host} vs baseline {', '.join(other)} (not a difference in load: compared by environment)"
         )
-    profile = candidate.data.meta.sim_profile
-    others = sorted({p for r in baselines if (p := r.data.meta.sim_profile) and profile and p != profile})
+    profile = candidate.meta.sim_profile
+    others = sorted({p for r in baselines if (p := r.meta.sim_profile) and profile and p != profile})
     if others:
         notes.append(
             f"simulator profile: candidate {profile} vs baseline {', '.join(others)} (the target differs, not the load)"
@@ -294,9 +309,9 @@ def compare_runs(baselines: Sequence[Run], candidate: Run, settings: Noise, allo
     if not baselines:
         raise OpsPerfError("no baseline run given; pass BASELINE CANDIDATE or --baseline-last N")
     for run in baselines:
-        if reasons := run.invalid_reasons():
+        if reasons := invalid_reasons(run):
             raise OpsPerfError(f"baseline {run.label} cannot be a baseline: {'; '.join(reasons)}; pick another run")
-    invalid = candidate.invalid_reasons()
+    invalid = invalid_reasons(candidate)
     diffs = differences(baselines, candidate)
     if diffs and not allow_mismatch and not invalid:
         raise OpsPerfError("runs are not comparable: " + "; ".join(diffs) + "; pass --allow-mismatch to compare anyway")
@@ -306,17 +321,18 @@ def compare_runs(baselines: Sequence[Run], candidate: Run, settings: Noise, allo
         comparison.notes.extend(f"{run.label}: {note}" for note in run.notes)
     if invalid:
         return comparison
-    names = sorted(set(candidate.rows).union(*(set(r.rows) for r in baselines)))
-    family = _family_size([AGGREGATED, *names], baselines, candidate, settings)
+    base_sides, cand_side = [Side.of(r) for r in baselines], Side.of(candidate)
+    names = sorted(set(cand_side.figures.rows).union(*(set(s.figures.rows) for s in base_sides)))
+    family = _family_size([AGGREGATED, *names], base_sides, cand_side, settings)
     comparison.family = family
-    comparison.aggregate = _compare_row(AGGREGATED, baselines, candidate, settings, family)
-    rows = [_compare_row(name, baselines, candidate, settings, family) for name in names]
+    comparison.aggregate = _compare_row(AGGREGATED, base_sides, cand_side, settings, family)
+    rows = [_compare_row(name, base_sides, cand_side, settings, family) for name in names]
     rows.sort(key=lambda r: (_ORDER.index(r.verdict), r.name))
     comparison.endpoints = rows
     return comparison
 
 
-def _family_size(names: Iterable[str], baselines: Sequence[Run], candidate: Run, settings: Noise) -> int:
+def _family_size(names: Iterable[str], baselines: Sequence[Side], candidate: Side, settings: Noise) -> int:
     """How many metric comparisons carry a verdict: failure % and the latencies with enough data, per row.
 
     The intervals are Bonferroni-adjusted over this number (see `noise`), so that an A/A comparison
@@ -324,8 +340,8 @@ def _family_size(names: Iterable[str], baselines: Sequence[Run], candidate: Run,
     """
     family = 0
     for name in names:
-        cand = candidate.row(name)
-        base_n = [row.requests for run in baselines if (row := run.row(name)) is not None]
+        cand = candidate.figures.row(name)
+        base_n = [row.requests for side in baselines if (row := side.figures.row(name)) is not None]
         n = min(_median(map(float, base_n)), cand.requests) if cand is not None and base_n else 0
         if n >= settings.min_samples:
             family += 1 + sum(1 for metric in LATENCY if _tail_minimum(metric) <= n)
@@ -342,9 +358,9 @@ def _median(values: Iterable[float]) -> float:
     return float(statistics.median(clean)) if clean else math.nan
 
 
-def _compare_row(name: str, baselines: Sequence[Run], candidate: Run, settings: Noise, family: int) -> RowComparison:
-    base_rows = [(run, row) for run in baselines if (row := run.row(name)) is not None]
-    cand = candidate.row(name)
+def _compare_row(name: str, baselines: Sequence[Side], candidate: Side, settings: Noise, family: int) -> RowComparison:
+    base_rows = [(side, row) for side in baselines if (row := side.figures.row(name)) is not None]
+    cand = candidate.figures.row(name)
     base_n = _median(float(row.requests) for _, row in base_rows) if base_rows else 0.0
     result = RowComparison(name, base_n, cand.requests if cand else 0)
     if cand is None or cand.requests == 0:
@@ -389,8 +405,8 @@ def _compare_row(name: str, baselines: Sequence[Run], candidate: Run, settings: 
         else:
             result.metrics[metric] = MetricDelta(metric, b, c, Change.UNCHANGED, "within the noise floors")
     stderrs: dict[str, float] = {}
-    hists = [run.histogram(name) for run, _ in base_rows]
-    cand_hist = candidate.histogram(name)
+    hists = [side.run.histogram(name) for side, _ in base_rows]
+    cand_hist = candidate.run.histogram(name)
     if cleared and cand_hist is not None and all(h is not None for h in hists):
         stderrs = noise.latency_stderrs(
             [h for h in hists if h is not None],
@@ -562,13 +578,13 @@ def _md(text: str) -> str:
 
 
 def _run_line(run: Run) -> dict[str, str]:
-    meta = run.data.meta
+    meta = run.meta
 
     def mark(key: str, text: str) -> str:
         return f"{text} (inferred)" if key in meta.inferred else text
 
     think = f"{meta.think_time_s[0]:g}-{meta.think_time_s[1]:g} s" if meta.think_time_s else "not recorded"
-    total = run.total
+    total = total_figures(run)
     return {
         "label": run.label,
         "env": mark("env", run.env or "not recorded"),
@@ -732,6 +748,81 @@ def summary_lines(comparison: Comparison, output: Path | None) -> list[str]:
 
 
 # --------------------------------------------------------------------------------------------------
+# Baselines from earlier runs (--baseline-last)
+# --------------------------------------------------------------------------------------------------
+
+
+def _read_record(path: Path) -> dict[str, Any]:
+    """run.json leniently ({} when unreadable), to choose among runs before loading them."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def run_order_key(run: RunInputs, record: Mapping[str, Any]) -> tuple[str, float]:
+    """Oldest first: run.json `started_at` where present, else the stats file's modification time."""
+    started = record.get("started_at")
+    return (started if isinstance(started, str) else "", run.stats.stat().st_mtime)
+
+
+def find_previous_runs(candidate: Run, root: Path, count: int) -> tuple[list[Run], list[str]]:
+    """The last `count` valid runs under `root` of the candidate's environment and scenario.
+
+    Returns the runs (oldest first) and one note per run left out, so the comparison can say why a
+    night is missing from the baseline. Only run.json and file names are read to choose; only the
+    chosen runs are loaded.
+    """
+    if count < 1:
+        raise OpsPerfError(f"--baseline-last {count}: must be at least 1")
+    if not root.is_dir():
+        raise OpsPerfError(f"--results-root {root}: not a folder; point it at the results of earlier runs")
+    env, scenario = candidate.env, candidate.meta.scenario
+    cand_key = (candidate.inputs.directory.resolve(), candidate.prefix)
+    cand_started = candidate.record.get("started_at")
+    pool: list[tuple[tuple[str, float], RunInputs, dict[str, Any]]] = []
+    skipped: list[str] = []
+    for inputs in runs_under(root):
+        if (inputs.directory.resolve(), inputs.prefix) == cand_key:
+            continue
+        record = _read_record(inputs.run_json) if inputs.run_json is not None else {}
+        p_env, p_scenario = split_prefix(inputs.prefix)
+        r_env = normalise_env(record.get("env") if isinstance(record.get("env"), str) else p_env)
+        r_scenario = record.get("scenario") if isinstance(record.get("scenario"), str) else p_scenario
+        if r_env != env or r_scenario != scenario:
+            continue
+        where = f"{inputs.directory.name}/{inputs.prefix}"
+        started = record.get("started_at")
+        if isinstance(cand_started, str) and isinstance(started, str) and started >= cand_started:
+            continue  # newer than the candidate: not its baseline
+        status = record.get("status")
+        if status not in (None, "completed"):
+            skipped.append(f"{where} left out: status {status}")
+            continue
+        if record.get("cpu_warning") is True:
+            skipped.append(f"{where} left out: load generator saturated")
+            continue
+        pool.append((run_order_key(inputs, record), inputs, record))
+    pool.sort(key=lambda item: item[0])
+    chosen: list[Run] = []
+    for _, inputs, _ in reversed(pool):  # newest first, until `count` valid ones
+        if len(chosen) == count:
+            break
+        run = load_run(inputs)
+        if reasons := invalid_reasons(run):
+            skipped.append(f"{run.label} left out: {'; '.join(reasons)}")
+            continue
+        chosen.append(run)
+    chosen.reverse()
+    if not chosen:
+        raise OpsPerfError(
+            f"no earlier valid {env}-{scenario} runs under {root}; run the baseline first, or pass BASELINE explicitly"
+        )
+    return chosen, skipped
+
+
+# --------------------------------------------------------------------------------------------------
 # CLI
 # --------------------------------------------------------------------------------------------------
 
@@ -834,4 +925,4 @@ def _exists(output: Path) -> OpsPerfError:
 
 def default_output(candidate: Run) -> Path:
     """Next to the run's report: reports/<results folder>/<prefix>/COMPARISON.md."""
-    return REPORTS_DIR / candidate.data.inputs.directory.name / candidate.prefix / "COMPARISON.md"
+    return REPORTS_DIR / candidate.inputs.directory.name / candidate.prefix / "COMPARISON.md"
