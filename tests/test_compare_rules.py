@@ -206,7 +206,7 @@ def test_an_existing_comparison_is_replaced_only_with_force(
 
 
 def test_the_stage_text_names_every_key() -> None:
-    from ops_perf.verdict.compare import _show_stages
+    from ops_perf.verdict.compare.comparability import _show_stages
 
     stages = ((("arrival_rate", 2.0), ("duration_s", 60.0), ("spawn_rate", 1.0), ("users", 5.0)),)
     assert _show_stages(copy.deepcopy(stages)) == "60 s at 5 users (1/s), arrival_rate 2"
