@@ -129,13 +129,16 @@ class Run:
         return None if self.histograms is None else self.histograms.get(label)
 
 
-def load_run(inputs: RunInputs) -> Run:
-    """Read every file of one run, once; raises `OpsPerfError` naming the file and line on bad input."""
+def load_run(inputs: RunInputs, record: dict[str, Any] | None = None) -> Run:
+    """Read every file of one run, once; raises `OpsPerfError` naming the file and line on bad input.
+
+    `record`: run.json as the caller read it already (see `build_meta`).
+    """
     endpoints, total, percentiles = read_stats(inputs.stats)
     history = read_history(inputs.history) if inputs.history is not None else None
     failures = read_failures(inputs.failures) if inputs.failures is not None else None
     exceptions = read_exceptions(inputs.exceptions) if inputs.exceptions is not None else None
-    meta = build_meta(inputs, history)
+    meta = build_meta(inputs, history, record)
     pages = read_pages(inputs.pages_json) if inputs.pages_json is not None else None
     path = inputs.directory / f"{inputs.prefix}{HISTOGRAMS_SUFFIX}"
     raw, unread = load_histograms(path)

@@ -170,12 +170,20 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str]) -> int:
     args = build_parser().parse_args(list(argv))
     run = open_runs([args.run])[0]
-    env = args.env or run.env
-    targets = load_targets(args.targets, env)
+    return check_loaded(run, args.env or run.env, args.junit, args.targets)
+
+
+def check_loaded(run: Run, env: str | None, junit_path: Path | None = None, targets_path: Path | None = None) -> int:
+    """Judge a loaded run, write its JUnit file, print the verdict lines; returns the exit code.
+
+    What `ops-perf check` does after loading, and what `ops-perf run` calls with the run it loaded
+    once for the store, the report and this check.
+    """
+    targets = load_targets(targets_path, env)
     result = check_run(run, targets, env)
-    if args.junit:
+    if junit_path:
         junit.write(
-            args.junit,
+            junit_path,
             f"ops-perf check {run.prefix}",
             junit_cases(result),
             {"run": run.label, "env": env, "targets": targets.source, "exit_code": int(result.exit_code)},
@@ -184,4 +192,4 @@ def main(argv: Sequence[str]) -> int:
     return int(result.exit_code)
 
 
-__all__ = ["CheckResult", "check_run", "junit_cases", "main", "summary_lines"]
+__all__ = ["CheckResult", "check_loaded", "check_run", "junit_cases", "main", "summary_lines"]
