@@ -7,6 +7,7 @@ locustfile turn it into a single line on stderr and a non-zero exit; never a tra
 
 from __future__ import annotations
 
+import argparse
 import sys
 from typing import NoReturn
 
@@ -26,3 +27,10 @@ def die(err: OpsPerfError, prog: str = "ops-perf") -> NoReturn:
     message = " ".join(str(err).split())  # one line, whatever the message held
     print(f"{prog}: error: {message}", file=sys.stderr, flush=True)
     raise SystemExit(int(err.exit_code))
+
+
+class OneLineParser(argparse.ArgumentParser):
+    """argparse whose errors are one `OpsPerfError` line (what is wrong, how to fix), not usage + exit."""
+
+    def error(self, message: str) -> NoReturn:
+        raise OpsPerfError(f"{message} (see {self.prog} --help)")

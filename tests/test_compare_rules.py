@@ -18,11 +18,11 @@ import pytest
 from fixtures_report.synth import Ep, Run, write_run
 
 from ops_perf.exitcodes import ExitCode
+from ops_perf.runfiles.load import open_runs
 from ops_perf.settings.targets import load_targets
 from ops_perf.users.endpoints.catalog import ENDPOINTS
 from ops_perf.verdict import compare_main
 from ops_perf.verdict.compare import Change, compare_runs, differences
-from ops_perf.verdict.runs import open_runs
 
 NAMES = [e.locust_name for e in ENDPOINTS]
 ADDED = NAMES[-5:]
@@ -206,7 +206,7 @@ def test_an_existing_comparison_is_replaced_only_with_force(
 
 
 def test_the_stage_text_names_every_key() -> None:
-    from ops_perf.verdict.compare import _show_stages
+    from ops_perf.verdict.compare.comparability import _show_stages
 
     stages = ((("arrival_rate", 2.0), ("duration_s", 60.0), ("spawn_rate", 1.0), ("users", 5.0)),)
     assert _show_stages(copy.deepcopy(stages)) == "60 s at 5 users (1/s), arrival_rate 2"

@@ -22,7 +22,7 @@ from ops_perf.exitcodes import ExitCode
 from ops_perf.judge import findings, judge_runs
 from ops_perf.judge.findings import breaches_are_critical
 from ops_perf.report import write_report
-from ops_perf.runfiles.load import discover_runs, load_run, read_histograms
+from ops_perf.runfiles.load import discover_runs, load_run
 from ops_perf.settings.targets import load_targets
 from ops_perf.verdict import check_main
 
@@ -67,7 +67,7 @@ def _render(tmp_path: Path, prefix: Path, capsys: pytest.CaptureFixture[str], ta
     capsys.readouterr()
     code = check_main([str(prefix), "--junit", str(junit), *(["--targets", str(targets)] if targets else [])])
     data = load_run(discover_runs([prefix])[0])
-    judged = judge_runs([(data, load_targets(targets, data.meta.env), read_histograms(Path(f"{prefix}.json")))])
+    judged = judge_runs([(data, load_targets(targets, data.meta.env), data.raw_histograms)])
     assert breaches_are_critical(judged, findings(judged)), "a run that fails the gate has no critical finding"
     return Rendered(report.read_text(encoding="utf-8"), capsys.readouterr().out, code, ET.parse(junit).getroot())
 
@@ -139,7 +139,7 @@ def test_an_open_run_is_never_limited_by_design(
     run = write_run(tmp_path / "results", "local-open", _healthy(), users=20, think=(5.0, 30.0), extra=extra)
     r = _render(tmp_path, run, capsys)
     data = load_run(discover_runs([run])[0])
-    judged = judge_runs([(data, load_targets(None, data.meta.env), read_histograms(Path(f"{run}.json")))])
+    judged = judge_runs([(data, load_targets(None, data.meta.env), data.raw_histograms)])
     kinds = {f.kind for f in findings(judged)}
     assert "not_judged" in kinds and "design_limit" not in kinds
     assert judged[0].design_limits == []
@@ -153,7 +153,7 @@ def test_the_report_renders_the_judges_design_limits(tmp_path: Path, capsys: pyt
     run = write_run(tmp_path / "results", "local-normal", _healthy(), users=30, think=(1.0, 3.0), scenario="normal")
     r = _render(tmp_path, run, capsys)
     data = load_run(discover_runs([run])[0])
-    (judged,) = judge_runs([(data, load_targets(None, data.meta.env), read_histograms(Path(f"{run}.json")))])
+    (judged,) = judge_runs([(data, load_targets(None, data.meta.env), data.raw_histograms)])
     assert [(d.tier, d.limit, d.bound) for d in judged.design_limits] == [("target", 50.0, 30.0)]
     assert "design_limit" in {f.kind for f in findings([judged])}
     limits = r.report.split("Unreachable by design:")[1].split("\n## ")[0]

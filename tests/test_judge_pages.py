@@ -18,11 +18,12 @@ from test_verdict import Sample, lognormal, write_run
 
 from ops_perf.exitcodes import ExitCode
 from ops_perf.report import write_report
+from ops_perf.runfiles.load import open_runs
 from ops_perf.settings.targets import load_targets
 from ops_perf.verdict import check_main, compare_main
 from ops_perf.verdict.check import check_run
 from ops_perf.verdict.compare import Change, compare_runs
-from ops_perf.verdict.runs import open_runs
+from ops_perf.verdict.figures import total_figures
 
 API = {
     "/api/v1/agreements/[id]": Sample(lognormal(120, 300, 1)),
@@ -50,9 +51,9 @@ def pages_run(tmp_path: Path) -> Path:
 def test_aggregate_is_over_the_api_calls_exactly_as_locust_would_count_them(pages_run: Path, tmp_path: Path) -> None:
     alone = write_run(tmp_path / "api-only", "local-normal", API)
     with_pages, without = open_runs([pages_run, alone])
-    assert with_pages.data.total is not None  # Locust's own Aggregated row counts the page views
-    assert int(with_pages.data.total["requests"]) == 600 + 100
-    a, b = with_pages.total, without.total
+    assert with_pages.total is not None  # Locust's own Aggregated row counts the page views
+    assert int(with_pages.total["requests"]) == 600 + 100
+    a, b = total_figures(with_pages), total_figures(without)
     assert a is not None and b is not None
     assert (a.requests, a.failures) == (b.requests, b.failures) == (600, 2)
     for metric in ("p50_ms", "p95_ms", "p99_ms", "avg_ms", "failure_pct", "rps"):

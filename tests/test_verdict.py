@@ -24,11 +24,10 @@ import pytest
 from locust.stats import PERCENTILES_TO_REPORT, RequestStats, StatsCSV, calculate_response_time_percentile
 
 from ops_perf.exitcodes import ExitCode
-from ops_perf.runfiles.load import read_histograms
+from ops_perf.runfiles.load import open_runs
 from ops_perf.users.endpoints.catalog import ENDPOINTS
 from ops_perf.verdict import check_main, compare_main, junit, noise
 from ops_perf.verdict.compare import Change, compare_runs
-from ops_perf.verdict.runs import open_runs
 
 NAMES = [e.locust_name for e in ENDPOINTS]
 WEIGHTS = {e.locust_name: e.weight for e in ENDPOINTS}
@@ -688,7 +687,7 @@ def test_histograms_that_disagree_with_the_csv_are_not_used(tmp_path: Path) -> N
     Path(f"{b}.json").write_text("[{")  # truncated by a killed run
     truncated = open_runs([b])[0]
     assert truncated.histograms is None and "local-smoke.json unreadable (" in truncated.notes[0]
-    assert read_histograms(Path(f"{b}.json")) is None  # the report's reader: silently absent
+    assert truncated.raw_histograms is None  # what the report reads: silently absent
     Path(f"{b}.json").write_text('{"not": "a list"}')
     assert "local-smoke.json unreadable (not a list)" in open_runs([b])[0].notes[0]
 
@@ -709,7 +708,7 @@ def test_run_json_is_read_once_per_run(tmp_path: Path, monkeypatch: pytest.Monke
     monkeypatch.setattr(Path, "read_text", counting_read_text)
     run = open_runs([b])[0]
     assert len(reads) == 1
-    assert run.record["catalog_fingerprint"] == "sha256:one" and run.record is run.data.meta.record
+    assert run.record["catalog_fingerprint"] == "sha256:one" and run.record is run.meta.record
 
 
 def test_runs_without_run_json_infer_users_and_duration(tmp_path: Path) -> None:
@@ -717,8 +716,8 @@ def test_runs_without_run_json_infer_users_and_duration(tmp_path: Path) -> None:
         tmp_path / "a", "stg-baseline", {"/x": Sample(lognormal(100, 60, 1))}, run_json=False, users=3, duration_s=600
     )
     run = open_runs([a])[0]
-    assert (run.data.meta.users, run.data.meta.duration_s, run.env) == (3, 600.0, "stg")
-    assert {"users", "duration_s"} <= run.data.meta.inferred
+    assert (run.meta.users, run.meta.duration_s, run.env) == (3, 600.0, "stg")
+    assert {"users", "duration_s"} <= run.meta.inferred
 
 
 def test_an_invalid_candidate_is_not_compared(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -32,10 +32,11 @@ from run_helpers import run_cli
 from sim_helpers import start_sim
 
 from ops_perf.exitcodes import ExitCode
+from ops_perf.judge.validity import invalid_reasons
+from ops_perf.runfiles.load import open_runs
 from ops_perf.settings.targets import load_targets
 from ops_perf.sim.tokens import mint
 from ops_perf.verdict.compare import Change, compare_runs
-from ops_perf.verdict.runs import open_runs
 
 pytestmark = pytest.mark.e2e
 
@@ -143,7 +144,7 @@ def _noise(runs: dict[str, Any]) -> Any:
 def test_runs_wrote_histograms_and_are_valid(runs: dict[str, Any]) -> None:
     for name in ("A", "B", "M", "H", "R"):
         run = open_runs([runs[name]])[0]
-        assert run.invalid_reasons() == [], name
+        assert invalid_reasons(run) == [], name
         assert run.histograms is not None, run.notes  # <prefix>.json agrees with the stats CSV
         assert run.record.get("tags") == ["agreements", "cans"]
 

@@ -14,11 +14,13 @@ from pathlib import Path
 import pytest
 
 from ops_perf.exitcodes import ExitCode
+from ops_perf.judge.validity import invalid_reasons
+from ops_perf.runfiles.load import open_runs
 from ops_perf.settings.targets import load_targets
 from ops_perf.verdict import check_main, compare_main
 from ops_perf.verdict.check import check_run
 from ops_perf.verdict.compare import Change, compare_runs, differences
-from ops_perf.verdict.runs import open_runs
+from ops_perf.verdict.figures import total_figures
 
 PINNED_TARGETS = """
 [aggregate]
@@ -58,13 +60,13 @@ AGGREGATED = {
 def test_inferred_meta_and_aggregate_match_the_csvs(reference_results: Path, prefix: str) -> None:
     users, minutes, requests, failures, p50, p95, p99 = AGGREGATED[prefix]
     run = open_runs([reference_results / prefix])[0]
-    meta = run.data.meta
+    meta = run.meta
     assert meta.users == users and {"users", "duration_s"} <= meta.inferred
     assert meta.duration_s == pytest.approx(minutes * 60, rel=0.05)  # history spans the run (+ warm-up)
-    total = run.total
+    total = total_figures(run)
     assert total is not None and (total.requests, total.failures) == (requests, failures)
     assert (total.values["p50_ms"], total.values["p95_ms"], total.values["p99_ms"]) == (p50, p95, p99)
-    assert run.histograms is None and run.invalid_reasons() == []
+    assert run.histograms is None and invalid_reasons(run) == []
 
 
 def test_baseline_vs_normal_is_refused_as_mismatched(

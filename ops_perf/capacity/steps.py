@@ -29,8 +29,8 @@ from typing import Any
 
 from ops_perf.judge import judge_run
 from ops_perf.judge.numbers import num
+from ops_perf.runfiles.load import open_runs
 from ops_perf.settings.targets import Targets
-from ops_perf.verdict.runs import open_runs
 
 CAPACITY_METRICS = ("p95_ms", "failure_pct")
 """The judged metrics that decide a step (the others, requests/s and p50/p99, are shown, not decisive)."""
@@ -120,7 +120,7 @@ def judge_step(step: Step, prefix: Path, targets: Targets, max_growth: float = 0
     step.arrivals = int(record.get("arrivals") or 0)
     step.dropped_arrivals = int(record.get("dropped_arrivals") or 0)
     step.peak_pool = int(record.get("peak_pool") or 0)
-    judgement = judge_run(run.data, targets, run.histograms)
+    judgement = judge_run(run, targets, run.histograms)
     total = judgement.overall  # the API calls (page views are rows of their own)
     step.requests = total.requests
     step.rps = num(total.rps) or 0.0

@@ -24,7 +24,7 @@ from ops_perf.capacity import render
 from ops_perf.capacity.search import DEFAULT_FACTOR, DEFAULT_RESOLUTION, Search, Tried
 from ops_perf.capacity.steps import Step, judge_step, min_samples
 from ops_perf.cli.run import RunRequest, plan
-from ops_perf.errors import OpsPerfError
+from ops_perf.errors import OneLineParser, OpsPerfError
 from ops_perf.exitcodes import ExitCode
 from ops_perf.paths import RESULTS_DIR
 from ops_perf.runfiles.discover import RUN_JSON_SUFFIX
@@ -32,7 +32,6 @@ from ops_perf.runfiles.prefix import release_prefix, reserve_prefix
 from ops_perf.settings import apply_overrides, load_environment, load_scenario, parse_duration
 from ops_perf.settings.targets import load_targets
 from ops_perf.users.headers import PROBE_USER_AGENT
-from ops_perf.verdict.runs import OneLineParser
 
 DEFAULT_SCENARIO = "open"
 DEFAULT_STEP_S = 60.0

@@ -2,7 +2,7 @@
 
 The run itself is Locust's own headless CLI in a child process (so every Locust option and the
 master/worker engine behave exactly as documented); this module checks the settings first, picks a
-results prefix that overwrites nothing, and afterwards writes the report and judges the run.
+results prefix that overwrites nothing, and afterwards (`post_run.finish`) stores, reports and judges the run.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from ops_perf.cli.post_run import finish
 from ops_perf.errors import OpsPerfError
 from ops_perf.exitcodes import ExitCode
 from ops_perf.paths import LOCUSTFILE, REPORTS_DIR, RESULTS_DIR
@@ -186,23 +187,10 @@ def execute(request: RunRequest) -> RunOutcome:
         load_s = record.get("duration_s")
         ran = f" after {load_s:.0f} s of load" if isinstance(load_s, int | float) else ""
         print(f"ops-perf: interrupted{ran}; the results so far are kept and reported, not judged", flush=True)
-    from ops_perf.history import record_run
-
-    record_run(prefix)  # into the results store first, so that the report's Trends include this run
-    report_path = None
-    if request.report:
-        from ops_perf.report import write_report
-
-        report_path = write_report([prefix], reports_root / prefix.name)
-        print(f"ops-perf: report written to {report_path}", flush=True)
-    verdict = judge(prefix, record, request.env) if request.check else _unjudged(record)
+    report_dir = reports_root / prefix.name if request.report else None
+    verdict, report_path = finish(prefix, record, request.env, report_dir, request.check)
     print(f"ops-perf: results in {prefix.parent}/{prefix.name}_*  (exit code {int(verdict)} {verdict.name})")
     return RunOutcome(prefix, verdict, report_path, record)
-
-
-def _unjudged(record: dict[str, Any]) -> ExitCode:
-    """`--no-check`: no thresholds, but an interrupted run still says so."""
-    return ExitCode.INTERRUPTED if record.get("status") == "interrupted" else ExitCode.OK
 
 
 def _discard_refused(prefix: Path, new_dir: bool) -> None:
@@ -214,18 +202,6 @@ def _discard_refused(prefix: Path, new_dir: bool) -> None:
     if new_dir:
         with contextlib.suppress(OSError):  # not empty: something else is in it
             prefix.parent.rmdir()
-
-
-def judge(prefix: Path, record: dict[str, Any], env: str) -> ExitCode:
-    """Run invalid beats everything; otherwise the threshold check decides."""
-    if record.get("status") == "interrupted":
-        return ExitCode.INTERRUPTED
-    if record.get("status") not in (None, "completed"):
-        return ExitCode.RUN_INVALID
-    from ops_perf.verdict import check_main
-
-    junit = prefix.parent / f"{prefix.name}_junit.xml"
-    return ExitCode(check_main([str(prefix), "--env", env, "--junit", str(junit)]))
 
 
 def read_run_record(prefix: Path) -> dict[str, Any] | None:

@@ -13,7 +13,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from ops_perf.errors import OpsPerfError
+from ops_perf.errors import OneLineParser, OpsPerfError
 from ops_perf.exitcodes import ExitCode
 from ops_perf.history import STORE_ENV
 from ops_perf.history.config import HistoryConfig, load_history_config
@@ -21,7 +21,6 @@ from ops_perf.history.ingest import find_runs, run_identity, stored_run
 from ops_perf.history.store import DEFAULT_STORE, Store
 from ops_perf.runfiles.load import RunInputs
 from ops_perf.settings.targets import normalise_env
-from ops_perf.verdict.runs import OneLineParser
 
 
 def _parser() -> OneLineParser:

@@ -1,4 +1,4 @@
-"""Runs on disk -> `StoredRun`s: the project's one CSV reader (`report.load` via `verdict.runs`), nothing new.
+"""Runs on disk -> `StoredRun`s: the one run model (`ops_perf.runfiles.load.Run`), nothing read anew.
 
 Accepts what people have: a results root with a folder per day, one folder, or run prefixes; Locust
 CSVs with or without the suite's run.json (the 2025-10-15 runs have none: their environment and
@@ -18,12 +18,20 @@ from typing import Any
 
 from ops_perf.errors import OpsPerfError
 from ops_perf.history.store import StoredRun
-from ops_perf.runfiles.load import AGGREGATED, STATS_SUFFIX, RunInputs, discover_runs, distinct_runs, runs_under
+from ops_perf.judge.validity import invalid_reasons
+from ops_perf.runfiles.load import (
+    AGGREGATED,
+    PAGE_TYPE,
+    STATS_SUFFIX,
+    Run,
+    RunInputs,
+    discover_runs,
+    distinct_runs,
+    load_run,
+    runs_under,
+)
 from ops_perf.settings.targets import normalise_env
-from ops_perf.verdict.runs import Run, open_run
-
-PAGE_METHOD = "PAGE"
-"""Locust's Type column for the page user's page views (the brief's shared contract)."""
+from ops_perf.verdict.figures import RowStats, total_figures
 
 
 def find_runs(paths: Sequence[Path | str]) -> list[RunInputs]:
@@ -54,27 +62,28 @@ def run_identity(inputs: RunInputs) -> str:
 def kind_of(method: str, name: str) -> str:
     if name == AGGREGATED:
         return "aggregate"
-    return "page" if method == PAGE_METHOD else "endpoint"
+    return "page" if method == PAGE_TYPE else "endpoint"
 
 
 def stored_run(inputs: RunInputs) -> StoredRun:
     """Load one run from disk (strictly: bad files raise one line naming the file) as the store's rows."""
-    run = open_run(inputs)
-    return from_run(run, run_identity(inputs))
+    return from_run(load_run(inputs))
 
 
-def from_run(run: Run, run_id: str) -> StoredRun:
-    meta = run.data.meta
+def from_run(run: Run, run_id: str | None = None) -> StoredRun:
+    """A loaded run as the store's rows; `run_id` defaults to its identity (`run_identity`)."""
+    run_id = run_id if run_id is not None else run_identity(run.inputs)
+    meta = run.meta
     started, inferred = meta.started_at, "started_at" in meta.inferred
     if started is None:  # no run.json, no history: the stats file's time is the best we have
-        started, inferred = datetime.fromtimestamp(run.data.inputs.stats.stat().st_mtime, UTC), True
-    reasons = run.invalid_reasons()
-    total = run.total
+        started, inferred = datetime.fromtimestamp(run.inputs.stats.stat().st_mtime, UTC), True
+    reasons = invalid_reasons(run)
+    total = total_figures(run)
     record = run.record
     header = {
         "run_id": run_id,
         "prefix": run.prefix,
-        "source": str(run.data.inputs.directory.resolve()),
+        "source": str(run.inputs.directory.resolve()),
         "env": run.env,
         "scenario": meta.scenario,
         "started_at": _iso(started),
@@ -99,17 +108,17 @@ def from_run(run: Run, run_id: str) -> StoredRun:
     if header["env"] is None:
         header["env"] = normalise_env(meta.env)
     stored = StoredRun(run=header)
-    stored.rows = list(_rows(run))
+    stored.rows = list(_rows(run, total))
     stored.histograms = list(_histograms(run))
     return stored
 
 
-def _rows(run: Run) -> Iterable[dict[str, Any]]:
-    records = run.data.endpoints.to_dict("records")
+def _rows(run: Run, total: RowStats | None) -> Iterable[dict[str, Any]]:
+    records = run.endpoints.to_dict("records")
     for rec in records:
         method, name = str(rec.get("method") or ""), str(rec["name"])
         requests, failures = int(_num(rec.get("requests")) or 0), int(_num(rec.get("failures")) or 0)
-        pcts = {key: _num(rec.get(key)) for key in run.data.percentiles}
+        pcts = {key: _num(rec.get(key)) for key in run.percentiles}
         median = _num(rec.get("p50"))
         yield {
             "method": method,
@@ -126,9 +135,9 @@ def _rows(run: Run) -> Iterable[dict[str, Any]]:
             "rps": _num(rec.get("rps")),
             "percentiles": json.dumps({k: v for k, v in pcts.items() if v is not None}, sort_keys=True),
         }
-    total = run.total  # the judge's aggregate: in a pages run, of the API calls only (PAGE rows apart)
+    # `total`: the judge's aggregate: in a pages run, of the API calls only (PAGE rows apart)
     if total is not None:
-        pcts = {} if run.data.has_pages or run.data.total is None else run.data.total
+        pcts = {} if run.has_pages or run.total is None else run.total
         yield {
             "method": "",
             "name": AGGREGATED,
@@ -140,7 +149,7 @@ def _rows(run: Run) -> Iterable[dict[str, Any]]:
             "max_ms": _opt(_num(pcts.get("max")), total.requests),
             "rps": _num(total.values.get("rps")),
             "percentiles": json.dumps(
-                {k: _num(pcts.get(k)) for k in run.data.percentiles if _num(pcts.get(k)) is not None}, sort_keys=True
+                {k: _num(pcts.get(k)) for k in run.percentiles if _num(pcts.get(k)) is not None}, sort_keys=True
             ),
         }
 
@@ -149,8 +158,7 @@ def _histograms(run: Run) -> Iterable[dict[str, Any]]:
     if not run.histograms:
         return
     names = {
-        str(rec["label"]): (str(rec.get("method") or ""), str(rec["name"]))
-        for rec in run.data.endpoints.to_dict("records")
+        str(rec["label"]): (str(rec.get("method") or ""), str(rec["name"])) for rec in run.endpoints.to_dict("records")
     }
     names[AGGREGATED] = ("", AGGREGATED)
     for label, hist in run.histograms.items():

@@ -1,6 +1,6 @@
 """The report's Trends section: a Markdown block and its charts, made from the history store.
 
-The report calls `trends_markdown(prefixes, charts_dir)` and appends what it returns; everything
+The report calls `trends_markdown(runs, charts_dir)` with the runs it loaded and appends what it returns; everything
 about the store (which one, whether it exists, which series, the change points) stays here, so the
 report needs to know nothing about history beyond this one call. It returns "" when the store has
 no earlier run of the reported runs' environment and scenario, or when there is no store at all:
@@ -11,10 +11,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ops_perf.history import store_url_for_run
 from ops_perf.history.config import HistoryConfig, load_history_config
 from ops_perf.history.trend import Trends, trends_for_report
+
+if TYPE_CHECKING:
+    from ops_perf.runfiles.load import Run
 
 SECTION_TITLE = "## Trends"
 
@@ -26,29 +30,25 @@ def _existing_store(prefix: Path) -> str | None:
     return url
 
 
-def trends_markdown(prefixes: Sequence[Path], charts_dir: Path, targets_path: Path | None = None) -> str:
+def trends_markdown(runs: Sequence[Run], charts_dir: Path, targets_path: Path | None = None) -> str:
     """The Trends section for the reported runs (one part per environment x scenario), or "".
 
     `targets_path`: the report's `--targets` file, whose `[history]` section applies (default targets.toml)."""
     from sqlalchemy.exc import SQLAlchemyError
 
     from ops_perf.errors import OpsPerfError
-    from ops_perf.history.ingest import find_runs
     from ops_perf.history.store import Store, safe_url
-    from ops_perf.runfiles.load import build_meta
-    from ops_perf.settings.targets import normalise_env
 
     parts: list[str] = []
     seen: set[tuple[str | None, str | None, str]] = set()
     try:
         config: HistoryConfig | None = None
-        for prefix in prefixes:
-            url = _existing_store(prefix)
+        for run in runs:
+            url = _existing_store(run.path)
             if url is None:
                 continue
             config = config or load_history_config(targets_path)
-            meta = build_meta(find_runs([prefix])[0], None)  # run.json and the prefix: cheap, no CSV read
-            env, scenario = normalise_env(meta.env), meta.scenario
+            env, scenario = run.env, run.meta.scenario
             key = (env, scenario, url)
             if key in seen:
                 continue

@@ -18,7 +18,7 @@ from ops_perf.judge.failures import Failures, classify_failures
 from ops_perf.judge.rows import Overall, Row, overall, split_rows
 from ops_perf.judge.statuses import DesignLimit, MetricStatus, RowStatus, design_limits, judge_aggregate, judge_rows
 from ops_perf.judge.validity import invalid_reasons
-from ops_perf.runfiles.load import RunData, RunMeta
+from ops_perf.runfiles.load import Run, RunMeta
 from ops_perf.settings.targets import Status, Targets, normalise_env
 
 
@@ -85,20 +85,20 @@ class RunJudgement:
         return self.targets.gate.fail_on
 
 
-def _prepare(data: RunData, targets: Targets, histograms: Mapping | None) -> RunJudgement:
-    endpoints, pages = split_rows(data)
-    failures = classify_failures(data, endpoints)
-    gateway = find_gateway(data.prefix, endpoints, failures.gateway_by_label)
+def _prepare(run: Run, targets: Targets, histograms: Mapping | None) -> RunJudgement:
+    endpoints, pages = split_rows(run)
+    failures = classify_failures(run, endpoints)
+    gateway = find_gateway(run.prefix, endpoints, failures.gateway_by_label)
     return RunJudgement(
-        prefix=data.prefix,
-        meta=data.meta,
+        prefix=run.prefix,
+        meta=run.meta,
         targets=targets,
-        overall=overall(data, endpoints, pages, histograms),
+        overall=overall(run, endpoints, pages, histograms),
         endpoints=endpoints,
         pages=pages,
         failures=failures,
         gateway=gateway,
-        invalid=invalid_reasons(data),
+        invalid=invalid_reasons(run),
     )
 
 
@@ -118,18 +118,18 @@ def _finish(j: RunJudgement) -> RunJudgement:
     return j
 
 
-def judge_run(data: RunData, targets: Targets, histograms: Mapping | None = None) -> RunJudgement:
+def judge_run(run: Run, targets: Targets, histograms: Mapping | None = None) -> RunJudgement:
     """Judge one loaded run against its targets. Pure: reads nothing, writes nothing.
 
     `histograms` (`<prefix>.json`, by row label) are needed only in a pages run, for the percentiles
     of the API calls without the page views.
     """
-    return _finish(_prepare(data, targets, histograms))
+    return _finish(_prepare(run, targets, histograms))
 
 
-def judge_runs(runs: Sequence[tuple[RunData, Targets, Mapping | None]]) -> list[RunJudgement]:
+def judge_runs(runs: Sequence[tuple[Run, Targets, Mapping | None]]) -> list[RunJudgement]:
     """Judge several runs together: a gateway ceiling seen in one explains lone 504s in another of its
     environment (that only adds evidence of a ceiling; statuses and breaches are each run's own)."""
-    prepared = [_prepare(data, targets, hists) for data, targets, hists in runs]
+    prepared = [_prepare(run, targets, hists) for run, targets, hists in runs]
     link_runs([(normalise_env(j.meta.env), j.gateway) for j in prepared])
     return [_finish(j) for j in prepared]

@@ -18,7 +18,7 @@ from typing import Any
 
 from ops_perf.judge.numbers import pct
 from ops_perf.judge.rows import PAGE_TYPE, Row
-from ops_perf.runfiles.load import RunData
+from ops_perf.runfiles.load import Run
 
 _HTTP_ERROR = re.compile(r"HTTPError\(\s*['\"](\d{3}) (?:Client|Server) Error: (.*?) for url", re.S)
 _BAD_STATUS = re.compile(r"BadStatusCode\(.*?code=(\d{3})", re.S)
@@ -189,7 +189,7 @@ class Failures:
         return [f.label for f in self.endpoints if f.has_kind(keys)]
 
 
-def classify_failures(run: RunData, rows: Sequence[Row]) -> Failures:
+def classify_failures(run: Run, rows: Sequence[Row]) -> Failures:
     """Failure classes (from the failures file) and failing endpoints (from the stats file).
 
     Also counts the 504s per endpoint, which the gateway ceiling needs.

@@ -9,21 +9,16 @@ bootstrap (`verdict/noise.py`) uses the same two functions.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 
 import numpy as np
 
+from ops_perf.runfiles.histograms import merge
+
+__all__ = ["Histogram", "arrays", "median", "merge", "percentile"]
+
 Histogram = Mapping[int, int]
 """Locust's `response_times`: bucketed response time in ms -> number of requests."""
-
-
-def merge(histograms: Iterable[Histogram]) -> dict[int, int]:
-    """Sum histograms (the aggregate of endpoints, or several entries for one name)."""
-    total: dict[int, int] = {}
-    for hist in histograms:
-        for key, count in hist.items():
-            total[int(key)] = total.get(int(key), 0) + int(count)
-    return total
 
 
 def percentile(hist: Histogram, quantile: float) -> float:

@@ -22,20 +22,7 @@ from dataclasses import dataclass
 
 from ops_perf.judge import histogram
 from ops_perf.judge.numbers import num, pct
-from ops_perf.runfiles.load import RunData
-
-PAGE_TYPE = "PAGE"
-"""Locust request type of a page view (the shared contract with the page user)."""
-
-HISTOGRAM_SLACK = (10, 0.02)
-"""How far `<prefix>.json` may differ from the stats CSV per row (10 requests, or 2 %) and still be used:
-Locust writes the JSON at shutdown, the CSV once a second, so the JSON may hold a last second more."""
-
-
-def histogram_agrees(in_json: int, requests: int) -> bool:
-    """Whether a row's histogram count (`<prefix>.json`) describes the same requests as its CSV count."""
-    return abs(in_json - requests) <= max(HISTOGRAM_SLACK[0], HISTOGRAM_SLACK[1] * requests)
-
+from ops_perf.runfiles.load import PAGE_TYPE, Run, histogram_agrees
 
 _METRIC_FIELDS = {
     "p50_ms": "median",
@@ -93,9 +80,9 @@ class Overall(Figures):
     """`stats` (the Aggregated row), `histograms` (`<prefix>.json`, pages runs) or `none` (unknown)."""
 
 
-def split_rows(data: RunData) -> tuple[list[Row], list[Row]]:
+def split_rows(run: Run) -> tuple[list[Row], list[Row]]:
     """(endpoint rows, page rows), each sorted by label."""
-    ep = data.endpoints
+    ep = run.endpoints
     cols = {
         c: ep[c].tolist() if c in ep.columns else [None] * len(ep)
         for c in ("method", "name", "label", "requests", "failures", "median", "p95", "p99", "avg", "min", "max", "rps")
@@ -126,9 +113,9 @@ def split_rows(data: RunData) -> tuple[list[Row], list[Row]]:
     return endpoints, pages
 
 
-def overall(data: RunData, endpoints: Sequence[Row], pages: Sequence[Row], histograms: Mapping | None) -> Overall:
+def overall(run: Run, endpoints: Sequence[Row], pages: Sequence[Row], histograms: Mapping | None) -> Overall:
     """Locust's Aggregated row, or (with page views, or without that row) the aggregate of the API calls."""
-    t = data.total
+    t = run.total
     if t is not None and not pages:
         requests, failures = int(t["requests"]), int(t["failures"])
         return Overall(

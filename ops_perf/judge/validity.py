@@ -9,7 +9,7 @@ is RUN_INVALID whatever its figures say.
 from __future__ import annotations
 
 from ops_perf.judge.numbers import g, round_half_up
-from ops_perf.runfiles.load import RunData, RunMeta
+from ops_perf.runfiles.load import Run, RunMeta
 
 MAX_DROPPED_PCT = 1.0
 """An open-model run that dropped more than 1% of its arrivals is invalid (issue 10)."""
@@ -45,9 +45,9 @@ def status_reason(meta: RunMeta) -> str | None:
 NO_REQUESTS = "no requests were made"
 
 
-def invalid_reasons(data: RunData) -> list[str]:
+def invalid_reasons(run: Run) -> list[str]:
     """Why this run cannot be judged (empty when it can). Each reason is a short phrase."""
-    meta = data.meta
+    meta = run.meta
     reasons: list[str] = []
     if (reason := status_reason(meta)) is not None:
         reasons.append(reason)
@@ -60,10 +60,10 @@ def invalid_reasons(data: RunData) -> list[str]:
                 f"{meta.dropped_arrivals} of {meta.arrivals} arrivals were dropped ({round_half_up(share, 2)}% > "
                 f"{g(MAX_DROPPED_PCT)}%): it measured the load generator, not OPS; raise max_users or add --processes"
             )
-    total = data.total
+    total = run.total
     if total is None or int(total["requests"]) == 0:
         reasons.append(NO_REQUESTS)
-    elif (summed := int(data.endpoints["requests"].sum())) != int(total["requests"]):
+    elif (summed := int(run.endpoints["requests"].sum())) != int(total["requests"]):
         # Locust writes every row of the stats CSV in one pass, so they always add up. When they
         # do not, the file was rewritten after `--json-file` reset the per-endpoint stats at
         # shutdown (the Aggregated row survives that reset): the endpoint numbers are lost.

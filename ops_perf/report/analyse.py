@@ -13,7 +13,6 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from ops_perf.judge import Finding, RunJudgement, findings, judge_runs
 from ops_perf.judge.ceiling import Ceiling, CeilingEndpoint, Gateway
@@ -33,7 +32,7 @@ from ops_perf.judge.validity import load_seconds
 from ops_perf.paths import PROJECT_ROOT
 from ops_perf.report.pages import PageSummary, summarise_pages
 from ops_perf.report.recommend import Recommendation, recommendations
-from ops_perf.runfiles.load import RunData, RunMeta
+from ops_perf.runfiles.load import Run, RunMeta
 from ops_perf.settings.targets import Status, SuccessCriteria, Targets, Tier
 
 TOP_N = 5
@@ -217,7 +216,7 @@ def _endpoint_status(j: RunJudgement) -> tuple[dict[str, int], list[tuple[Row, s
     return counts, flagged
 
 
-def _describe_run(run: RunData, j: RunJudgement, catalog: Sequence[str] | None) -> RunAnalysis:
+def _describe_run(run: Run, j: RunJudgement, catalog: Sequence[str] | None) -> RunAnalysis:
     rows = j.endpoints
     exercised = {r.label for r in rows if r.requests > 0}
     never = not_in = None
@@ -289,14 +288,16 @@ def _display_path(path: Path | None) -> str:
 
 
 def analyse(
-    runs: Sequence[RunData],
+    runs: Sequence[Run],
     targets: Mapping[str, Targets],
     default_targets: Targets,
     catalog: Sequence[str] | None,
-    histograms: Mapping[str, Mapping[str, Any] | None] | None = None,
 ) -> Analysis:
-    """Judge every run against its environment's targets (the judge), then describe them for the report."""
-    judged = judge_runs([(run, targets[run.prefix], (histograms or {}).get(run.prefix)) for run in runs])
+    """Judge every run against its environment's targets (the judge), then describe them for the report.
+
+    A pages run's aggregate is over its API calls only; their percentiles come from `<prefix>.json` as
+    written (the judge checks the API rows it merges against the CSV itself)."""
+    judged = judge_runs([(run, targets[run.prefix], run.raw_histograms if run.has_pages else None) for run in runs])
     analysed = [_describe_run(run, j, catalog) for run, j in zip(runs, judged, strict=True)]
     found = findings(judged, {r.prefix: r.exceptions for r in analysed})
     thresholds, metrics = _thresholds(targets, default_targets)

@@ -23,7 +23,7 @@ import pandas as pd
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from ops_perf.runfiles.load import History, RunData
+from ops_perf.runfiles.load import History, Run
 
 MAX_POINTS = 1500
 TOP_ENDPOINTS = 8
@@ -132,7 +132,7 @@ def chart_name(prefix: str, kind: str) -> str:
     return f"{prefix}-{kind}.png"
 
 
-def render_charts(run: RunData, charts_dir: Path) -> dict[str, str]:
+def render_charts(run: Run, charts_dir: Path) -> dict[str, str]:
     """Draw every chart the run's history allows into `charts_dir`; returns kind -> file name."""
     out: dict[str, str] = {}
     history = run.history

@@ -15,7 +15,7 @@ import os
 import re
 import shutil
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -25,17 +25,8 @@ from ops_perf.paths import REPORTS_DIR
 from ops_perf.report.analyse import analyse
 from ops_perf.report.charts import render_charts
 from ops_perf.report.render import InputFile, render_markdown
-from ops_perf.runfiles.load import (
-    HISTOGRAMS_SUFFIX,
-    RunData,
-    RunInputs,
-    discover_runs,
-    file_digest,
-    load_run,
-    read_histograms,
-    read_json,
-)
-from ops_perf.settings.targets import load_targets
+from ops_perf.runfiles.load import Run, RunInputs, discover_runs, file_digest, load_run, read_json
+from ops_perf.settings.targets import Targets, load_targets
 
 REPORT_NAME = "PERFORMANCE_REPORT.md"
 CHARTS_DIR = "charts"
@@ -87,7 +78,7 @@ def _refuse_overwrite(out_dir: Path, force: bool) -> None:
         raise OpsPerfError(f"{report} exists already; pass --force to replace it, or -o DIR to write elsewhere")
 
 
-def _input_files(run: RunData) -> list[InputFile]:
+def _input_files(run: Run) -> list[InputFile]:
     i = run.inputs
     rows = {
         i.stats: len(run.endpoints) + (1 if run.total is not None else 0),
@@ -114,15 +105,22 @@ def _commit(tmp: Path, out_dir: Path, force: bool) -> None:
     os.replace(tmp / REPORT_NAME, out_dir / REPORT_NAME)
 
 
-def write_report(runs: list[Path], out_dir: Path, force: bool = False, *, targets_path: Path | None = None) -> Path:
+def write_report(
+    runs: Sequence[Path | str | Run], out_dir: Path, force: bool = False, *, targets_path: Path | None = None
+) -> Path:
     """Write `out_dir/PERFORMANCE_REPORT.md` and `out_dir/charts/*.png` for the given runs.
 
-    `runs` are results folders or run prefixes. Raises `OpsPerfError` (exit code USAGE_ERROR) for bad
-    input or an existing report without `force`; nothing is written then. Returns the report's path.
+    `runs` are results folders or run prefixes (each loaded here, one at a time), or runs already
+    loaded (`ops-perf run` hands over the one it loaded for the store and the check). Raises
+    `OpsPerfError` (exit code USAGE_ERROR) for bad input or an existing report without `force`;
+    nothing is written then. Returns the report's path.
     """
     out_dir = Path(out_dir)
     _refuse_overwrite(out_dir, force)
-    inputs = discover_runs(runs)
+    given = [r for r in runs if isinstance(r, Run)]
+    if given and len(given) != len(runs):
+        raise TypeError("write_report: pass either loaded runs or paths, not both")
+    inputs = [r.inputs for r in given] or discover_runs([r for r in runs if not isinstance(r, Run)])
     default_targets = load_targets(targets_path)
     catalog = catalog_names()
     try:
@@ -132,32 +130,8 @@ def write_report(runs: list[Path], out_dir: Path, force: bool = False, *, target
         raise OpsPerfError(f"cannot write the report under {out_dir.parent}: {err.strerror or err}") from None
     try:
         os.chmod(tmp, 0o755)  # mkdtemp makes it private; the report folder should not be
-        charts_dir = tmp / CHARTS_DIR
-        charts_dir.mkdir()
-        loaded: list[RunData] = []
-        charts: dict[str, dict[str, str]] = {}
-        files: list[InputFile] = []
-        for run_inputs in inputs:
-            run = load_run(run_inputs)
-            charts[run.prefix] = render_charts(run, charts_dir)
-            files.extend(_input_files(run))
-            if run.history is not None:
-                run.history.endpoints = None  # drawn; the analysis needs only the stats (memory at scale)
-            loaded.append(run)
-        per_run = {run.prefix: load_targets(targets_path, env=run.meta.env) for run in loaded}
-        # A pages run's aggregate is over its API calls only; their percentiles need the histograms.
-        histograms = {
-            run.prefix: read_histograms(run.inputs.directory / f"{run.prefix}{HISTOGRAMS_SUFFIX}")
-            for run in loaded
-            if run.has_pages
-        }
-        analysis = analyse(loaded, per_run, default_targets, catalog, histograms)
-        for run_analysis in analysis.runs:
-            run_analysis.charts = charts.get(run_analysis.prefix, {})
-        from ops_perf.history.section import trends_markdown  # earlier runs of the same env and scenario
-
-        trends = trends_markdown([i.directory / i.prefix for i in inputs], charts_dir, targets_path)
-        markdown = render_markdown(analysis, files, trends=trends)
+        loaded = iter(given) if given else (load_run(i) for i in inputs)
+        markdown = _markdown(loaded, tmp / CHARTS_DIR, default_targets, catalog, targets_path, release=not given)
         with (tmp / REPORT_NAME).open("w", encoding="utf-8", newline="\n") as fh:
             fh.write(markdown)
         try:
@@ -167,6 +141,39 @@ def write_report(runs: list[Path], out_dir: Path, force: bool = False, *, target
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return out_dir / REPORT_NAME
+
+
+def _markdown(
+    runs: Iterator[Run],
+    charts_dir: Path,
+    default_targets: Targets,
+    catalog: list[str] | None,
+    targets_path: Path | None,
+    release: bool,
+) -> str:
+    """The report's text, its charts drawn into `charts_dir` as each run comes.
+
+    `release`: drop a run's per-endpoint history once drawn (memory at scale), for runs loaded here only:
+    a run handed over by the caller is theirs and is left as it was given.
+    """
+    charts_dir.mkdir()
+    loaded: list[Run] = []
+    charts: dict[str, dict[str, str]] = {}
+    files: list[InputFile] = []
+    for run in runs:
+        charts[run.prefix] = render_charts(run, charts_dir)
+        files.extend(_input_files(run))
+        if release and run.history is not None:
+            run.history.endpoints = None  # drawn; the analysis needs only the stats
+        loaded.append(run)
+    per_run = {run.prefix: load_targets(targets_path, env=run.meta.env) for run in loaded}
+    analysis = analyse(loaded, per_run, default_targets, catalog)
+    for run_analysis in analysis.runs:
+        run_analysis.charts = charts.get(run_analysis.prefix, {})
+    from ops_perf.history.section import trends_markdown  # earlier runs of the same env and scenario
+
+    trends = trends_markdown(loaded, charts_dir, targets_path)
+    return render_markdown(analysis, files, trends=trends)
 
 
 def build_parser() -> argparse.ArgumentParser:

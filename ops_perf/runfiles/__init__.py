@@ -1,4 +1,4 @@
-"""The bottom floor: a run's files, their names and readers, and the one run model (`RunData`).
+"""The bottom floor: a run's files, their names and readers, and the one run model (`Run`).
 
 Everything that reads a run (the judge, the report, the verdicts, the history store) reads it through
 here, once; everything that writes one (the plugin, `ops-perf run`, the capacity search) names its
@@ -6,5 +6,5 @@ files by these suffixes. It imports nothing of the suite but the errors and the 
 
 Modules: `discover` (a folder or prefix -> the run's files; the suffixes), `prefix` (results names
 that never overwrite: `-2`, `-3`, reserved atomically), `csv_checks`, `stats_csv`, `history_csv`,
-`run_json` (the readers), `load` (`load_run` -> `RunData`).
+`run_json`, `histograms` (the readers), `load` (`Run`, the one run model: `load_run`, `open_runs`).
 """

@@ -16,6 +16,8 @@ from pathlib import Path
 from ops_perf.errors import OpsPerfError
 
 AGGREGATED = "Aggregated"
+PAGE_TYPE = "PAGE"
+"""Locust request type of a page view (the shared contract with the page user): not a request to OPS."""
 NA_TOKENS = ("N/A", "")
 
 

@@ -13,24 +13,26 @@ the `csv` module first, so an error names the exact line. The history file can h
 the columns the report uses; cheap vectorised checks decide whether it needs the slow row-by-row
 diagnosis, which then names the line.
 
-The readers live in modules of one job each: `run_files` (a folder or prefix -> the run's files),
+The readers live in modules of one job each: `discover` (a folder or prefix -> the run's files),
 `csv_checks` (row-by-row validation naming the line), `stats_csv` (stats, failures, exceptions),
-`history_csv` (the large history file) and `run_json` (run.json -> `RunMeta`, the pages sidecar, the
-`<prefix>.json` histograms). This module puts them together (`load_run` -> `RunData`) and is the one
-the rest of the suite imports from.
-
-Public API (also used by `ops_perf.verdict`, `ops_perf.judge`, `ops_perf.history`): `discover_runs`,
-`load_run`, `RunInputs`, `RunData`, `RunMeta`, `History`, and the names in `__all__`.
+`history_csv` (the large history file), `run_json` (run.json -> `RunMeta`, the pages sidecar) and
+`histograms` (`<prefix>.json`, checked against the stats CSV). This module puts them together into
+the one run model, `Run` (`load_run`, `open_runs`), and is the one the rest of the suite imports from:
+the judge, the report, the verdicts and the history store all take a `Run`, so a run's files are read
+once however many of them look at it.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
-from ops_perf.runfiles.csv_checks import AGGREGATED, NA_TOKENS
+from ops_perf.errors import OpsPerfError
+from ops_perf.runfiles.csv_checks import AGGREGATED, NA_TOKENS, PAGE_TYPE
 from ops_perf.runfiles.discover import (
     EXCEPTIONS_SUFFIX,
     FAILURES_SUFFIX,
@@ -46,26 +48,30 @@ from ops_perf.runfiles.discover import (
     run_sort_key,
     runs_under,
 )
-from ops_perf.runfiles.history_csv import History, file_digest, read_history
-from ops_perf.runfiles.run_json import (
+from ops_perf.runfiles.histograms import (
     HISTOGRAM_ERRORS,
-    RunMeta,
-    build_meta,
+    checked_histograms,
+    histogram_agrees,
+    load_histograms,
+    merge,
     parse_histograms,
-    read_histograms,
-    read_json,
-    read_pages,
-    split_prefix,
 )
+from ops_perf.runfiles.history_csv import History, file_digest, read_history
+from ops_perf.runfiles.run_json import RunMeta, build_meta, read_json, read_pages, split_prefix
 from ops_perf.runfiles.stats_csv import STATS_COLUMNS, percentile_key, read_exceptions, read_failures, read_stats
+from ops_perf.settings.targets import normalise_env
 
 
 @dataclass
-class RunData:
-    """One run, loaded. `endpoints` excludes the Aggregated row, which is `total`."""
+class Run:
+    """One run, loaded once: what the judge, the report, the verdicts and the history store all read.
+
+    `endpoints` excludes the Aggregated row, which is `total`.
+    """
 
     inputs: RunInputs
     meta: RunMeta
+    """How the run was made; `meta.record` is run.json as read (once)."""
     endpoints: pd.DataFrame
     """One row per (method, name): method, name, label, requests, failures, median, avg, min, max,
     avg_size, rps, fps and p<N> percentile columns."""
@@ -81,26 +87,63 @@ class RunData:
     """count, message, traceback, nodes; None when the file is missing."""
     pages: dict[str, Any] | None = None
     """`<prefix>_pages.json` (schema 1) when present and readable, else None."""
+    raw_histograms: dict[str, dict[int, int]] | None = None
+    """`<prefix>.json` as written, by row label; None when absent or unreadable."""
+    histograms: dict[str, dict[int, int]] | None = None
+    """The same when every row agrees with the stats CSV, plus `Aggregated` (the API calls' sum); None
+    when absent, unreadable or disagreeing (a note says why). What comparisons and the store use."""
+    notes: list[str] = field(default_factory=list)
+    """Why a part of the run could not be used (e.g. histograms inconsistent with the CSV)."""
 
     @property
     def has_pages(self) -> bool:
         """Whether the stats hold page views (request type PAGE)."""
-        return bool((self.endpoints["method"] == "PAGE").any()) if len(self.endpoints) else False
+        return bool((self.endpoints["method"] == PAGE_TYPE).any()) if len(self.endpoints) else False
 
     @property
     def prefix(self) -> str:
         return self.inputs.prefix
 
+    @property
+    def path(self) -> Path:
+        """The run's prefix as a path (`results/<date>/<prefix>`), what the command lines take."""
+        return self.inputs.directory / self.inputs.prefix
 
-def load_run(inputs: RunInputs) -> RunData:
-    """Read every file of one run; raises `OpsPerfError` naming the file and line on bad input."""
+    @property
+    def label(self) -> str:
+        """How tables and messages name the run: `<results folder>/<prefix>`."""
+        return f"{self.inputs.directory.name}/{self.prefix}"
+
+    @property
+    def env(self) -> str | None:
+        """The environment, one spelling for `prod` and `production`."""
+        return normalise_env(self.meta.env)
+
+    @property
+    def record(self) -> dict[str, Any]:
+        """run.json as written ({} without one): for the keys `RunMeta` does not carry."""
+        return self.meta.record
+
+    def histogram(self, label: str) -> dict[int, int] | None:
+        """A row's checked histogram (None without usable histograms)."""
+        return None if self.histograms is None else self.histograms.get(label)
+
+
+def load_run(inputs: RunInputs, record: dict[str, Any] | None = None) -> Run:
+    """Read every file of one run, once; raises `OpsPerfError` naming the file and line on bad input.
+
+    `record`: run.json as the caller read it already (see `build_meta`).
+    """
     endpoints, total, percentiles = read_stats(inputs.stats)
     history = read_history(inputs.history) if inputs.history is not None else None
     failures = read_failures(inputs.failures) if inputs.failures is not None else None
     exceptions = read_exceptions(inputs.exceptions) if inputs.exceptions is not None else None
-    meta = build_meta(inputs, history)
+    meta = build_meta(inputs, history, record)
     pages = read_pages(inputs.pages_json) if inputs.pages_json is not None else None
-    return RunData(
+    path = inputs.directory / f"{inputs.prefix}{HISTOGRAMS_SUFFIX}"
+    raw, unread = load_histograms(path)
+    checked, disagree = checked_histograms(path, raw, _requests_by_label(endpoints))
+    return Run(
         inputs=inputs,
         meta=meta,
         endpoints=endpoints,
@@ -110,7 +153,37 @@ def load_run(inputs: RunInputs) -> RunData:
         failures=failures,
         exceptions=exceptions,
         pages=pages,
+        raw_histograms=raw,
+        histograms=checked,
+        notes=unread + disagree,
     )
+
+
+def _requests_by_label(endpoints: pd.DataFrame) -> dict[str, int]:
+    """Each row's request count (0 where unreadable), by label: what its histogram must agree with."""
+
+    def count(value: Any) -> int:
+        try:
+            number = float(value) if value is not None else 0.0
+        except (TypeError, ValueError):
+            number = 0.0
+        return int(number or 0)
+
+    return {str(rec["label"]): count(rec.get("requests")) for rec in endpoints.to_dict("records")}
+
+
+def open_runs(refs: Sequence[Path | str]) -> list[Run]:
+    """Load each RUN argument as exactly one run (a folder must hold exactly one)."""
+    runs: list[Run] = []
+    for ref in refs:
+        found = discover_runs([ref])
+        if len(found) != 1:
+            names = ", ".join(r.prefix for r in found)
+            raise OpsPerfError(
+                f"{ref}: holds {len(found)} runs ({names}); pass one run prefix, e.g. {Path(ref) / found[0].prefix}"
+            )
+        runs.append(load_run(found[0]))
+    return runs
 
 
 __all__ = [
@@ -122,24 +195,27 @@ __all__ = [
     "HISTORY_SUFFIX",
     "NA_TOKENS",
     "PAGES_JSON_SUFFIX",
+    "PAGE_TYPE",
     "RUN_JSON_SUFFIX",
     "STATS_COLUMNS",
     "STATS_SUFFIX",
     "WARMUP_JSON_SUFFIX",
     "History",
-    "RunData",
+    "Run",
     "RunInputs",
     "RunMeta",
     "build_meta",
     "discover_runs",
     "distinct_runs",
     "file_digest",
+    "histogram_agrees",
     "load_run",
+    "merge",
+    "open_runs",
     "parse_histograms",
     "percentile_key",
     "read_exceptions",
     "read_failures",
-    "read_histograms",
     "read_history",
     "read_json",
     "read_pages",

@@ -1,4 +1,4 @@
-"""The JSON files of a run: run.json / warmup.json -> `RunMeta`, `_pages.json`, and `<prefix>.json` histograms.
+"""The JSON files of a run: run.json / warmup.json -> `RunMeta`, and `_pages.json` (`histograms`: `<prefix>.json`).
 
 Readers accept missing keys (run.json schema 1 grows); a key of the wrong type stops the report with
 one line naming the file. What run.json does not say is inferred from the prefix and the history,
@@ -16,7 +16,6 @@ from pathlib import Path
 from typing import Any
 
 from ops_perf.errors import OpsPerfError
-from ops_perf.runfiles.csv_checks import row_label
 from ops_perf.runfiles.discover import RunInputs
 from ops_perf.runfiles.history_csv import History
 
@@ -115,80 +114,95 @@ def split_prefix(prefix: str) -> tuple[str | None, str | None]:
     return env or None, scenario or None
 
 
-def build_meta(inputs: RunInputs, history: History | None) -> RunMeta:
-    """run.json where present; the gaps inferred from the prefix and the history, and marked so."""
+def build_meta(inputs: RunInputs, history: History | None, record: dict[str, Any] | None = None) -> RunMeta:
+    """run.json where present; the gaps inferred from the prefix and the history, and marked so.
+
+    `record`: run.json as the caller read it already (`ops-perf run` reads it to learn whether Locust
+    ran at all), so that it is not read a second time; None reads the file.
+    """
     meta = RunMeta(prefix=inputs.prefix)
-    data: dict[str, Any] = {}
     if inputs.run_json is not None:
-        data = read_json(inputs.run_json)
+        data = record if record is not None else read_json(inputs.run_json)
         meta.has_run_json, meta.record = True, data
-        path = inputs.run_json
-        meta.env = data.get("env") if isinstance(data.get("env"), str) else None
-        meta.scenario = data.get("scenario") if isinstance(data.get("scenario"), str) else None
-        meta.host = data.get("host") if isinstance(data.get("host"), str) else None
-        users = _as_number(data, "users", path)
-        meta.users = int(users) if users is not None else None
-        meta.spawn_rate = _as_number(data, "spawn_rate", path)
-        meta.duration_s = _as_number(data, "duration_s", path)
-        workers = _as_number(data, "workers", path)
-        meta.workers = int(workers) if workers is not None else None
-        think = data.get("think_time_s")
-        if (
-            isinstance(think, list)
-            and len(think) == 2
-            and all(isinstance(t, int | float) and not isinstance(t, bool) for t in think)
-        ):
-            meta.think_time_s = (float(think[0]), float(think[1]))
-        meta.started_at = _as_time(data.get("started_at"))
-        meta.load_started_at = _as_time(data.get("load_started_at"))
-        meta.ended_at = _as_time(data.get("ended_at"))
-        meta.locust_version = data.get("locust_version") if isinstance(data.get("locust_version"), str) else None
-        meta.status = data.get("status") if isinstance(data.get("status"), str) else None
-        meta.warmup = data.get("warmup") if isinstance(data.get("warmup"), dict) else None
-        meta.auth = data.get("auth") if isinstance(data.get("auth"), dict) else None
-        meta.user = _as_str(data, "user")
-        meta.model = _as_str(data, "model")
-        meta.offered_rate = _as_number(data, "offered_rate", path)
-        arrivals = _as_number(data, "arrivals", path)
-        meta.arrivals = int(arrivals) if arrivals is not None else None
-        dropped = _as_number(data, "dropped_arrivals", path)
-        meta.dropped_arrivals = int(dropped) if dropped is not None else None
-        meta.sim_profile = _as_str(data, "sim_profile")
-        meta.cpu_warning = data.get("cpu_warning") if isinstance(data.get("cpu_warning"), bool) else None
-        meta.status_detail = _as_str(data, "status_detail")
-        meta.load_ended_at = _as_time(data.get("load_ended_at"))
-        meta.load_duration_s = _as_number(data, "load_duration_s", path)
+        _fill_from_record(meta, data, inputs.run_json)
     if inputs.warmup_json is not None and meta.warmup is None:
         meta.warmup = read_json(inputs.warmup_json)
+    _infer_from_prefix(meta, inputs.prefix)
+    if history is not None:
+        _infer_from_history(meta, history)
+    return meta
 
-    env, scenario = split_prefix(inputs.prefix)
+
+def _fill_from_record(meta: RunMeta, data: Mapping[str, Any], path: Path) -> None:
+    meta.env = data.get("env") if isinstance(data.get("env"), str) else None
+    meta.scenario = data.get("scenario") if isinstance(data.get("scenario"), str) else None
+    meta.host = data.get("host") if isinstance(data.get("host"), str) else None
+    users = _as_number(data, "users", path)
+    meta.users = int(users) if users is not None else None
+    meta.spawn_rate = _as_number(data, "spawn_rate", path)
+    meta.duration_s = _as_number(data, "duration_s", path)
+    workers = _as_number(data, "workers", path)
+    meta.workers = int(workers) if workers is not None else None
+    think = data.get("think_time_s")
+    if (
+        isinstance(think, list)
+        and len(think) == 2
+        and all(isinstance(t, int | float) and not isinstance(t, bool) for t in think)
+    ):
+        meta.think_time_s = (float(think[0]), float(think[1]))
+    meta.started_at = _as_time(data.get("started_at"))
+    meta.load_started_at = _as_time(data.get("load_started_at"))
+    meta.ended_at = _as_time(data.get("ended_at"))
+    meta.locust_version = data.get("locust_version") if isinstance(data.get("locust_version"), str) else None
+    meta.status = data.get("status") if isinstance(data.get("status"), str) else None
+    meta.warmup = data.get("warmup") if isinstance(data.get("warmup"), dict) else None
+    meta.auth = data.get("auth") if isinstance(data.get("auth"), dict) else None
+    meta.user = _as_str(data, "user")
+    meta.model = _as_str(data, "model")
+    meta.offered_rate = _as_number(data, "offered_rate", path)
+    arrivals = _as_number(data, "arrivals", path)
+    meta.arrivals = int(arrivals) if arrivals is not None else None
+    dropped = _as_number(data, "dropped_arrivals", path)
+    meta.dropped_arrivals = int(dropped) if dropped is not None else None
+    meta.sim_profile = _as_str(data, "sim_profile")
+    meta.cpu_warning = data.get("cpu_warning") if isinstance(data.get("cpu_warning"), bool) else None
+    meta.status_detail = _as_str(data, "status_detail")
+    meta.load_ended_at = _as_time(data.get("load_ended_at"))
+    meta.load_duration_s = _as_number(data, "load_duration_s", path)
+
+
+def _infer_from_prefix(meta: RunMeta, prefix: str) -> None:
+    env, scenario = split_prefix(prefix)
     if meta.env is None and env is not None:
         meta.env = env
         meta.inferred.add("env")
     if meta.scenario is None and scenario is not None:
         meta.scenario = scenario
         meta.inferred.add("scenario")
-    agg = history.aggregated if history is not None else None
-    if agg is not None and len(agg):
-        first, last = int(agg["ts"].iloc[0]), int(agg["ts"].iloc[-1])
-        if meta.users is None:
-            meta.users = int(agg["users"].max())
-            meta.inferred.add("users")
-        if meta.duration_s is None and last > first:
-            meta.duration_s = float(last - first)
-            meta.inferred.add("duration_s")
-        if meta.started_at is None:
-            meta.started_at = datetime.fromtimestamp(first, UTC)
-            meta.inferred.add("started_at")
-        if meta.ended_at is None:
-            meta.ended_at = datetime.fromtimestamp(last, UTC)
-            meta.inferred.add("ended_at")
-        if meta.load_started_at is None:
-            loaded = agg["ts"][agg["users"] > 0]
-            if len(loaded):
-                meta.load_started_at = datetime.fromtimestamp(int(loaded.iloc[0]), UTC)
-                meta.inferred.add("load_started_at")
-    return meta
+
+
+def _infer_from_history(meta: RunMeta, history: History) -> None:
+    agg = history.aggregated
+    if agg is None or not len(agg):
+        return
+    first, last = int(agg["ts"].iloc[0]), int(agg["ts"].iloc[-1])
+    if meta.users is None:
+        meta.users = int(agg["users"].max())
+        meta.inferred.add("users")
+    if meta.duration_s is None and last > first:
+        meta.duration_s = float(last - first)
+        meta.inferred.add("duration_s")
+    if meta.started_at is None:
+        meta.started_at = datetime.fromtimestamp(first, UTC)
+        meta.inferred.add("started_at")
+    if meta.ended_at is None:
+        meta.ended_at = datetime.fromtimestamp(last, UTC)
+        meta.inferred.add("ended_at")
+    if meta.load_started_at is None:
+        loaded = agg["ts"][agg["users"] > 0]
+        if len(loaded):
+            meta.load_started_at = datetime.fromtimestamp(int(loaded.iloc[0]), UTC)
+            meta.inferred.add("load_started_at")
 
 
 def read_pages(path: Path) -> dict[str, Any] | None:
@@ -201,36 +215,3 @@ def read_pages(path: Path) -> dict[str, Any] | None:
     if not isinstance(data, dict) or data.get("schema") != 1 or not isinstance(data.get("pages"), dict):
         return None
     return data
-
-
-HISTOGRAM_ERRORS = (OSError, ValueError, TypeError, KeyError, AttributeError)
-"""What `parse_histograms` raises on a file it cannot read as Locust's `--json-file` list."""
-
-
-def parse_histograms(path: Path) -> dict[str, dict[int, int]] | None:
-    """`<prefix>.json` (Locust's `--json-file` list of `StatsEntry`s) as response-time histograms by row label.
-
-    None when the file is absent; one of `HISTOGRAM_ERRORS` when it is malformed, so that a caller
-    can say why (the comparison notes it). Entries of one label are summed.
-    """
-    if not path.is_file():
-        return None
-    entries = json.loads(path.read_text(encoding="utf-8"))
-    if not isinstance(entries, list):
-        raise ValueError("not a list")
-    hists: dict[str, dict[int, int]] = {}
-    for entry in entries:
-        name, method = str(entry["name"]), str(entry.get("method") or "")
-        target = hists.setdefault(row_label(method, name), {})
-        for key, count in dict(entry.get("response_times") or {}).items():
-            bucket = int(float(key))
-            target[bucket] = target.get(bucket, 0) + int(count)
-    return hists
-
-
-def read_histograms(path: Path) -> dict[str, dict[int, int]] | None:
-    """`parse_histograms`, with None also when the file is unreadable (the report then leaves out what needs it)."""
-    try:
-        return parse_histograms(path)
-    except HISTOGRAM_ERRORS:
-        return None

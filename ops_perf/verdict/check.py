@@ -15,13 +15,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from ops_perf.errors import OneLineParser
 from ops_perf.exitcodes import ExitCode
 from ops_perf.judge import RunJudgement, judge_run
 from ops_perf.judge.statuses import MetricStatus, RowStatus
-from ops_perf.runfiles.load import AGGREGATED
+from ops_perf.runfiles.load import AGGREGATED, Run, open_runs
 from ops_perf.settings.targets import Targets, load_targets
 from ops_perf.verdict import junit
-from ops_perf.verdict.runs import OneLineParser, Run, open_runs
 
 CLASSNAMES = {
     "aggregate": "ops-perf.check.aggregate",
@@ -66,7 +66,7 @@ class CheckResult:
 
 def check_run(run: Run, targets: Targets, env: str | None = None) -> CheckResult:
     """Judge one loaded run. Pure: reads nothing, writes nothing."""
-    return CheckResult(run, env, targets, judge_run(run.data, targets, run.histograms))
+    return CheckResult(run, env, targets, judge_run(run, targets, run.histograms))
 
 
 def _row_case(row: RowStatus) -> list[junit.Case]:
@@ -170,12 +170,20 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str]) -> int:
     args = build_parser().parse_args(list(argv))
     run = open_runs([args.run])[0]
-    env = args.env or run.env
-    targets = load_targets(args.targets, env)
+    return check_loaded(run, args.env or run.env, args.junit, args.targets)
+
+
+def check_loaded(run: Run, env: str | None, junit_path: Path | None = None, targets_path: Path | None = None) -> int:
+    """Judge a loaded run, write its JUnit file, print the verdict lines; returns the exit code.
+
+    What `ops-perf check` does after loading, and what `ops-perf run` calls with the run it loaded
+    once for the store, the report and this check.
+    """
+    targets = load_targets(targets_path, env)
     result = check_run(run, targets, env)
-    if args.junit:
+    if junit_path:
         junit.write(
-            args.junit,
+            junit_path,
             f"ops-perf check {run.prefix}",
             junit_cases(result),
             {"run": run.label, "env": env, "targets": targets.source, "exit_code": int(result.exit_code)},
@@ -184,4 +192,4 @@ def main(argv: Sequence[str]) -> int:
     return int(result.exit_code)
 
 
-__all__ = ["CheckResult", "check_run", "junit_cases", "main", "summary_lines"]
+__all__ = ["CheckResult", "check_loaded", "check_run", "junit_cases", "main", "summary_lines"]

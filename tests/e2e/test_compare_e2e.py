@@ -14,9 +14,9 @@ import pytest
 from run_helpers import run_cli
 
 from ops_perf.exitcodes import ExitCode
+from ops_perf.runfiles.load import open_runs
 from ops_perf.settings.targets import load_targets
 from ops_perf.verdict.compare import compare_runs
-from ops_perf.verdict.runs import open_runs
 
 pytestmark = pytest.mark.e2e
 
@@ -44,7 +44,7 @@ def test_two_demo_runs_compare_without_allow_mismatch(tmp_path: Path) -> None:
     for result in (r1, r2):
         assert result.returncode in (ExitCode.OK, ExitCode.THRESHOLDS_BREACHED), result.stdout + result.stderr  # type: ignore[attr-defined]
     base, cand = open_runs([first, second])
-    assert base.data.meta.host != cand.data.meta.host  # two simulators, two free ports
+    assert base.meta.host != cand.meta.host  # two simulators, two free ports
     out = tmp_path / "COMPARISON.md"
     compared = run_cli(["compare", str(first), str(second), "-o", str(out)])
     # An A/A pair of 5 s runs on a shared machine may show a real-looking change: what matters here
@@ -53,4 +53,4 @@ def test_two_demo_runs_compare_without_allow_mismatch(tmp_path: Path) -> None:
     assert compare_runs([base], cand, load_targets().noise).differences == []
     text = out.read_text()
     assert "Warning: these runs were made differently" not in text
-    assert f"host: candidate {cand.data.meta.host} vs baseline {base.data.meta.host}" in text
+    assert f"host: candidate {cand.meta.host} vs baseline {base.meta.host}" in text

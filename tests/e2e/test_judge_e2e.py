@@ -7,13 +7,21 @@
   with a row per PAGE entry and the sidecar's calls per view, page rows judged in the check's JUnit, and
   an aggregate over the API calls only (the stats CSV's Aggregated row counts the page views too).
 
+- After Locust, `ops-perf run` loads a run's files once and hands that one run to the history store, the
+  report and the check (issue 17): in-process on the pages run's real files, every reader runs once per
+  file, and the check prints and writes what the run's own check did.
+
 Both runs go at once, each against its own simulator, 12 s of load each.
 """
 
 from __future__ import annotations
 
 import json
+import re
+import shutil
 import xml.etree.ElementTree as ET
+from collections import Counter
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -22,6 +30,11 @@ import pytest
 from run_helpers import read_stats, run_cli
 from sim_helpers import start_sim
 
+import ops_perf.runfiles.load as run_loader
+import ops_perf.runfiles.run_json as run_json
+from ops_perf.cli.post_run import finish
+from ops_perf.cli.run import read_run_record
+from ops_perf.exitcodes import ExitCode
 from ops_perf.judge.numbers import round_half_up
 
 pytestmark = pytest.mark.e2e
@@ -103,3 +116,65 @@ def test_pages_run_renders_its_page_views(runs: dict[str, dict[str, Any]]) -> No
     junit = ET.parse(f"{run['prefix']}_junit.xml").getroot()
     page_cases = {c.get("name") for c in junit.iter("testcase") if c.get("classname") == "ops-perf.check.page"}
     assert page_cases == {f"PAGE {route}" for route in pages}
+
+
+READERS = {
+    run_loader: ("read_stats", "read_history", "read_failures", "read_exceptions", "read_pages", "load_histograms"),
+    run_json: ("read_json",),
+}
+"""Every function that reads a run file into the run model (run.json through `read_json`)."""
+_UNSTABLE = re.compile(r'(timestamp|time)="[^"]*"')
+
+
+def _count_reads(monkeypatch: pytest.MonkeyPatch) -> Counter[tuple[str, str]]:
+    reads: Counter[tuple[str, str]] = Counter()
+
+    def counting(name: str, real: Callable[..., Any]) -> Callable[..., Any]:
+        def read(path: Path, *args: Any, **kwargs: Any) -> Any:
+            reads[(name, Path(path).name)] += 1
+            return real(path, *args, **kwargs)
+
+        return read
+
+    for module, names in READERS.items():
+        for name in names:
+            monkeypatch.setattr(module, name, counting(name, getattr(module, name)))
+    return reads
+
+
+def test_after_locust_the_files_are_loaded_once_for_the_store_the_report_and_the_check(
+    runs: dict[str, dict[str, Any]], tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    run = runs["pages"]
+    original = run["prefix"]
+    results = tmp_path / original.parent.name  # the same folder name: the check names the run by it
+    shutil.copytree(original.parent, results, ignore=shutil.ignore_patterns("*_junit.xml"))
+    prefix = results / original.name
+    monkeypatch.setenv("OPS_HISTORY_STORE", f"sqlite:///{tmp_path / 'history.sqlite'}")
+    record = read_run_record(prefix)  # what `execute` reads to learn that Locust ran
+    assert record is not None
+    reads = _count_reads(monkeypatch)
+    capsys.readouterr()
+    verdict, report = finish(prefix, record, "local", tmp_path / "report", check=True)
+    out = capsys.readouterr().out
+
+    name = original.name
+    assert reads == Counter(
+        {
+            ("read_stats", f"{name}_stats.csv"): 1,
+            ("read_history", f"{name}_stats_history.csv"): 1,
+            ("read_failures", f"{name}_failures.csv"): 1,
+            ("read_exceptions", f"{name}_exceptions.csv"): 1,
+            ("read_pages", f"{name}_pages.json"): 1,
+            ("load_histograms", f"{name}.json"): 1,
+        }
+    ), "run.json is read by `execute` alone; every other file once"
+    assert "ops-perf: run added to the history store" in out
+    assert report is not None and report.is_file() and f"report written to {report}" in out
+    # The check: the same verdict, lines and JUnit as the run's own check (which loaded the files itself).
+    assert verdict == ExitCode(run["result"].returncode)
+    check_lines = out[out.index("ops-perf check ") :]
+    own = run["result"].stdout
+    assert check_lines == own[own.index("ops-perf check ") : own.index("ops-perf: results in")]
+    written = _UNSTABLE.sub("", Path(f"{prefix}_junit.xml").read_text())
+    assert written == _UNSTABLE.sub("", Path(f"{original}_junit.xml").read_text())

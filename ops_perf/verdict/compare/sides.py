@@ -1,0 +1,81 @@
+"""One row of a comparison as the rules see it: the baseline runs' rows and the candidate's.
+
+Why a value of its own: each rule (latency, failure %, requests/s, new or gone) needs the same few
+things of a row: the baseline's median figures, the candidate's, how many requests both sides have
+(what gates a verdict), and the histograms that size the noise. Gathering them once per row keeps
+the rules free of runs and files.
+"""
+
+from __future__ import annotations
+
+import math
+import statistics
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from ops_perf.runfiles.load import Run
+from ops_perf.settings.targets import Noise
+from ops_perf.verdict.figures import RowStats, RunFigures, run_figures
+
+
+def median(values: Iterable[float]) -> float:
+    """The median of the values that are not NaN; NaN when none is."""
+    clean = [v for v in values if not math.isnan(v)]
+    return float(statistics.median(clean)) if clean else math.nan
+
+
+@dataclass(frozen=True)
+class Side:
+    """A run with its figures (made once per run), as a comparison reads it."""
+
+    run: Run
+    figures: RunFigures
+
+    @classmethod
+    def of(cls, run: Run) -> Side:
+        return cls(run, run_figures(run))
+
+
+@dataclass(frozen=True)
+class Sides:
+    """One row: its stats in each baseline run that has it, and in the candidate (None: not there)."""
+
+    name: str
+    base: list[RowStats]
+    base_histograms: list[dict[int, int] | None]
+    cand: RowStats | None
+    cand_histogram: dict[int, int] | None
+
+    @property
+    def base_requests(self) -> float:
+        """The baseline's requests: the median over the baseline runs (0 when none has the row)."""
+        return median(float(row.requests) for row in self.base) if self.base else 0.0
+
+    def baseline(self, metric: str) -> float:
+        """The baseline's value of a metric: the median over the baseline runs, so one night does not set the bar."""
+        return median(row.values[metric] for row in self.base)
+
+    @property
+    def samples(self) -> float:
+        """The requests both sides have (the smaller): what decides whether a verdict can be given."""
+        assert self.cand is not None
+        return min(self.base_requests, self.cand.requests)
+
+    def enough(self, settings: Noise) -> bool:
+        return self.samples >= settings.min_samples
+
+    def too_few(self, settings: Noise) -> str:
+        """Why no verdict: `12 < 30 requests`."""
+        return f"{self.samples:g} < {settings.min_samples} requests"
+
+
+def gather(name: str, baselines: Sequence[Side], candidate: Side) -> Sides:
+    """The row `name` of every run; baseline runs without it are left out of its baseline."""
+    present = [(side, row) for side in baselines if (row := side.figures.row(name)) is not None]
+    return Sides(
+        name=name,
+        base=[row for _, row in present],
+        base_histograms=[side.run.histogram(name) for side, _ in present],
+        cand=candidate.figures.row(name),
+        cand_histogram=candidate.run.histogram(name),
+    )
