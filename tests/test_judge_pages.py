@@ -17,13 +17,13 @@ from fixtures_report import synth
 from test_verdict import Sample, lognormal, write_run
 
 from ops_perf.exitcodes import ExitCode
+from ops_perf.judge.figures import total_figures
 from ops_perf.report import write_report
 from ops_perf.runfiles.load import open_runs
 from ops_perf.settings.targets import load_targets
 from ops_perf.verdict import check_main, compare_main
 from ops_perf.verdict.check import check_run
 from ops_perf.verdict.compare import Change, compare_runs
-from ops_perf.verdict.figures import total_figures
 
 API = {
     "/api/v1/agreements/[id]": Sample(lognormal(120, 300, 1)),

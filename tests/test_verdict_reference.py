@@ -14,13 +14,13 @@ from pathlib import Path
 import pytest
 
 from ops_perf.exitcodes import ExitCode
+from ops_perf.judge.figures import total_figures
 from ops_perf.judge.validity import invalid_reasons
 from ops_perf.runfiles.load import open_runs
 from ops_perf.settings.targets import load_targets
 from ops_perf.verdict import check_main, compare_main
 from ops_perf.verdict.check import check_run
 from ops_perf.verdict.compare import Change, compare_runs, differences
-from ops_perf.verdict.figures import total_figures
 
 PINNED_TARGETS = """
 [aggregate]

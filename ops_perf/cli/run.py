@@ -26,9 +26,14 @@ from ops_perf.errors import OpsPerfError
 from ops_perf.exitcodes import ExitCode
 from ops_perf.paths import LOCUSTFILE, REPORTS_DIR, RESULTS_DIR
 from ops_perf.plugin import versions
-from ops_perf.plugin.bare_prefix import RESERVED_ENV
 from ops_perf.runfiles.discover import RUN_JSON_SUFFIX
-from ops_perf.runfiles.prefix import check_writable, discard_empty_run_files, release_prefix, reserve_prefix
+from ops_perf.runfiles.prefix import (
+    RESERVED_ENV,
+    check_writable,
+    discard_empty_run_files,
+    release_prefix,
+    reserve_prefix,
+)
 from ops_perf.settings import check_run_allowed, normalise_host, resolve
 from ops_perf.settings.options import locust_args, run_options
 

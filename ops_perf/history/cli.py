@@ -15,9 +15,9 @@ from pathlib import Path
 
 from ops_perf.errors import OneLineParser, OpsPerfError
 from ops_perf.exitcodes import ExitCode
-from ops_perf.history import STORE_ENV
 from ops_perf.history.config import HistoryConfig, load_history_config
 from ops_perf.history.ingest import find_runs, run_identity, stored_run
+from ops_perf.history.record import STORE_ENV
 from ops_perf.history.store import DEFAULT_STORE, Store
 from ops_perf.runfiles.load import RunInputs
 from ops_perf.settings.targets import normalise_env

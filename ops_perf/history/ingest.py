@@ -18,6 +18,7 @@ from typing import Any
 
 from ops_perf.errors import OpsPerfError
 from ops_perf.history.store import StoredRun
+from ops_perf.judge.figures import RowStats, total_figures
 from ops_perf.judge.validity import invalid_reasons
 from ops_perf.runfiles.load import (
     AGGREGATED,
@@ -31,7 +32,6 @@ from ops_perf.runfiles.load import (
     runs_under,
 )
 from ops_perf.settings.targets import normalise_env
-from ops_perf.verdict.figures import RowStats, total_figures
 
 
 def find_runs(paths: Sequence[Path | str]) -> list[RunInputs]:

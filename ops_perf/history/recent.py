@@ -19,12 +19,9 @@ from __future__ import annotations
 import math
 from collections import Counter
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
 
 from ops_perf.history.config import HistoryConfig
-
-if TYPE_CHECKING:
-    from ops_perf.history.detect import Change, Series
+from ops_perf.history.series import FLOOR_MS, Change, Series
 
 MIN_BEFORE = 4
 """Runs before the newest k needed for the test: fewer cannot give a variance worth trusting."""
@@ -50,8 +47,6 @@ def recent_step(series: Series, config: HistoryConfig, level: float) -> Change |
     Of the k that pass, the one with the smallest p-value names the first run after the change.
     """
     from scipy.stats import ttest_ind
-
-    from ops_perf.history.detect import FLOOR_MS, Change
 
     n = len(series.points)
     if n < config.min_runs:

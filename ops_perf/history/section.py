@@ -13,8 +13,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ops_perf.history import store_url_for_run
 from ops_perf.history.config import HistoryConfig, load_history_config
+from ops_perf.history.record import store_url_for_run
 from ops_perf.history.trend import Trends, trends_for_report
 
 if TYPE_CHECKING:

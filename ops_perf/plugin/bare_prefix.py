@@ -30,12 +30,10 @@ from pathlib import Path
 from ops_perf import locust_compat as compat
 from ops_perf.errors import OpsPerfError
 from ops_perf.runfiles.discover import RUN_JSON_SUFFIX
-from ops_perf.runfiles.prefix import discard_empty_run_files, release_prefix, reserve_prefix
+from ops_perf.runfiles.prefix import RESERVED_ENV, discard_empty_run_files, release_prefix, reserve_prefix
 
 logger = logging.getLogger("ops_perf")
 
-RESERVED_ENV = "OPS_PERF_RESERVED_PREFIX"
-"""Set by `ops-perf run` for its Locust child: this `--csv` prefix is already reserved for it."""
 CSV_DEST = "csv_prefix"
 
 

@@ -16,23 +16,20 @@ from pathlib import Path
 
 from ops_perf.judge import Finding, RunJudgement, findings, judge_runs
 from ops_perf.judge.ceiling import Ceiling, CeilingEndpoint, Gateway
-from ops_perf.judge.criteria import Criterion
 from ops_perf.judge.failures import (
     ErrorClass,
-    FailingEndpoint,
-    FailureClassRow,
-    FailureDetail,
     classify_error,
 )
 from ops_perf.judge.findings import SHORT_METRIC
 from ops_perf.judge.numbers import pct, plural, round_half_up
-from ops_perf.judge.rows import Overall, Row
+from ops_perf.judge.rows import Row
 from ops_perf.judge.statuses import METRIC_ORDER, DesignLimit
 from ops_perf.judge.validity import load_seconds
 from ops_perf.paths import PROJECT_ROOT
-from ops_perf.report.pages import PageSummary, summarise_pages
+from ops_perf.report.model import RunAnalysis, TargetCell, ThresholdRow
+from ops_perf.report.pages import summarise_pages
 from ops_perf.report.recommend import Recommendation, recommendations
-from ops_perf.runfiles.load import Run, RunMeta
+from ops_perf.runfiles.load import Run
 from ops_perf.settings.targets import Status, SuccessCriteria, Targets, Tier
 
 TOP_N = 5
@@ -48,113 +45,6 @@ METRIC_LABELS = {
     "failure_pct": "failure %",
     "rps": "requests/s",
 }
-
-
-@dataclass(frozen=True)
-class TargetCell:
-    metric: str
-    value: float | None
-    status: str
-    """A Status value, or "n/a" when not judged (`reason` says why)."""
-    reason: str = ""
-    capped: str = ""
-
-
-@dataclass(frozen=True)
-class ThresholdRow:
-    metric: str
-    label: str
-    target: str
-    acceptable: str
-    critical: str
-    overrides: str
-
-
-@dataclass
-class RunAnalysis:
-    judgement: RunJudgement
-    endpoints_exercised: int
-    slowest: list[Row]
-    fastest: list[Row]
-    exceptions: list[tuple[int, str]] | None
-    targets: list[TargetCell]
-    endpoint_status: dict[str, int]
-    endpoint_concerns: list[tuple[Row, str, str]]
-    """(row, worst status, which metrics) for endpoints at concern or critical."""
-    never_exercised: list[str] | None
-    not_in_catalog: list[str] | None
-    lead_in_s: float | None
-    load_s: float | None
-    history_kind: str
-    """"full" / "aggregated" / "none"."""
-    history_rows: int
-    pages: list[PageSummary]
-    pages_sidecar: bool
-    charts: dict[str, str] = field(default_factory=dict)
-
-    # What the judge decided, under the names the templates use.
-    @property
-    def prefix(self) -> str:
-        return self.judgement.prefix
-
-    @property
-    def meta(self) -> RunMeta:
-        return self.judgement.meta
-
-    @property
-    def overall(self) -> Overall:
-        return self.judgement.overall
-
-    @property
-    def endpoints(self) -> list[Row]:
-        return self.judgement.endpoints
-
-    @property
-    def design_limits(self) -> list[DesignLimit]:
-        return self.judgement.design_limits
-
-    @property
-    def gateway(self) -> Gateway:
-        return self.judgement.gateway
-
-    @property
-    def criteria(self) -> list[Criterion]:
-        return self.judgement.criteria
-
-    @property
-    def criteria_verdict(self) -> str:
-        return self.judgement.criteria_verdict
-
-    @property
-    def failures_file(self) -> bool:
-        return self.judgement.failures.in_file
-
-    @property
-    def failures_in_file(self) -> int:
-        return self.judgement.failures.listed
-
-    @property
-    def failure_classes(self) -> list[FailureClassRow]:
-        return self.judgement.failures.classes
-
-    @property
-    def failing_endpoints(self) -> list[FailingEndpoint]:
-        return self.judgement.failures.endpoints
-
-    @property
-    def failure_details(self) -> list[FailureDetail]:
-        return self.judgement.failures.details
-
-    @property
-    def all_failed(self) -> list[FailingEndpoint]:
-        return self.judgement.failures.all_failed
-
-    @property
-    def gate(self) -> str:
-        return self.judgement.gate_verdict
-
-    def class_count(self, kind: str, code: int | None = None) -> int:
-        return self.judgement.failures.count(kind, code)
 
 
 @dataclass

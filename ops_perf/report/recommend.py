@@ -9,13 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from ops_perf.judge import Finding
 from ops_perf.judge.numbers import g, plural, round_half_up, short_list
-
-if TYPE_CHECKING:
-    from ops_perf.report.analyse import RunAnalysis
+from ops_perf.report.model import RunAnalysis
 
 
 @dataclass(frozen=True)

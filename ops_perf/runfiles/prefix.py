@@ -33,6 +33,10 @@ EMPTY_RUN_SUFFIXES = (*LOCUST_CSV_SUFFIXES, HISTOGRAMS_SUFFIX, ".html")
 MAX_CANDIDATES = 10_000
 """More runs of one prefix on one day than this means something is wrong (a loop): stop, do not spin."""
 
+RESERVED_ENV = "OPS_PERF_RESERVED_PREFIX"
+"""Set by `ops-perf run` for its Locust child: this `--csv` prefix is already reserved for it (the
+plugin's own reservation for bare `locust --csv`, `ops_perf.plugin.bare_prefix`, takes it as given)."""
+
 
 def prefix_taken(prefix: Path) -> bool:
     return any(prefix.parent.glob(f"{_glob_escape(prefix.name)}_*")) or prefix.with_name(f"{prefix.name}.html").exists()

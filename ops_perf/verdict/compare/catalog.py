@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import math
 
+from ops_perf.judge.figures import METRICS
 from ops_perf.verdict.compare.delta import Change, MetricDelta
 from ops_perf.verdict.compare.model import RowComparison
 from ops_perf.verdict.compare.sides import Sides
-from ops_perf.verdict.figures import METRICS
 
 
 def new_or_gone(sides: Sides) -> RowComparison | None:

@@ -10,10 +10,10 @@ from datetime import UTC, datetime
 
 import jinja2
 
+from ops_perf.judge.figures import METRICS, total_figures
 from ops_perf.runfiles.load import Run
 from ops_perf.verdict.compare.delta import TITLES, UNIT, Change, cell, pct, signed, value
 from ops_perf.verdict.compare.model import Comparison, RowComparison
-from ops_perf.verdict.figures import METRICS, total_figures
 
 
 def _md(text: str) -> str:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 
 from ops_perf.errors import OpsPerfError
+from ops_perf.judge.figures import METRICS
 from ops_perf.judge.validity import invalid_reasons
 from ops_perf.runfiles.load import AGGREGATED, Run
 from ops_perf.settings.targets import Noise
@@ -21,7 +22,6 @@ from ops_perf.verdict.compare.latency import LATENCY, latency_deltas, tail_minim
 from ops_perf.verdict.compare.model import ORDER, Comparison, RowComparison
 from ops_perf.verdict.compare.sides import Side, Sides, gather
 from ops_perf.verdict.compare.throughput import rps_delta
-from ops_perf.verdict.figures import METRICS
 
 
 def compare_runs(baselines: Sequence[Run], candidate: Run, settings: Noise, allow_mismatch: bool = False) -> Comparison:

@@ -13,9 +13,9 @@ import statistics
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from ops_perf.judge.figures import RowStats, RunFigures, run_figures
 from ops_perf.runfiles.load import Run
 from ops_perf.settings.targets import Noise
-from ops_perf.verdict.figures import RowStats, RunFigures, run_figures
 
 
 def median(values: Iterable[float]) -> float:
