@@ -75,6 +75,8 @@ class Call:
     url: str
     endpoint: str
     kept: bool = False
+    """The layout's call: a tab switch in the family keeps its answer. It may wait for a call of the
+    page that is not kept (For Review's tab bar mounts only after the hidden agreements list)."""
     each: FanOut | None = None
     pages: Paging | None = None
     batch: Batch | None = None
@@ -273,8 +275,6 @@ def _call(raw: dict[str, Any], route: str, index: int, endpoints: set[str], earl
         needs = tuple(c.key for c in earlier if c.wave == wave - 1)
         if not needs:
             raise PageCatalogError(f"{where}: wave {wave} follows no call of wave {wave - 1}")
-    if call.kept and any(not by_key[n].kept for n in needs):
-        raise PageCatalogError(f"{where}: a kept call can only wait for kept calls")
     return Call(key, wave, url, endpoint, call.kept, each, paging, batch, when, needs, on, defect)
 
 

@@ -198,6 +198,18 @@ def test_a_broken_call_is_refused(tmp_path: Path, calls: str, message: str) -> N
         load_text(tmp_path, f'[[page]]\nroute = "/x"\nfamily = "x"\n{calls}')
 
 
+def test_a_kept_call_may_wait_for_a_call_of_its_page(tmp_path: Path) -> None:
+    """For Review: the tab bar (the layout's badge calls) mounts only once the hidden list answered."""
+    text = (
+        '[[page]]\nroute = "/x"\nfamily = "x"\n'
+        '[[page.call]]\nkey = "list"\nurl = "agreements/"\nendpoint = "/api/v1/agreements/"\n'
+        '[[page.call]]\nkey = "badge"\nwave = 2\nneeds = ["list"]\nkept = true\nurl = "cans/"\n'
+        'endpoint = "/api/v1/cans/"\n'
+    )
+    badge = load_text(tmp_path, text).pages["/x"].calls[1]
+    assert badge.kept and badge.needs == ("list",)
+
+
 def test_an_unreachable_page_is_refused(tmp_path: Path) -> None:
     with pytest.raises(PageCatalogError, match="no way leads to"):
         load_text(tmp_path, '[[page]]\nroute = "/x"\nfamily = "x"\n[[page]]\nroute = "/y"\nfamily = "y"\n')
