@@ -155,3 +155,31 @@ def test_validate_rejects_a_weighted_page_only_endpoint(monkeypatch: pytest.Monk
     monkeypatch.setattr(catalog, "PAGE_ONLY_ENDPOINTS", bad)
     with pytest.raises(ValueError, match="weight 0"):
         catalog.validate()
+
+
+def test_designed_answers_are_per_endpoint_and_leave_the_fingerprint_alone(monkeypatch: pytest.MonkeyPatch) -> None:
+    names = catalog.by_name()
+    url = names["/api/v1/portfolios-url/[id]"]
+    assert url.designed_statuses == (404,) and url.designed_note
+    assert names["/api/v1/users/[id]"].designed_statuses == () and names["/api/v1/users/[id]"].designed_note == ""
+    before = catalog_fingerprint()
+    monkeypatch.setattr(catalog, "DESIGNED_ANSWERS", {})
+    assert catalog_fingerprint() == before  # facts about OPS's answers, not the requests a run made
+    assert url.designed_statuses == ()
+
+
+@pytest.mark.parametrize(
+    ("answers", "message"),
+    [
+        ({"/api/v1/nope/": catalog.DesignedAnswer((404,), "x", "f")}, "lacks"),
+        ({"/api/v1/portfolios-url/[id]": catalog.DesignedAnswer((200,), "x", "f")}, "error statuses"),
+        ({"/api/v1/portfolios-url/[id]": catalog.DesignedAnswer((404,), "", "f")}, "with a note"),
+        ({}, "empty_is_404"),
+    ],
+)
+def test_validate_rejects_a_broken_designed_answer(
+    monkeypatch: pytest.MonkeyPatch, answers: dict[str, catalog.DesignedAnswer], message: str
+) -> None:
+    monkeypatch.setattr(catalog, "DESIGNED_ANSWERS", answers)
+    with pytest.raises(ValueError, match=message):
+        catalog.validate()

@@ -142,11 +142,23 @@ def test_fingerprint_is_stable() -> None:
 
 # --- validation: a broken file is refused with the page and call named -----------------------------
 
-BASE = """
+CACHE = """
+[cache]
+keep_unused_s = 60
+errors_cached = false
+retries = 0
+refresh_on_401 = true
+no_refresh_endpoints = ["/auth/roles/"]
+client_timeout_s = 0
+"""
+BASE = (
+    """
 [shell]
-notifications = { url = "notifications/?oidc_id={oidc}", endpoint = "/api/v1/notifications/" }
-hard_load = { url = "users/?oidc_id={oidc}", endpoint = "/api/v1/users/", user_field = "[0].id" }
-[navigation]
+notifications = { url = "notifications/?oidc_id={oidc}", endpoint = "/api/v1/notifications/", on_failure = "degrades" }
+hard_load = { url = "users/?oidc_id={oidc}", endpoint = "/api/v1/users/", user_field = "[0].id", on_failure = "blocks" }
+"""
+    + CACHE
+    + """[navigation]
 link_share = 0.5
 deep_link_share = 0.1
 [navigation.land]
@@ -154,6 +166,10 @@ deep_link_share = 0.1
 [navigation.top]
 "/x" = 1
 """
+)
+LABEL = '[[page.call]]\non_failure = "blocks"\n'
+"""Every call states what a failure does; the broken calls below get a label, so that each is refused
+for its own fault."""
 
 
 def load_text(tmp_path: Path, pages_toml: str, base: str = BASE) -> pages.Catalog:
@@ -194,8 +210,72 @@ def test_a_minimal_catalog_loads(tmp_path: Path) -> None:
     ],
 )
 def test_a_broken_call_is_refused(tmp_path: Path, calls: str, message: str) -> None:
+    calls = calls.replace("[[page.call]]\n", LABEL)
     with pytest.raises(PageCatalogError, match=message):
         load_text(tmp_path, f'[[page]]\nroute = "/x"\nfamily = "x"\n{calls}')
+
+
+ONE_CALL = '[[page]]\nroute = "/x"\nfamily = "x"\n[[page.call]]\nurl = "cans/"\nendpoint = "/api/v1/cans/"\n'
+
+
+@pytest.mark.parametrize(
+    ("keys", "message"),
+    [
+        ("", "on_failure must be one of blocks | degrades | ignored"),
+        ('on_failure = "breaks"\n', "on_failure must be one of"),
+        ('on_failure = "blocks"\ndegraded = "badge missing"\n', "only for on_failure = 'degrades'"),
+        ('on_failure = "degrades"\nrefetch = "sometimes"\n', "refetch must be one of cache | mount | lazy | axios"),
+    ],
+)
+def test_a_call_must_say_what_its_failure_does(tmp_path: Path, keys: str, message: str) -> None:
+    with pytest.raises(PageCatalogError, match=re.escape(message)):
+        load_text(tmp_path, ONE_CALL + keys)
+
+
+def test_what_a_failure_does_and_how_the_call_is_cached_are_loaded(tmp_path: Path) -> None:
+    catalog = load_text(tmp_path, ONE_CALL + 'on_failure = "degrades"\ndegraded = "badge missing"\nrefetch = "mount"\n')
+    call = catalog.pages["/x"].calls[0]
+    assert (call.on_failure, call.degraded, call.refetch) == ("degrades", "badge missing", "mount")
+    plain = load_text(tmp_path, ONE_CALL + 'on_failure = "ignored"\n').pages["/x"].calls[0]
+    assert (plain.on_failure, plain.degraded, plain.refetch) == ("ignored", "", "cache")
+    assert catalog.notifications.on_failure == "degrades" and catalog.hard_load.on_failure == "blocks"
+    assert catalog.cache == pages.CachePolicy(60.0, False, 0, True, ("/auth/roles/",), 0.0)
+    assert catalog.fingerprint() != load_text(tmp_path, ONE_CALL + 'on_failure = "blocks"\n').fingerprint()
+
+
+def test_the_shell_calls_must_say_what_their_failure_does(tmp_path: Path) -> None:
+    base = BASE.replace(', on_failure = "degrades"', "")
+    with pytest.raises(PageCatalogError, match=r"page shell call #1: on_failure"):
+        load_text(tmp_path, '[[page]]\nroute = "/x"\nfamily = "x"\n', base)
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "message"),
+    [
+        ("[cache]", "[kache]", r"\[cache\]: expected a table"),
+        ("retries = 0", "retries = -1", "retries must be a whole number"),
+        ("retries = 0", "", "missing"),
+        ("retries = 0", "retries = 0\nretry_delay_s = 1", "unknown key"),
+        ('["/auth/roles/"]', '["/auth/nope/"]', "no_refresh_endpoints must list endpoints"),
+        ("keep_unused_s = 60", 'keep_unused_s = "60"', "keep_unused_s must be a number of seconds"),
+        ("errors_cached = false", "errors_cached = 0", "errors_cached must be true or false"),
+    ],
+)
+def test_a_broken_cache_table_is_refused(tmp_path: Path, old: str, new: str, message: str) -> None:
+    with pytest.raises(PageCatalogError, match=message):
+        load_text(tmp_path, '[[page]]\nroute = "/x"\nfamily = "x"\n', BASE.replace(old, new))
+
+
+def test_a_kept_call_may_wait_for_a_call_of_its_page(tmp_path: Path) -> None:
+    """For Review: the tab bar (the layout's badge calls) mounts only once the hidden list answered."""
+    text = (
+        '[[page]]\nroute = "/x"\nfamily = "x"\n'
+        '[[page.call]]\nkey = "list"\nurl = "agreements/"\nendpoint = "/api/v1/agreements/"\non_failure = "blocks"\n'
+        '[[page.call]]\nkey = "badge"\nwave = 2\nneeds = ["list"]\nkept = true\nurl = "cans/"\n'
+        'endpoint = "/api/v1/cans/"\non_failure = "degrades"\n'
+    )
+    badge = load_text(tmp_path, text).pages["/x"].calls[1]
+    assert badge.kept and badge.needs == ("list",)
 
 
 def test_an_unreachable_page_is_refused(tmp_path: Path) -> None:
@@ -205,6 +285,7 @@ def test_an_unreachable_page_is_refused(tmp_path: Path) -> None:
 
 def test_kept_calls_must_agree_across_a_family(tmp_path: Path) -> None:
     tab = '[[page]]\nroute = "{r}"\nfamily = "f"\n[[page.call]]\nkey = "k"\nurl = "{u}"\nendpoint = "/api/v1/cans/"\nkept = true\n'
+    tab += 'on_failure = "blocks"\n'
     text = tab.replace("{r}", "/x").replace("{u}", "cans/") + tab.replace("{r}", "/y").replace("{u}", "cans/?a=1")
     with pytest.raises(PageCatalogError, match="differs"):
         load_text(tmp_path, text, BASE + '"/y" = 1\n')

@@ -6,6 +6,9 @@ The first drives everything: the Locust tasks are generated from it, the warm-up
 names, the report lists the endpoints it never saw, and `catalog_fingerprint()` ties a run's results to
 the exact catalog that produced them. Locust names follow the historic convention (`[id]` for ids,
 `[fy]` for fiscal years, query kept) so that new runs line up with the 2025-10-15 results.
+`DESIGNED_ANSWERS` states, per endpoint, the error statuses OPS gives by design (a portfolio without
+a URL: 404), so that a run records them as that answer and not as failures; it stays out of the
+fingerprint (it says how to read an answer, not which requests a run made).
 """
 
 from __future__ import annotations
@@ -68,6 +71,30 @@ class Endpoint:
     @property
     def is_detail(self) -> bool:
         return self.pool is not None
+
+    @property
+    def designed_statuses(self) -> tuple[int, ...]:
+        """Error statuses OPS gives by design on this endpoint (`DESIGNED_ANSWERS`): that answer, not a failure."""
+        found = DESIGNED_ANSWERS.get(self.locust_name)
+        return found.statuses if found else ()
+
+    @property
+    def designed_note(self) -> str:
+        """Why those statuses are by design, in a few words (for the report's API-design note)."""
+        found = DESIGNED_ANSWERS.get(self.locust_name)
+        return found.note if found else ""
+
+
+@dataclass(frozen=True, slots=True)
+class DesignedAnswer:
+    """An error status OPS answers by design when what is asked for does not exist for that record
+    (a portfolio without a website URL, a table with no rows). A client must handle it anyway; a load
+    test that counts it as a failure fails a run in which no person saw anything wrong."""
+
+    statuses: tuple[int, ...]
+    note: str
+    source: str
+    """The reference file (../shared/reference/) that states it."""
 
 
 def _name_for(path: str, query: str) -> str:
@@ -218,6 +245,27 @@ NOT_IN_OPENAPI: Mapping[str, str] = {
 }
 """Catalog entries that `ops-openapi.yml` lacks, and why: checked against the spec like the rest."""
 
+# Statuses OPS gives by design, per endpoint (Locust name). Not here: the "404 is the normal answer"
+# lookups the frontend sends for ids that do not exist (users/-1, services-components/0,
+# portfolios/null, bare /api/v1/): those are the frontend's defects, marked per call in
+# ops_perf/users/pages/pages.toml; a 404 of users/[id] and the like stays a failure. Nor the 404s
+# agreement-agencies/ gave in production in October 2025: the route was not yet deployed there
+# (ops-api-facts.md, "Failure signatures"), and it answers a plain list, empty or not.
+DESIGNED_ANSWERS: Mapping[str, DesignedAnswer] = {
+    # frontend-failure-modes.md, /portfolios/:id and "Calls that really return an error on the seed
+    # data": portfolios-url/{8,9,10} answer 404 (the seed has URLs for portfolios 1-7 only); the page
+    # reads only `data` and leaves out the "See more on the website" link.
+    f"{API}/portfolios-url/[id]": DesignedAnswer(
+        (404,), "404 for a portfolio without a website URL", "frontend-failure-modes.md"
+    ),
+    # ops-api-facts.md, "Where ids come from": these two lists answer 404 {} when their table is empty
+    # (the Pool's `empty_is_404`), where every other list answers an empty 200.
+    f"{API}/divisions/": DesignedAnswer((404,), "404 {} when there are no divisions at all", "ops-api-facts.md"),
+    f"{API}/product-service-codes/": DesignedAnswer(
+        (404,), "404 {} when there are no product service codes at all", "ops-api-facts.md"
+    ),
+}
+
 ALL_ENDPOINTS: tuple[Endpoint, ...] = ENDPOINTS + PAGE_ONLY_ENDPOINTS
 """Every GET the suite knows: the endpoint user's weighted 64, then the page-only 15."""
 
@@ -277,6 +325,21 @@ def validate() -> None:
     unknown = set(NOT_IN_OPENAPI) - {ep.locust_name for ep in ENDPOINTS + PAGE_ONLY_ENDPOINTS}
     if unknown:
         raise ValueError(f"NOT_IN_OPENAPI names endpoints the catalog lacks: {sorted(unknown)}")
+    _validate_designed()
+
+
+def _validate_designed() -> None:
+    """Designed answers name catalog endpoints and error statuses, and agree with the pools' facts."""
+    names = {ep.locust_name: ep for ep in ENDPOINTS + PAGE_ONLY_ENDPOINTS}
+    if unknown := set(DESIGNED_ANSWERS) - set(names):
+        raise ValueError(f"DESIGNED_ANSWERS names endpoints the catalog lacks: {sorted(unknown)}")
+    for name, answer in DESIGNED_ANSWERS.items():
+        if not answer.statuses or any(not 400 <= s <= 599 for s in answer.statuses) or not answer.note:
+            raise ValueError(f"{name}: a designed answer is one or more error statuses (4xx/5xx) with a note")
+    for pool in POOLS.values():
+        listed = DESIGNED_ANSWERS.get(pool.list_path)
+        if pool.empty_is_404 != bool(listed and 404 in listed.statuses):
+            raise ValueError(f"{pool.list_path}: empty_is_404 of pool {pool.name} and DESIGNED_ANSWERS disagree")
 
 
 validate()

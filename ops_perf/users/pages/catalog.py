@@ -5,6 +5,12 @@ load generator, and it changes when the frontend does. The file is read and chec
 like the endpoint catalog, so that a typo (an unknown endpoint, a fan-out reading a call that comes
 later, a JMESPath expression that does not parse, a page nobody can reach) stops the suite at start
 rather than showing up as odd figures an hour into a run. The page user (`person.py`) plays it.
+
+Besides what each page sends, the file says what the frontend does with the answers
+(frontend-failure-modes.md): per call, what a person sees when it fails (`on_failure`), and whether
+its hook reuses a cached answer (`refetch`); and, once for the site, how the frontend caches and
+retries (`[cache]`). A load test that counts every failed call as a failed page, or refetches what
+the browser would reuse, judges a site its users do not see.
 """
 
 from __future__ import annotations
@@ -16,7 +22,7 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import jmespath
 
@@ -28,6 +34,19 @@ API = "/api/v1/"
 PLACEHOLDER = re.compile(r"\{(id|uid|oidc|item|items|n|FY(?:-\d)?)\}")
 """The placeholders a call's url may hold (and `{FY}`.. inside a field expression); the page user fills them."""
 _FY = re.compile(r"\{FY(?:-(\d))?\}")
+
+FailureEffect = Literal["blocks", "degrades", "ignored"]
+FAILURE_EFFECTS: tuple[FailureEffect, ...] = ("blocks", "degrades", "ignored")
+"""What a person sees when a call fails (an error status, no answer): `blocks` the page (an error
+page, "Loading..." for good, an inline error instead of the content, an empty shell), `degrades` it
+(it renders, a part is missing, empty, "TBD" or $0), or nothing visible on load (`ignored`: the data
+is unused, used only after a click, or the error is the normal answer)."""
+Refetch = Literal["cache", "mount", "lazy", "axios"]
+REFETCH_RULES: tuple[Refetch, ...] = ("cache", "mount", "lazy", "axios")
+"""How the frontend fetches a call, which decides whether a later view reuses an earlier answer:
+`cache` (an RTK query: a success is reused while used and `[cache] keep_unused_s` after), `mount`
+(refetchOnMountOrArgChange: sent on every mount), `lazy` (a lazy trigger: sent every time, deduped
+only while in flight), `axios` (a plain axios call: never cached nor deduped, no token refresh)."""
 
 
 class PageCatalogError(ValueError):
@@ -75,6 +94,8 @@ class Call:
     url: str
     endpoint: str
     kept: bool = False
+    """The layout's call: a tab switch in the family keeps its answer. It may wait for a call of the
+    page that is not kept (For Review's tab bar mounts only after the hidden agreements list)."""
     each: FanOut | None = None
     pages: Paging | None = None
     batch: Batch | None = None
@@ -83,6 +104,13 @@ class Call:
     """Every call this one waits for (explicit `needs`, its sources, or the whole wave before)."""
     on: str = "always"
     defect: str = ""
+    on_failure: FailureEffect = "blocks"
+    """What a person sees on this page when the call fails. Required in the file for every call; the
+    default serves only calls built in code, which then keep the strict rule (a failure fails the view)."""
+    degraded: str = ""
+    """With `degrades`: what is missing, in a few words, for the report ("badge count missing")."""
+    refetch: Refetch = "cache"
+    """Whether a later view reuses this call's answer (see REFETCH_RULES)."""
 
     @property
     def path(self) -> str:
@@ -123,12 +151,34 @@ class Navigation:
 
 
 @dataclass(frozen=True, slots=True)
+class CachePolicy:
+    """How the OPS frontend caches and retries its GETs (frontend-failure-modes.md, summary): the
+    person reuses what the browser would reuse and sends again what it would send again."""
+
+    keep_unused_s: float
+    """A successful answer is reused for this long after the last page using it went away (RTK's
+    keepUnusedDataFor, never set in OPS: its default), unless the call's `refetch` says otherwise."""
+    errors_cached: bool
+    """Whether a failed answer is reused (it is not: the next view that needs it asks again)."""
+    retries: int
+    """Retries of a failed GET (none: a failure stays until the person reloads or navigates)."""
+    refresh_on_401: bool
+    """A 401 on an RTK query: one token refresh, then the same request once more (a failed refresh
+    logs the person out). Not for `refetch = "axios"` calls nor `no_refresh_endpoints`."""
+    no_refresh_endpoints: tuple[str, ...]
+    """RTK endpoints of another API slice whose 401 is an ordinary error (`/auth/roles/`)."""
+    client_timeout_s: float
+    """The frontend's own timeout for a GET; 0 = none (a call waits until the server or a proxy answers)."""
+
+
+@dataclass(frozen=True, slots=True)
 class Catalog:
     pages: Mapping[str, Page]
     notifications: Call
     hard_load: Call
     user_field: str
     navigation: Navigation
+    cache: CachePolicy
 
     def endpoints(self, defects: bool = False) -> set[str]:
         """Every endpoint (Locust name) a page view or the shell sends; defects' names only when asked."""
@@ -141,6 +191,7 @@ class Catalog:
         """Two pages runs with the same fingerprint played the same page catalog."""
         payload = json.dumps({route: asdict(page) for route, page in self.pages.items()}, sort_keys=True, default=str)
         payload += json.dumps(asdict(self.navigation), sort_keys=True)
+        payload += json.dumps(asdict(self.cache), sort_keys=True)
         return fingerprint_of(payload)
 
 
@@ -190,7 +241,8 @@ def load(path: Path = PAGES_FILE) -> Catalog:
         pages[page.route] = page
     _check_kept(pages)
     navigation = _navigation(_table(raw.get("navigation"), "[navigation]"), pages)
-    return Catalog(pages, notifications, hard_load, user_field, navigation)
+    cache = _cache(_table(raw.get("cache"), "[cache]"), endpoints)
+    return Catalog(pages, notifications, hard_load, user_field, navigation, cache)
 
 
 def _table(value: Any, where: str) -> dict[str, Any]:
@@ -222,6 +274,7 @@ def _page(entry: dict[str, Any], endpoints: set[str]) -> Page:
 
 
 _CALL_KEYS = {"key", "wave", "url", "endpoint", "kept", "each", "pages", "batch", "when", "needs", "on", "defect"}
+_CALL_KEYS |= {"on_failure", "degraded", "refetch"}
 
 
 def _call(raw: dict[str, Any], route: str, index: int, endpoints: set[str], earlier: list[Call] | None = None) -> Call:
@@ -258,6 +311,7 @@ def _call(raw: dict[str, Any], route: str, index: int, endpoints: set[str], earl
         raise PageCatalogError(f"{where}: on is 'always' or 'hard_load'")
     if each and each.null_as is not None and not defect:
         raise PageCatalogError(f"{where}: null_as sends a call that fails by design: name it with `defect`")
+    effects = _effects(raw, where)
     explicit = raw.get("needs", [])
     if not isinstance(explicit, list) or not all(isinstance(n, str) for n in explicit):
         raise PageCatalogError(f"{where}: needs is a list of call keys")
@@ -273,9 +327,53 @@ def _call(raw: dict[str, Any], route: str, index: int, endpoints: set[str], earl
         needs = tuple(c.key for c in earlier if c.wave == wave - 1)
         if not needs:
             raise PageCatalogError(f"{where}: wave {wave} follows no call of wave {wave - 1}")
-    if call.kept and any(not by_key[n].kept for n in needs):
-        raise PageCatalogError(f"{where}: a kept call can only wait for kept calls")
-    return Call(key, wave, url, endpoint, call.kept, each, paging, batch, when, needs, on, defect)
+    return Call(key, wave, url, endpoint, call.kept, each, paging, batch, when, needs, on, defect, *effects)
+
+
+def _effects(raw: dict[str, Any], where: str) -> tuple[FailureEffect, str, Refetch]:
+    """`on_failure` (required), `degraded` (only with degrades) and `refetch` of a call."""
+    on_failure = raw.get("on_failure")
+    if on_failure not in FAILURE_EFFECTS:
+        raise PageCatalogError(f"{where}: on_failure must be one of {' | '.join(FAILURE_EFFECTS)} (what a person sees)")
+    degraded = raw.get("degraded", "")
+    if not isinstance(degraded, str) or (degraded and on_failure != "degrades"):
+        raise PageCatalogError(f"{where}: degraded is a short text, and only for on_failure = 'degrades'")
+    refetch = raw.get("refetch", "cache")
+    if refetch not in REFETCH_RULES:
+        raise PageCatalogError(f"{where}: refetch must be one of {' | '.join(REFETCH_RULES)}")
+    return on_failure, degraded, refetch
+
+
+def _cache(raw: dict[str, Any], endpoints: set[str]) -> CachePolicy:
+    """The `[cache]` table: every rule stated (no silent default: they are facts about the frontend)."""
+    keys = {"keep_unused_s", "errors_cached", "retries", "refresh_on_401", "no_refresh_endpoints", "client_timeout_s"}
+    if unknown := set(raw) - keys:
+        raise PageCatalogError(f"[cache]: unknown key(s) {sorted(unknown)}")
+    if missing := keys - set(raw):
+        raise PageCatalogError(f"[cache]: missing {sorted(missing)}")
+    for name in ("keep_unused_s", "client_timeout_s"):
+        value = raw[name]
+        if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+            raise PageCatalogError(f"[cache] {name} must be a number of seconds >= 0")
+    for name in ("errors_cached", "refresh_on_401"):
+        if not isinstance(raw[name], bool):
+            raise PageCatalogError(f"[cache] {name} must be true or false")
+    retries = raw["retries"]
+    if isinstance(retries, bool) or not isinstance(retries, int) or retries < 0:
+        raise PageCatalogError("[cache] retries must be a whole number >= 0")
+    names = raw["no_refresh_endpoints"]
+    if not isinstance(names, list) or any(n not in endpoints for n in names):
+        raise PageCatalogError(
+            "[cache] no_refresh_endpoints must list endpoints of ops_perf/users/endpoints/catalog.py"
+        )
+    return CachePolicy(
+        float(raw["keep_unused_s"]),
+        raw["errors_cached"],
+        retries,
+        raw["refresh_on_401"],
+        tuple(names),
+        float(raw["client_timeout_s"]),
+    )
 
 
 def _compile(expression: str, where: str) -> None:
