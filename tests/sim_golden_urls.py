@@ -197,6 +197,7 @@ def admin_urls(tables: Tables, current_fy: int) -> list[str]:
         urls.append(f"/__sim__/data/portfolio-budget-lines?portfolio_id={portfolio_id}&fiscal_year={current_fy}")
         urls.append(f"/__sim__/data/portfolio-budget-lines?portfolio_id={portfolio_id}")
     urls.append("/__sim__/data/portfolio-budget-lines?portfolio_id=x")
+    urls.append("/__sim__/data/portfolios-without-url")
     return urls
 
 

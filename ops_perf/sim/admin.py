@@ -9,6 +9,8 @@ keeps the answer exact whatever seed, fiscal year or profile the simulator runs 
     GET /__sim__/data/<table>[?<field>=<value>...]      rows of one table, filtered by equality
     GET /__sim__/data/portfolio-budget-lines?portfolio_id=P&fiscal_year=FY
         -> {"portfolio_id", "fiscal_year", "can_ids", "budget_line_item_ids", "count"}
+    GET /__sim__/data/portfolios-without-url
+        -> {"portfolio_ids", "count", "with_url"}: whose `portfolios-url/{id}` answers 404 `{}`
 """
 
 from __future__ import annotations
@@ -45,6 +47,13 @@ def portfolio_budget_lines(ds: Dataset, portfolio_id: int, fiscal_year: int) -> 
     }
 
 
+def portfolios_without_url(ds: Dataset) -> dict[str, object]:
+    """The portfolios without a URL row: the frontend's `portfolios-url/{portfolio id}` gets 404 for them."""
+    with_url = {u["portfolio_id"] for u in ds.rows("portfolio_urls")}
+    without = [pid for pid in ds.ids("portfolios") if pid not in with_url]
+    return {"portfolio_ids": without, "count": len(without), "with_url": sorted(with_url)}
+
+
 def data_query(ds: Dataset, what: str, args: Mapping[str, str]) -> Answer:
     """Answer one `/__sim__/data/<what>` request."""
     if what == "":
@@ -56,6 +65,8 @@ def data_query(ds: Dataset, what: str, args: Mapping[str, str]) -> Answer:
         except (KeyError, ValueError):
             return _bad("portfolio-budget-lines needs ?portfolio_id=<int>[&fiscal_year=<int>]")
         return 200, _dumps(portfolio_budget_lines(ds, portfolio_id, fiscal_year))
+    if what == "portfolios-without-url":
+        return 200, _dumps(portfolios_without_url(ds))
     if what not in ds.tables:
         return 404, _dumps({"message": f"no table {what!r}; tables: {', '.join(sorted(ds.tables))}"})
     rows = ds.rows(what)
