@@ -156,6 +156,22 @@ def test_a_serialised_route_stays_flat_while_a_healthy_route_scales() -> None:
     assert healthy_8 > 3.0 * healthy_1, figures  # scales (8x in theory)
 
 
+def test_a_serialised_route_in_front_of_workers_takes_one_worker_at_a_time() -> None:
+    """--workers 4 with vendors/[id] serialised: its requests queue for their slot, the others use the workers."""
+    args = ["--workers", "4", "--serialise", "/api/v1/vendors/[id]=1", "--jwt-key", KEY]
+    with start_sim("fixed-50ms", time_scale=2.0, extra_args=args) as sim:
+        vendor = sim.get("/__sim__/data/vendors").json()["rows"][0]["id"]
+        project = sim.get("/__sim__/data/projects").json()["rows"][0]["id"]
+        paths = [f"/api/v1/vendors/{vendor}"] * 6 + [f"/api/v1/projects/{project}"] * 3
+        with ThreadPoolExecutor(max_workers=len(paths)) as pool:
+            assert {r.status_code for _ms, r in pool.map(lambda p: timed_get(sim, p), paths)} == {200}
+        log = sim.requests()
+    serial = [e for e in log if e["name"] == "/api/v1/vendors/[id]"]
+    assert in_service_peak(serial, service=True) == 1  # one at a time, on the workers' timeline
+    assert max(e["queued_ms"] for e in serial) >= 4 * 100 * 0.8  # the sixth waited for five 100 ms services
+    assert in_service_peak(log, service=True) >= 2  # the projects were served beside it
+
+
 # ---- health and its pool ------------------------------------------------------------------------
 def _hold(sim: SimProcess, path: str, n: int, in_service: Callable[[], int]) -> ThreadPoolExecutor:
     """Start `n` GETs of a slow `path` and return once the simulator has them all in service."""

@@ -88,13 +88,14 @@ class Causes:
     health_pool_status: bool = True
 
     @staticmethod
-    def _key(keys: Iterable[str], name: str) -> str | None:
+    def _key(keys: Mapping[str, Any] | tuple[str, ...], name: str) -> str | None:
         """The planted key matching a request's Locust name: the name itself, else its route's name."""
-        wanted = set(keys)
-        if name in wanted:
+        if not keys:
+            return None
+        if name in keys:
             return name
         base = name.split("?", 1)[0]
-        return base if base in wanted else None
+        return base if base in keys else None
 
     def row_ms(self, name: str) -> float:
         key = self._key(self.per_row_ms, name)
