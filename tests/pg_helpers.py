@@ -3,6 +3,8 @@
     with start_postgres() as pg:
         url = pg.new_database("store_a")      # postgresql://ops@127.0.0.1:<port>/store_a
 
+    with start_postgres(settings={"shared_preload_libraries": "pg_stat_statements"}) as pg: ...
+
 The binaries come from the machine's PostgreSQL (`/usr/lib/postgresql/<version>/bin`, what
 `.ci/run` installs with apt where it is missing). initdb refuses to run as root, so as root the
 server runs as the `postgres` system user that the Debian package creates (`runuser -u postgres`),
@@ -22,7 +24,7 @@ import shutil
 import socket
 import subprocess
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -120,7 +122,9 @@ class Postgres:
 
 
 @contextmanager
-def start_postgres() -> Iterator[Postgres]:
+def start_postgres(settings: Mapping[str, str] | None = None) -> Iterator[Postgres]:
+    """A server for the test; `settings` are extra `-c name=value` server settings (e.g. preloading
+    `pg_stat_statements`, which only a server start can do)."""
     reason = skip_reason()
     if reason:
         raise RuntimeError(reason)
@@ -142,6 +146,8 @@ def start_postgres() -> Iterator[Postgres]:
         check=True, capture_output=True, timeout=START_TIMEOUT_S,
     )  # fmt: skip
     options = f"-p {port} -k {sockets} -c listen_addresses=127.0.0.1 -c fsync=off"
+    for name, value in (settings or {}).items():
+        options += f" -c {name}={value}"
     started = subprocess.run(
         [*as_user, str(binaries / "pg_ctl"), "-D", str(datadir), "-o", options, "-l", str(log), "-w",
          "-t", str(START_TIMEOUT_S), "start"],

@@ -197,6 +197,8 @@ def admin_urls(tables: Tables, current_fy: int) -> list[str]:
         urls.append(f"/__sim__/data/portfolio-budget-lines?portfolio_id={portfolio_id}&fiscal_year={current_fy}")
         urls.append(f"/__sim__/data/portfolio-budget-lines?portfolio_id={portfolio_id}")
     urls.append("/__sim__/data/portfolio-budget-lines?portfolio_id=x")
+    urls.append("/__sim__/data/portfolios-without-url")
+    urls += [f"/__sim__/data/embedded-rows?endpoint={name}" for name in ("/api/v1/agreements/[id]", "/api/v1/users/")]
     return urls
 
 

@@ -27,6 +27,7 @@ CACHE_CAP = 50_000  # distinct (route, id, query) bodies kept; the whole cache i
 
 EMPTY = b"{}"
 Answer = tuple[int, bytes]
+Counted = tuple[int, bytes, int | None]  # + the items of a list answer (None: not a list)
 
 
 def dumps(body: Body) -> bytes:
@@ -55,7 +56,7 @@ class Api:
         self.ds = ds
         self.views = v = Views(ds)
         self.frontend = f = FrontendViews(v)
-        self._cache: dict[tuple[Any, ...], Answer] = {}
+        self._cache: dict[tuple[Any, ...], Counted] = {}
         lookups = v.lookups()
         # Renderers per row (item and list routes) and per route (static routes).
         self.row_renderers: dict[str, Callable[[Row, dict[str, int]], Body]] = {
@@ -142,9 +143,16 @@ class Api:
         self, route: Route, row_id: int | None, args: MultiDict[str, str], user_id: int | None = None
     ) -> Answer:
         """(status, JSON bytes) for a request that passed the auth rules (`user_id`: the caller's)."""
+        status, body, _items = self.respond_counted(route, row_id, args, user_id)
+        return status, body
+
+    def respond_counted(
+        self, route: Route, row_id: int | None, args: MultiDict[str, str], user_id: int | None = None
+    ) -> Counted:
+        """`respond` plus the number of items a list answer holds (what a per-row cost is priced by)."""
         parsed = self._parse(route, args, user_id)
         if isinstance(parsed, BadQuery):
-            return parsed.answer
+            return (*parsed.answer, None)
         key = (route.name, row_id, parsed)
         answer = self._cache.get(key)
         if answer is None:
@@ -210,36 +218,40 @@ class Api:
             out += [("limit", limit), ("offset", offset)]
         return tuple(out)
 
-    def _not_found(self, route: Route, row_id: int | None) -> Answer:
+    def _not_found(self, route: Route, row_id: int | None) -> Counted:
         if route.not_found is None:
-            return 404, EMPTY
-        return 404, dumps(
-            {
-                "details": {"resource_id": row_id, "resource_type": route.not_found},
-                "message": f"{route.not_found} with id {row_id} not found",
-            }
+            return 404, EMPTY, None
+        return (
+            404,
+            dumps(
+                {
+                    "details": {"resource_id": row_id, "resource_type": route.not_found},
+                    "message": f"{route.not_found} with id {row_id} not found",
+                }
+            ),
+            None,
         )
 
-    def _answer(self, route: Route, row_id: int | None, params: dict[str, Any]) -> Answer:
+    def _answer(self, route: Route, row_id: int | None, params: dict[str, Any]) -> Counted:
         if route.shape is Shape.STATIC:
-            return 200, dumps(self.static_renderers[route.render]())
+            return 200, dumps(self.static_renderers[route.render]()), None
         if route.shape is Shape.CUSTOM:
-            return 200, dumps(self.custom_renderers[route.render](params))
+            return 200, dumps(self.custom_renderers[route.render](params)), None
         render = self.row_renderers[route.render]
         assert route.table is not None
         if route.shape is Shape.ITEM:
             row = self.ds.get(route.table, row_id) if row_id is not None else None
-            return (200, dumps(render(row, params))) if row is not None else self._not_found(route, row_id)
+            return (200, dumps(render(row, params)), None) if row is not None else self._not_found(route, row_id)
 
         if route.shape is Shape.CHILDREN:
             assert route.parent is not None and route.parent_field is not None
             if row_id is None or self.ds.get(route.parent, row_id) is None:
-                return 404, EMPTY
+                return 404, EMPTY, None
             rows = self.frontend.children(route.table, route.parent_field, row_id)
         else:
             rows = self.ds.rows(route.table)
             if route.empty_404 and not rows:
-                return 404, EMPTY
+                return 404, EMPTY, None
         if route.select:
             rows = self.selectors[route.select](rows, params)
         for name, field in route.filters:
@@ -247,16 +259,16 @@ class Api:
             if wanted is not None and field:
                 rows = [r for r in rows if _matches(r[field], wanted)]
         if route.shape is Shape.PLAIN:
-            return 200, dumps([render(r, params) for r in rows])
+            return 200, dumps([render(r, params) for r in rows]), len(rows)
 
         limit, offset = params["limit"], params["offset"]
         page = rows[offset : offset + limit]
         items = [render(r, params) for r in page]
         if route.shape is Shape.PLAIN_PAGED:
-            return 200, dumps(items)
+            return 200, dumps(items), len(items)
         if route.shape is Shape.BLI:
             if not items:
-                return 200, dumps([])  # OPS: a page past the end is a bare [] (no `_meta` to carry)
+                return 200, dumps([]), 0  # OPS: a page past the end is a bare [] (no `_meta` to carry)
             meta = {
                 "total_count": len(rows),
                 "number_of_pages": -(-len(rows) // limit),
@@ -267,11 +279,11 @@ class Api:
             }
             for item in items:
                 item["_meta"] = meta
-            return 200, dumps(items)
+            return 200, dumps(items), len(items)
         body: dict[str, Body] = {"data": items, "count": len(rows), "limit": limit, "offset": offset}
         if route.extras:
             body |= self.extras_renderers[route.extras](rows)
-        return 200, dumps(body)
+        return 200, dumps(body), len(items)
 
 
 def _matches(value: Any, wanted: tuple[int, ...]) -> bool:

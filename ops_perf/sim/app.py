@@ -2,8 +2,11 @@
 
 Pipeline for an `/api/v1/...` request, in OPS's order: route match (unknown path -> 404 `{}`), bearer
 token present, Referer (when playing a deployed environment), token valid and of a live session,
-no JSON Content-Type on the GETs that reject it; then the profile draws latency and failure, and
-the answer comes from `api.Api` (pre-serialised bytes). Why one catch-all view rather than 60 Flask
+no JSON Content-Type on the GETs that reject it; then the answer is looked up in `api.Api`
+(pre-serialised bytes; its rows price a planted per-row cost), the profile draws latency and
+failure, the request waits out its service (a serialised route's slot, the workers, its real SQL:
+`causes.py`, `capacity.py`, `sql.py`), and it gets the answer, a failure, a planted HTML page, or
+the health body with the live pool (`pool.py`). Why one catch-all view rather than 60 Flask
 routes: the route table in `routes.py` is the single source of truth, the match is one dict lookup,
 and the same lookup yields the Locust name the profile and the counts are keyed by.
 
@@ -16,18 +19,20 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 import gevent
 from flask import Flask, Response, g, request
 
 from ops_perf.sim import data, profiles
-from ops_perf.sim.admin import data_query
+from ops_perf.sim.admin import causes_report, data_query, heavy_records
 from ops_perf.sim.api import EMPTY, Api, dumps
-from ops_perf.sim.capacity import Workers
+from ops_perf.sim.capacity import Service, Workers
+from ops_perf.sim.causes import LOGIN_PAGE, LOGIN_PAGE_TYPE, Causes, RowCounter
+from ops_perf.sim.pool import DEFAULT_POOL_SIZE, InService, PoolGauge, health_body
 from ops_perf.sim.recorder import DEFAULT_CAP, Recorder
-from ops_perf.sim.routes import locust_name, match
+from ops_perf.sim.routes import Route, locust_name, match
 from ops_perf.sim.rules import PLAY_ENVS, TEST_LOGIN_ENVS, bearer_token, json_content_type, referer_ok
 from ops_perf.sim.tokens import (
     DEFAULT_ACCESS_LIFETIME_S,
@@ -36,6 +41,9 @@ from ops_perf.sim.tokens import (
     TokenAuthority,
     TokenError,
 )
+
+if TYPE_CHECKING:
+    from ops_perf.sim.sql import SqlRunner
 
 JSON = "application/json"
 HTML = "text/html"
@@ -69,6 +77,9 @@ class SimConfig:
     workers: int | None = None  # None: infinite capacity; N: at most N requests served at once (capacity.py)
     slowdown: float = 1.0  # every service time x this; the gateway ceiling stays
     delays_ms: tuple[tuple[str, float], ...] = ()  # (Locust name, extra ms) for single endpoints
+    causes: Causes = field(default_factory=Causes)  # planted causes of slowness, over the profile's (causes.py)
+    pool_size: int | None = None  # the health pool's size (None: --workers when given, else 10)
+    db_url: str | None = field(default=None, repr=False)  # PostgreSQL for a planted N+1's SQL; never printed
 
 
 class Simulator:
@@ -90,6 +101,21 @@ class Simulator:
         self.workers = Workers(config.workers, clock, sleep) if config.workers else None
         self.dataset = data.build(config.seed, empty_tables=self.profile.empty_tables)
         self.api = Api(self.dataset)
+        self.causes = self.profile.causes.merged(config.causes)
+        self.rows = RowCounter(self.dataset)
+        # A serialised route: its own FIFO of N slots in front of the workers (capacity.Workers, N = slots).
+        self.gates = {key: Workers(slots, clock, sleep) for key, slots in self.causes.serialised.items()}
+        self.in_service = InService()
+        workers = self.workers
+        usage = (lambda: (workers.busy, workers.busy_peak)) if workers is not None else self.in_service.usage
+        self.pool = PoolGauge(config.pool_size or config.workers or DEFAULT_POOL_SIZE, usage)
+        self.sql: SqlRunner | None = None
+        if config.db_url:
+            from ops_perf.sim.sql import SqlRunner, plan_for  # psycopg only when asked for
+
+            plans = {name: plan_for(name) for name in self.causes.n_plus_one}
+            self.sql = SqlRunner(config.db_url, self.dataset, plans)
+        self._heavy: list[dict[str, Any]] | None = None
         self.tokens = TokenAuthority(
             config.jwt_key, config.token_lifetime_s, config.refresh_lifetime_s, clock, config.strict_sessions
         )
@@ -125,21 +151,81 @@ class Simulator:
             if route.json_get_400 and json_content_type(request.headers.get("Content-Type")):
                 return 400, EMPTY, JSON, None
         name = locust_name(route, request.args)
-        outcome = self.profile.outcome(name)
-        if self.workers is not None:
-            service = self.workers.serve(outcome.service_s, self.profile.ceiling_s, g.arrival)
-            g.queued_ms = service.queued_s * 1000.0  # request-local (one greenlet per request)
-            g.service_ms = service.service_s * 1000.0
-            g.release = service.release  # called once the response is ready (dispatch)
-            if service.timed_out:
-                return 504, _GATEWAY_PAGES[504], HTML, name
-        elif outcome.delay_s > 0:
-            self.sleep(outcome.delay_s)
+        return self._serve(route, row_id, name, user_id)
+
+    def _serve(self, route: Route, row_id: int | None, name: str, user_id: int | None) -> Answer:
+        """The profile's delay (+ per-row cost), the capacity model, the planted causes, the answer.
+
+        The answer is looked up first (a cached dict lookup) because its rows price the work; the
+        client gets it once the service is over.
+        """
+        causes = self.causes
+        status, body, items = self.api.respond_counted(route, row_id, request.args, user_id)
+        rows = g.rows = self.rows.count(route, row_id, status, items)
+        outcome = self.profile.outcome(name, causes.row_ms(name) * rows)
+        work: Callable[[], None] | None = None
+        if self.sql is not None and outcome.status is None and status in (200, 404) and causes.plants_n_plus_one(name):
+            sql, planted = self.sql, self._planted(causes.n_plus_one, name)
+
+            def run_sql() -> None:  # inside the service time (capacity.Workers.serve, or before the sleep)
+                g.sql_statements = sql.run(planted, row_id, rows)
+
+            work = run_sql
+        if self._wait(name, outcome, work):
+            return 504, _GATEWAY_PAGES[504], HTML, name
         if outcome.status is not None:
             page = _GATEWAY_PAGES.get(outcome.status)
             return (outcome.status, page, HTML, name) if page else (outcome.status, EMPTY, JSON, name)
-        status, body = self.api.respond(route, row_id, request.args, user_id)
+        if causes.answers_html(name):
+            return 200, LOGIN_PAGE, LOGIN_PAGE_TYPE, name
+        if route.render == "health":
+            return 200, dumps(health_body(self.pool.status() if causes.health_pool_status else None)), JSON, name
         return status, body, JSON, name
+
+    @staticmethod
+    def _planted(keys: tuple[str, ...], name: str) -> str:
+        return name if name in keys else name.split("?", 1)[0]
+
+    def _wait(self, name: str, outcome: profiles.Outcome, work: Callable[[], None] | None) -> bool:
+        """Hold the request for its service (queues, slots, workers, its real work): True = gateway 504.
+
+        In order: a serialised route's own FIFO (`causes.serialised`), then the workers (`--workers`),
+        else its own delay. Without `--workers` the request counts as in service (the health pool's
+        `checked_out`) from here until its answer is ready.
+        """
+        on_done: list[Callable[[], None]] = g.on_done
+        ceiling = self.profile.ceiling_s
+        gate_key = self.causes.gate(name)
+        gate = self.gates[gate_key] if gate_key is not None else None
+        if self.workers is None:
+            self.in_service.enter()
+            on_done.append(self.in_service.leave)
+        if gate is not None and self.workers is None:
+            return self._record(gate.serve(outcome.service_s, ceiling, g.arrival, work), on_done)
+        if gate is not None:
+            timeout = None if ceiling is None else max(0.0, ceiling - (self.clock() - g.arrival))
+            if gate.acquire(timeout) is None:
+                gate.timed_out_in_queue += 1
+                g.queued_ms = (self.clock() - g.arrival) * 1000.0
+                return True
+            on_done.append(lambda: gate.release(self.clock()))
+        if self.workers is not None:
+            return self._record(self.workers.serve(outcome.service_s, ceiling, g.arrival, work), on_done)
+        started = self.clock()
+        if work is not None:
+            work()
+        remaining = outcome.delay_s - (self.clock() - started)
+        if remaining > 0:
+            self.sleep(remaining)
+        return False
+
+    @staticmethod
+    def _record(service: Service, on_done: list[Callable[[], None]]) -> bool:
+        g.queued_ms = service.queued_s * 1000.0  # request-local (one greenlet per request)
+        g.service_ms = service.service_s * 1000.0
+        if service.release is not None:
+            on_done.append(service.release)  # the worker is free once the response is ready (dispatch)
+        return service.timed_out
 
     def handle_login(self) -> Answer:
         name = "/auth/login/"
@@ -194,6 +280,12 @@ class Simulator:
         """The workers' state and high-water marks (None with infinite capacity)."""
         return self.workers.stats() if self.workers is not None else None
 
+    def causes_info(self) -> dict[str, Any]:
+        """`/__sim__/info` `causes`: what is planted and the facts a diagnosis is held to (admin.py)."""
+        if self._heavy is None:  # rendered once, on first ask (the bodies fill the cache anyway)
+            self._heavy = heavy_records(self.api, self.rows)
+        return causes_report(self.causes, self.dataset, self._heavy)
+
     # ---- the admin surface (not OPS; for tests) ------------------------------------------------
     def handle_admin(self, method: str, path: str) -> tuple[int, bytes]:
         if path == "/__sim__/requests" and method == "GET":
@@ -227,6 +319,9 @@ class Simulator:
                         for name in sorted(self.profile.behaviours)
                     },
                     "queue": self.queue_stats(),
+                    "pool": self.pool.status(),
+                    "causes": self.causes_info(),
+                    "db": self.sql.stats() if self.sql is not None else None,
                     "current_fiscal_year": self.dataset.current_fy,
                     "fiscal_years": list(self.dataset.fiscal_years),
                     "sizes": self.dataset.sizes(),
@@ -253,6 +348,7 @@ def create_app(sim: Simulator) -> Flask:
             return response_class(body, status=status, content_type=JSON)
         headers = request.headers
         g.arrival = sim.clock()
+        g.on_done = []  # called once the response is ready: free the worker / slot / connection
         seq = sim.recorder.start(
             g.arrival,
             method,
@@ -271,11 +367,19 @@ def create_app(sim: Simulator) -> Flask:
                 status, body, content_type, name = sim.handle_refresh()
             else:
                 status, body, content_type, name = sim.handle_api(method, full_path)
-            sim.recorder.finish(seq, status, name, sim.clock(), g.get("queued_ms", 0.0), g.get("service_ms", 0.0))
+            sim.recorder.finish(
+                seq,
+                status,
+                name,
+                sim.clock(),
+                g.get("queued_ms", 0.0),
+                g.get("service_ms", 0.0),
+                g.get("rows", 0),
+                g.get("sql_statements", 0),
+            )
         finally:
-            release = g.get("release")
-            if release is not None:
-                release()  # the worker is free once the response is ready (--workers)
+            for done in g.on_done:
+                done()
         if content_type == "redirect":
             return response_class(b"", status=status, headers={"Location": body.decode()})
         return response_class(body, status=status, content_type=content_type)

@@ -58,6 +58,7 @@ class Workers:
         self.clock = clock
         self.sleep = sleep
         self.busy = 0
+        self.busy_peak = 0  # the most ever in service at once (never reset: the health pool's open connections)
         self._waiting: deque[tuple[AsyncResult, float]] = deque()
         self.reset_counts()
 
@@ -78,6 +79,7 @@ class Workers:
         if self.busy < self.n and not self._waiting:
             self.busy += 1
             self.busy_high_water = max(self.busy_high_water, self.busy)
+            self.busy_peak = max(self.busy_peak, self.busy)
             return now
         entry = (AsyncResult(), now)
         self._waiting.append(entry)
@@ -98,15 +100,35 @@ class Workers:
         else:
             self.busy -= 1
 
+    def acquire(self, timeout_s: float | None) -> float | None:
+        """Take a slot, FIFO, waiting at most `timeout_s`: the grant time, or None (timed out, not taken).
+
+        For a caller that holds the slot around other waiting (a serialised route in front of the
+        workers); it must `release` it. `serve` is the usual way in.
+        """
+        return self._acquire(timeout_s)
+
+    def release(self, free_at: float) -> None:
+        """Give back a slot taken with `acquire`, free from `free_at`."""
+        self._release(free_at)
+
     def _release_at(self, free_at: float) -> None:
         self.sleep(max(0.0, free_at - self.clock()))
         self._release(free_at)
 
-    def serve(self, service_s: float, ceiling_s: float | None, arrival: float) -> Service:
+    def serve(
+        self,
+        service_s: float,
+        ceiling_s: float | None,
+        arrival: float,
+        work: Callable[[], object] | None = None,
+    ) -> Service:
         """Queue, hold a worker for `service_s`, and say whether the gateway gave up first.
 
         `arrival` (on `clock`) is when the request came in; the ceiling counts from then. Returns
-        once the client's answer is due: after the service, or at the ceiling.
+        once the client's answer is due: after the service, or at the ceiling. `work` (real work of
+        the request, e.g. its SQL) runs once the worker is granted, inside the service time: the
+        answer is due at grant + `service_s`, or when the work ends if that is later.
         """
         waited = self.clock() - arrival
         timeout = None if ceiling_s is None else max(0.0, ceiling_s - waited)
@@ -116,6 +138,10 @@ class Workers:
             return Service(self.clock() - arrival, True)
         queued = max(0.0, grant - arrival)
         end = grant + service_s
+        if work is not None:
+            work()
+            end = max(end, self.clock())  # real work past the planned service holds the worker longer
+            service_s = end - grant
         if ceiling_s is not None and queued + service_s >= ceiling_s:
             self.sleep(max(0.0, arrival + ceiling_s - self.clock()))
             gevent.spawn(self._release_at, end)  # the worker finishes the abandoned request

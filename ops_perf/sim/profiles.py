@@ -19,7 +19,8 @@ HTTP status to its probability. Composition: a profile that `extends` another st
 endpoint (and for `default`) its keys replace the parent's, and its `errors` merge into the parent's
 status by status. The effective latency multiplier of an endpoint is the default's times its own.
 A latency that reaches the gateway timeout becomes a 504 at the timeout, as it would behind OPS's
-gateway.
+gateway. The top-level keys `per_row_ms`, `serialised`, `n_plus_one`, `html_200` and `health` plant
+causes of slowness (`causes.py`); the `Profile` validates them and keeps them as `causes`.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from ops_perf.sim import causes
 from ops_perf.sim.routes import all_names
 
 PROFILE_DIR = Path(str(resources.files("ops_perf.sim") / "profiles"))
@@ -219,6 +221,10 @@ class Profile:
             self.gateway_timeout_s = float(raw.get("gateway_timeout_s", 20.0))
         except (TypeError, ValueError) as err:
             raise ProfileError(f"{where}: gateway_timeout_s must be a number") from err
+        try:
+            self.causes = causes.from_profile(raw, where)  # planted causes of slowness (causes.py)
+        except causes.CauseError as err:
+            raise ProfileError(str(err)) from err
         options = raw.get("options", {})
         self.empty_tables: tuple[str, ...] = tuple(options.get("empty_tables", []))
         default = raw.get("default", {})
@@ -283,8 +289,12 @@ class Profile:
         """The gateway ceiling in (time-scaled) seconds, or None when the profile has none (0)."""
         return self.gateway_timeout_s * self.time_scale if self.gateway_timeout_s > 0 else None
 
-    def outcome(self, name: str) -> Outcome:
-        """Draw the fate of one request to the endpoint `name` (falls back to the default behaviour)."""
+    def outcome(self, name: str, extra_ms: float = 0.0) -> Outcome:
+        """Draw the fate of one request to the endpoint `name` (falls back to the default behaviour).
+
+        `extra_ms` is work this request adds to the sampled latency (a planted per-row cost: rows x
+        ms per row), like a `--delay`: after the slowdown, before the time scale and the ceiling.
+        """
         behaviour = self.behaviours.get(name)
         if behaviour is None:
             return Outcome(0.0, None)
@@ -300,7 +310,7 @@ class Profile:
         if status == 504:
             ceiling = self.gateway_timeout_s * scale
             return Outcome(ceiling, 504, ceiling)
-        latency_ms = behaviour.latency_ms(rng.random()) * self.slowdown + self.delays_ms.get(name, 0.0)
+        latency_ms = behaviour.latency_ms(rng.random()) * self.slowdown + self.delays_ms.get(name, 0.0) + extra_ms
         latency_s = latency_ms / 1000.0
         if latency_s >= self.gateway_timeout_s > 0:
             return Outcome(self.gateway_timeout_s * scale, 504, latency_s * scale)

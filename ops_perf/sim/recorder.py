@@ -1,7 +1,7 @@
 """What the simulator saw: a capped request log and exact counts, for tests (`/__sim__/...`).
 
 Why columnar: a soak run sends millions of requests. One dict per request would cost ~1 KB each;
-here a request costs ~60 bytes (a float, a status and interned-string indices in `array`s), so the
+here a request costs ~70 bytes (a float, a status and interned-string indices in `array`s), so the
 default cap of 2 million entries stays under ~150 MB. `t` is the arrival, `t_end` the moment the
 response was ready (None while in flight), so tests can count requests in flight at any instant. When the cap is reached the oldest half is
 dropped in one go (amortised O(1)) and `dropped` says how many went; the counts are never capped.
@@ -36,6 +36,8 @@ class Recorder:
         self._queued_ms = array("f")  # time spent waiting for a worker (`--workers`; else 0)
         self._service_ms = array("f")  # time it held a worker, from t + queued_ms (`--workers`; else 0)
         self._name = array("I")  # the Locust name the simulator matched ("" for none)
+        self._rows = array("I")  # rows the answer held (list items, a record's embedded rows; causes.py)
+        self._sql = array("I")  # SQL statements the request issued (--db-url and a planted N+1; else 0)
         self._status = array("H")
         self._bearer = array("b")
         self._columns = {name: array("I") for name in _FIELDS}
@@ -81,6 +83,8 @@ class Recorder:
                 self._queued_ms,
                 self._service_ms,
                 self._name,
+                self._rows,
+                self._sql,
                 self._status,
                 self._bearer,
                 *self._columns.values(),
@@ -95,6 +99,8 @@ class Recorder:
         self._queued_ms.append(0.0)
         self._service_ms.append(0.0)
         self._name.append(self._intern(None))
+        self._rows.append(0)
+        self._sql.append(0)
         self._status.append(0)
         self._bearer.append(1 if has_bearer else 0)
         self.by_path[path] = self.by_path.get(path, 0) + 1
@@ -111,9 +117,12 @@ class Recorder:
         t_end: float = 0.0,
         queued_ms: float = 0.0,
         service_ms: float = 0.0,
+        rows: int = 0,
+        sql_statements: int = 0,
     ) -> None:
         """Record the status the request got, its Locust name (also for `by_name` counts), when its
-        response was ready, how long it queued for a worker and how long it held one."""
+        response was ready, how long it queued for a worker and how long it held one, the rows its
+        answer held and the SQL statements it issued."""
         index = seq - self._first_seq
         if 0 <= index < len(self._status):
             self._status[index] = status
@@ -121,6 +130,8 @@ class Recorder:
             self._queued_ms[index] = queued_ms
             self._service_ms[index] = service_ms
             self._name[index] = self._intern(name)
+            self._rows[index] = rows
+            self._sql[index] = sql_statements
         self.by_status[status] = self.by_status.get(status, 0) + 1
         if name is not None:
             self.by_name[name] = self.by_name.get(name, 0) + 1
@@ -147,6 +158,8 @@ class Recorder:
             entry["name"] = strings[self._name[i]] or None
             entry["queued_ms"] = round(self._queued_ms[i], 3)
             entry["service_ms"] = round(self._service_ms[i], 3)
+            entry["rows"] = self._rows[i]
+            entry["sql_statements"] = self._sql[i]
             entry["status"] = self._status[i]
             entry["has_bearer"] = bool(self._bearer[i])
             out.append(entry)

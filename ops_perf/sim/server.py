@@ -8,7 +8,9 @@ must never be reachable from elsewhere.
     python -m ops_perf.sim [--port P] [--profile NAME|FILE] [--time-scale X] [--play-env local|dev|stg|prod]
                            [--token-lifetime S] [--refresh-lifetime S] [--seed N] [--jwt-key KEY]
                            [--strict-sessions] [--log-cap N] [--workers N] [--slowdown F]
-                           [--delay NAME=MS ...]
+                           [--delay NAME=MS ...] [--pool-size N] [--health-without-pool-status]
+                           [--per-row NAME=MS ...] [--serialise NAME=N ...] [--n-plus-one NAME ...]
+                           [--html-200 NAME ...] [--db-url URL]        (or env OPS_SIM_DB_URL)
 
 Prints `ops-perf sim: serving <profile> on http://127.0.0.1:<port>` once it accepts connections;
 SIGTERM or SIGINT stop it (exit 0). Bad arguments: one line on stderr, exit 2.
@@ -18,18 +20,20 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import os
 import signal
 import socket
 import sys
 import warnings
 from collections.abc import Callable
-from typing import NoReturn
+from typing import Any, NoReturn
 
 from ops_perf.errors import OpsPerfError, die
 from ops_perf.exitcodes import ExitCode
 
 HOST = "127.0.0.1"
 PROG = "ops-perf sim"
+DB_URL_ENV = "OPS_SIM_DB_URL"  # --db-url from the environment: kept out of the process list
 READY = "ops-perf sim: serving {profile} on http://{host}:{port}"
 _STOP_GRACE_S = 1.0  # in-flight requests (e.g. a parked 504) get this long after SIGTERM
 
@@ -66,17 +70,27 @@ def _port(text: str) -> int:
     return port
 
 
-def _delay(text: str) -> tuple[str, float]:
-    name, sep, ms = text.rpartition("=")
-    if not sep or not name:
-        raise argparse.ArgumentTypeError(f"--delay takes NAME=MS (e.g. /api/v1/vendors/=500), got {text!r}")
-    try:
-        value = float(ms)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"--delay {name}: milliseconds must be a number, got {ms!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"--delay {name}: milliseconds must be >= 0, got {ms}")
-    return name, value
+def _named_number(
+    option: str, metavar: str, example: str, kind: type[float] | type[int], minimum: float, unit: str
+) -> Any:
+    """An argparse `type=` converter for NAME=NUMBER options (`--delay`, `--per-row`, `--serialise`)."""
+
+    def convert(text: str) -> tuple[str, float | int]:
+        name, sep, number = text.rpartition("=")
+        if not sep or not name:
+            raise argparse.ArgumentTypeError(f"{option} takes {metavar} (e.g. {example}), got {text!r}")
+        try:
+            value = kind(number)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{option} {name}: {unit} must be a number, got {number!r}") from None
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"{option} {name}: {unit} must be >= {minimum}, got {number}")
+        return name, value
+
+    return convert
+
+
+_delay = _named_number("--delay", "NAME=MS", "/api/v1/vendors/=500", float, 0, "milliseconds")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -90,7 +104,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--profile",
         default="healthy",
         help="latency/failure profile: a shipped name (healthy, prod-2025-10-15, "
-        "regression-demo, empty-reference, fixed-50ms) or a .json/.toml file",
+        "regression-demo, empty-reference, fixed-50ms, causes) or a .json/.toml file",
     )
     parser.add_argument(
         "--time-scale",
@@ -147,12 +161,87 @@ def build_parser() -> argparse.ArgumentParser:
         help="add MS milliseconds to one endpoint (its Locust name, e.g. /api/v1/agreements/[id]/history/); repeatable",
     )
     parser.add_argument(
+        "--pool-size",
+        type=_positive(int, 1, "pool size"),
+        default=None,
+        help="the database pool the health endpoint reports (checks.database_connection.pool_status.size); "
+        "default: --workers when given, else 10 (SQLAlchemy's default)",
+    )
+    parser.add_argument(
+        "--health-without-pool-status",
+        action="store_true",
+        help="answer /api/v1/health/ without pool_status, as an OPS that does not report its pool",
+    )
+    parser.add_argument(
+        "--per-row",
+        action="append",
+        default=[],
+        metavar="NAME=MS",
+        type=_named_number("--per-row", "NAME=MS", "/api/v1/budget-line-items/=2", float, 0, "milliseconds"),
+        help="plant a per-row cost: MS more milliseconds per row answered (list items, or an [id] record's "
+        "embedded rows) on one endpoint; repeatable; over the profile's per_row_ms",
+    )
+    parser.add_argument(
+        "--serialise",
+        action="append",
+        default=[],
+        metavar="NAME=N",
+        type=_named_number("--serialise", "NAME=N", "/api/v1/cans/[id]=1", int, 1, "requests"),
+        help="plant serialisation: at most N requests of one endpoint in service at once, the rest queue "
+        "FIFO; repeatable; over the profile's serialised",
+    )
+    parser.add_argument(
+        "--n-plus-one",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="plant an N+1 on one endpoint: with --db-url each request runs 2 + rows real SQL statements; "
+        "repeatable; added to the profile's n_plus_one",
+    )
+    parser.add_argument(
+        "--html-200",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="one endpoint answers 200 with an HTML login page (a proxy's); repeatable; added to the profile's html_200",
+    )
+    parser.add_argument(
+        "--db-url",
+        default=None,
+        metavar="URL",
+        help=f"PostgreSQL (postgresql://...) where planted N+1 endpoints run real SQL, in the simulator's own "
+        f"schema; never printed (env {DB_URL_ENV} keeps it out of the process list too)",
+    )
+    parser.add_argument(
         "--log-cap",
         type=_positive(int, 2, "log cap"),
         default=None,
         help="most requests kept in the /__sim__/requests log (default 2,000,000)",
     )
     return parser
+
+
+def _causes(args: argparse.Namespace) -> Any:
+    """The causes the command line plants (validated like a profile's; merged over it by the app)."""
+    from ops_perf.sim.causes import CauseError, build
+
+    try:
+        return build(
+            dict(args.per_row),
+            dict(args.serialise),
+            args.n_plus_one,
+            args.html_200,
+            health_pool_status=not args.health_without_pool_status,
+            where="",
+            labels={
+                "per_row_ms": "--per-row",
+                "serialised": "--serialise",
+                "n_plus_one": "--n-plus-one",
+                "html_200": "--html-200",
+            },
+        )
+    except CauseError as err:
+        raise OpsPerfError(str(err), ExitCode.USAGE_ERROR) from err
 
 
 def _server_class(base: type) -> type:
@@ -192,6 +281,7 @@ def main(argv: list[str] | None = None) -> int:
     from ops_perf.sim.app import SimConfig, Simulator, create_app
     from ops_perf.sim.profiles import ProfileError
     from ops_perf.sim.recorder import DEFAULT_CAP
+    from ops_perf.sim.sql import SqlError
 
     try:
         args = build_parser().parse_args(argv)
@@ -208,11 +298,16 @@ def main(argv: list[str] | None = None) -> int:
             workers=args.workers,
             slowdown=args.slowdown,
             delays_ms=tuple(args.delay),
+            causes=_causes(args),
+            pool_size=args.pool_size,
+            db_url=args.db_url or os.environ.get(DB_URL_ENV) or None,
         )
         try:
             sim = Simulator(config)
         except (ProfileError, ValueError) as err:
             raise OpsPerfError(str(err), ExitCode.USAGE_ERROR) from err
+        except SqlError as err:  # its message never holds the URL
+            raise OpsPerfError(f"{err} (check --db-url / ${DB_URL_ENV})", ExitCode.USAGE_ERROR) from None
         server = _server_class(WSGIServer)((HOST, args.port), create_app(sim), log=None)
         try:
             server.start()

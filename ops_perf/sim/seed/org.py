@@ -14,6 +14,11 @@ from ops_perf.sim.seed.common import Tables, new_ids, stamp
 from ops_perf.sim.seed.words import DIVISIONS, FIRST_NAMES, LAST_NAMES, PORTFOLIOS
 
 USERS = 25  # the test users, then colleagues
+#: The last portfolios (by id) have no URL, as OPS's seed has `portfolio_url` rows for portfolios 1-7
+#: of 10 only: `portfolios-url/{id}` answers 404 `{}` for them and the portfolio page renders without
+#: its "See more on the website" link (frontend-failure-modes.md). Never the first portfolio (the
+#: heavy one, whose spending tab is the seed's largest fan-out).
+PORTFOLIOS_WITHOUT_URL = 3
 INACTIVE_RATE = 0.1  # colleagues (never a test user) who are INACTIVE
 
 
@@ -60,7 +65,7 @@ def add_people(rng: random.Random, t: Tables) -> None:
 
 
 def add_portfolios(rng: random.Random, t: Tables) -> None:
-    """`portfolios` (in divisions, led by users) and `portfolio_urls`, one per portfolio."""
+    """`portfolios` (in divisions, led by users) and `portfolio_urls`, one per portfolio but the last few."""
     division_ids = [d["id"] for d in t["divisions"]]
     user_ids = [u["id"] for u in t["users"]]
     t["portfolios"] = [
@@ -76,12 +81,13 @@ def add_portfolios(rng: random.Random, t: Tables) -> None:
         }
         for pid, (name, abbr) in zip(new_ids(rng, 1, len(PORTFOLIOS), 2), PORTFOLIOS, strict=True)
     ]
-    # One URL per portfolio, under the portfolio's id: the frontend asks `portfolios-url/{portfolio id}`.
+    # One URL per portfolio but the last `PORTFOLIOS_WITHOUT_URL`, under the portfolio's id: the
+    # frontend asks `portfolios-url/{portfolio id}`. No RNG draw here: the later tables do not move.
     t["portfolio_urls"] = [
         {
             "id": p["id"],
             "portfolio_id": p["id"],
             "url": f"https://acf.gov/opre/topic/{p['name'].lower().replace(' ', '-').replace('&', 'and')}",
         }
-        for p in t["portfolios"]
+        for p in t["portfolios"][: len(t["portfolios"]) - PORTFOLIOS_WITHOUT_URL]
     ]

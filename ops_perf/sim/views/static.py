@@ -7,6 +7,7 @@ lists summarise whole tables (every fiscal year, portfolio, agreement name) rath
 from __future__ import annotations
 
 from ops_perf.sim.enums import AGREEMENT_REASONS, AGREEMENT_TYPES, BLI_STATUSES, PORTFOLIO_STATUSES, RESEARCH_TYPES
+from ops_perf.sim.pool import IDLE_POOL, health_body
 from ops_perf.sim.views.base import Body
 from ops_perf.sim.views.shared import SharedViews
 
@@ -79,7 +80,8 @@ class StaticViews(SharedViews):
 
     @staticmethod
     def health() -> Body:
-        return {"status": "OK", "alarm_level": 0, "checks": {"database": {"alarm_level": 0}}}
+        """The idle answer (one request in service); the app answers with its live pool (`pool.py`)."""
+        return health_body(IDLE_POOL)
 
     @staticmethod
     def version() -> Body:
