@@ -17,6 +17,7 @@ def test_tally_merge_and_sidecar(tmp_path: Path) -> None:
     worker_a.record("/agreements/:id", 7, "/api/v1/agreements/[id]", ["/api/v1/users/[id]"])
     worker_b.record("/agreements/:id", 9, "/api/v1/cans/", [])
     worker_b.record("/", 1, None, [])
+    worker_b.record("/agreements/:id", 6, "/api/v1/cans/", [], ["history", "notifications"])
     for part in (worker_a, worker_b):
         master.merge(json.loads(json.dumps(part.as_dict())))  # as the message carries it
     path = master.write(str(tmp_path / "run"))
@@ -25,12 +26,16 @@ def test_tally_merge_and_sidecar(tmp_path: Path) -> None:
     assert data["schema"] == 1
     agreement = data["pages"]["/agreements/:id"]
     assert agreement == {
-        "views": 3,
-        "calls": 24,
-        "slowest": {"/api/v1/agreements/[id]": 2, "/api/v1/cans/": 1},
+        "views": 4,
+        "calls": 30,
+        "slowest": {"/api/v1/agreements/[id]": 2, "/api/v1/cans/": 2},
         "failures": {"/api/v1/users/[id]": 1},
+        "degraded_views": 1,
+        "degraded": {"history": 1, "notifications": 1},
     }
-    assert data["pages"]["/"] == {"views": 1, "calls": 1, "slowest": {}, "failures": {}}
+    assert data["pages"]["/"] == {
+        "views": 1, "calls": 1, "slowest": {}, "failures": {}, "degraded_views": 0, "degraded": {},
+    }  # fmt: skip
     master.clear()
     assert master.as_dict() == {}
 

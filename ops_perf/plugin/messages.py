@@ -9,6 +9,7 @@ Workers never harvest and never renew tokens: the master does both once and send
 | `ops_perf_hello` | worker -> master | in the worker's `init` (Locust drops custom messages that arrive before a worker registers its handlers, which is what happens to a worker that joins late); the master answers with ids and token |
 | `ops_perf_renew` | worker -> master | a worker saw a 401: the master renews (at most once per token) and broadcasts |
 | `ops_perf_pages` | worker -> master | the worker's page counts in its `test_stop`; the master merges them |
+| `ops_perf_answers` | worker -> master | the worker's designed answers (per endpoint and status) in its `test_stop` |
 
 The open model's messages are `ops_perf.plugin.arrivals`'.
 """
@@ -33,6 +34,7 @@ MSG_IDS = "ops_perf_ids"
 MSG_TOKEN = "ops_perf_token"
 MSG_RENEW = "ops_perf_renew"
 MSG_HELLO = "ops_perf_hello"
+MSG_ANSWERS = "ops_perf_answers"
 
 
 def register_worker(environment: LocustEnvironment) -> None:
@@ -56,6 +58,7 @@ def register_master(environment: LocustEnvironment) -> None:
     runner.register_message(MSG_HELLO, lambda environment, msg, **_kw: _send_state(environment, msg.node_id))
     runner.register_message(MSG_RENEW, _renewal_requested)
     runner.register_message(MSG_PAGES, lambda environment, msg, **_kw: run_state(environment).pages.merge(msg.data))
+    runner.register_message(MSG_ANSWERS, lambda environment, msg, **_kw: run_state(environment).answers.merge(msg.data))
 
 
 def passive_provider(environment: LocustEnvironment) -> Any:
@@ -98,11 +101,15 @@ def _send_state(environment: LocustEnvironment, client_id: str) -> None:
 
 
 def _send_page_counts(environment: LocustEnvironment) -> None:
-    """A worker's page counts go to the master at the end of its run (the master writes the sidecar)."""
-    tally: Any = run_state(environment).pages
-    if tally.routes:
-        environment.runner.send_message(MSG_PAGES, tally.as_dict())  # type: ignore[union-attr]
-        tally.clear()
+    """A worker's counts go to the master at the end of its run (the master writes them out)."""
+    state, runner = run_state(environment), environment.runner
+    assert runner is not None
+    if state.pages.routes:
+        runner.send_message(MSG_PAGES, state.pages.as_dict())
+        state.pages.clear()
+    if state.answers.counts:
+        runner.send_message(MSG_ANSWERS, state.answers.as_dict())
+        state.answers.clear()
 
 
 def _receive_ids(environment: LocustEnvironment, msg: Any, **_: Any) -> None:

@@ -73,6 +73,7 @@ def run_record(state: RunState, options: Any, exit_code: int) -> dict[str, Any]:
         "cpu_warning": state.cpu_warning,
         "status": state.status,
         "status_detail": state.status_detail,
+        "designed_answers": state.answers.as_dict(),
         "exit_code": exit_code,
         "command": [auth.redact(arg) for arg in sys.argv],
         **arrival_hooks.record_fields(state, scenario),

@@ -67,6 +67,7 @@ def on_test_start(environment: LocustEnvironment, **_: Any) -> None:
     # Load time starts now: statistics (Requests/s) and the scenario clock exclude the warm-up.
     runner.stats.reset_all()
     state.pages.clear()
+    state.answers.clear()
     if state.scenario is not None:
         _announce_pages(state, state.scenario)
     if environment.shape_class is not None:

@@ -17,6 +17,7 @@ from typing import Any
 from locust.event import EventHook
 
 from ops_perf.settings import Environment, Scenario
+from ops_perf.users.answers import AnswerTally
 from ops_perf.users.arrivals import ArrivalPool, OpenShare
 from ops_perf.users.headers import RequestHeaders
 from ops_perf.users.pages.stats import PageTally
@@ -63,6 +64,8 @@ class RunState:
     """The open model across master and workers: the workers' counters, this worker's share."""
     pages: PageTally = field(default_factory=PageTally)
     """The page user's per-route counts (`<prefix>_pages.json`), merged on the master."""
+    answers: AnswerTally = field(default_factory=AnswerTally)
+    """OPS's designed answers per endpoint and status (run.json `designed_answers`), merged on the master."""
     started_at: float | None = None
     load_started_at: float | None = None
     load_ended_at: float | None = None

@@ -13,6 +13,7 @@ from __future__ import annotations
 import random
 import re
 from collections.abc import Callable, Sequence
+from typing import Any
 
 import gevent
 from locust import FastHttpUser, tag
@@ -22,6 +23,7 @@ from locust.exception import RescheduleTaskImmediately, StopUser
 from ops_perf import locust_compat as compat
 from ops_perf.auth import AuthUnavailable
 from ops_perf.users import arrivals
+from ops_perf.users.answers import is_designed, not_json
 from ops_perf.users.endpoints.catalog import ENDPOINTS, FISCAL_YEARS, Endpoint
 from ops_perf.users.state import RunState, run_state, settings_needed
 from ops_perf.users.warmup import READY_WAIT_S
@@ -108,6 +110,17 @@ def auth_headers(state: RunState, index: int) -> tuple[str, dict[str, str]] | No
         return None
 
 
+def judge_answer(state: RunState, response: Any, name: str) -> None:
+    """Inside a `catch_response` block: OPS's designed answer is a success (and counted), a 2xx that is not
+    JSON a failure named as such; anything else as Locust decides (`users/answers.py`)."""
+    status = response.status_code
+    if is_designed(name, status):
+        state.answers.record(name, status)
+        response.success()
+    elif why := not_json(status, response.headers.get("Content-Type"), response.content):
+        response.failure(why)
+
+
 def after_response(state: RunState, token: str, status_code: int) -> None:
     """A 401 is recorded by Locust as the failure it was; the provider renews at most once per token."""
     if status_code == 401 and state.provider is not None:
@@ -169,12 +182,10 @@ class OPSUser(FastHttpUser):
             return
         token, headers = auth
         late = arrivals.late_ms(self, self.run_state.arrivals)
-        if late:
-            # Open model, started late: timed from the intended start (coordinated omission).
-            with self.client.get(url, name=name, headers=headers, catch_response=True) as response:
+        with self.client.get(url, name=name, headers=headers, catch_response=True) as response:
+            if late:  # open model, started late: timed from the intended start (coordinated omission)
                 compat.add_response_time(response, late)
-        else:
-            response = self.client.get(url, name=name, headers=headers)
+            judge_answer(self.run_state, response, name)
         after_response(self.run_state, token, response.status_code)
 
     def skip_id_less(self) -> None:

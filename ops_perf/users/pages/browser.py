@@ -231,18 +231,21 @@ class _ViewRun:
         """The last request of a call answered: keep its results, account for them, go on (the view
         must end whatever happens here: the person waits for it)."""
         view = self.view
+        call = self.plans[call_run.index].call
         results = []
         try:
             for (result, sent), url in zip(call_run.outcomes, call_run.urls, strict=True):
                 if result is None:
-                    view.failures.append(url)
+                    view.failed(call, url)
                     continue
                 results.append(result)
                 if sent:
                     view.sent.append(result)
                 if result.failed:
-                    view.failures.append(result.name)
-            view.responses[self.plans[call_run.index].call.key] = results
+                    view.failed(call, result.name)
+                elif result.designed:
+                    view.without(call, result.name)
+            view.responses[call.key] = results
         finally:
             self._done(call_run.index)
 

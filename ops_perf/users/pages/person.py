@@ -30,7 +30,8 @@ from locust.env import Environment as LocustEnvironment
 
 from ops_perf.auth.tokens import parse_token
 from ops_perf.users import arrivals
-from ops_perf.users.endpoints.user import after_response, auth_headers, start_user, think
+from ops_perf.users.answers import is_designed, not_json
+from ops_perf.users.endpoints.user import after_response, auth_headers, judge_answer, start_user, think
 from ops_perf.users.pages.browser import MAX_IN_FLIGHT, Browser
 from ops_perf.users.pages.catalog import CATALOG, Page, federal_fiscal_year
 from ops_perf.users.pages.view import HARD_LOAD, HARD_LOAD_PLAN, PLANS, TOUR, PageViewFailed, Result, View
@@ -206,25 +207,33 @@ class PersonUser(FastHttpUser):
 
     def _get(self, url: str, name: str, defect: bool, token: str, headers: Mapping[str, str]) -> Result:
         start = time.perf_counter()
-        if defect:
-            # Fails by the frontend's design: its 404 is expected and not an OPS failure; a 5xx or a
-            # dropped connection still is.
-            with self.client.get(url, name=name, headers=headers, catch_response=True) as response:
-                status = response.status_code
+        designed = False
+        with self.client.get(url, name=name, headers=headers, catch_response=True) as response:
+            status = response.status_code
+            if defect:
+                # Fails by the frontend's design: its 404 is expected and not an OPS failure; a 5xx or a
+                # dropped connection still is.
                 failed = status == 0 or status >= 500
                 if failed:
                     response.failure(f"HTTP {status}")
                 else:
                     response.success()
-        else:
-            response = self.client.get(url, name=name, headers=headers)
-            status = response.status_code
-            failed = status == 0 or status >= 400 or bool(getattr(response, "error", None))
+            else:
+                judge_answer(self.run_state, response, name)
+                designed = is_designed(name, status)
+                failed = not designed and (
+                    status == 0
+                    or status >= 400
+                    or bool(getattr(response, "error", None))
+                    or bool(not_json(status, response.headers.get("Content-Type"), response.content))
+                )
         end = time.perf_counter()
         after_response(self.run_state, token, status)
-        return Result(name, response.content, (end - start) * 1000, end, failed)
+        return Result(name, response.content, (end - start) * 1000, end, failed, designed)
 
     def _record(self, view: View, started: float) -> None:
+        """One PAGE entry: failed only when a call that blocks the page failed (what a person sees);
+        a view whose degrading calls failed renders without their parts and is counted as degraded."""
         last = max((r.end for r in view.sent), default=started)
         slowest = max(view.sent, key=lambda r: r.ms, default=None)
         exception = None
@@ -238,7 +247,9 @@ class PersonUser(FastHttpUser):
             exception=exception,
             context={},
         )
-        self.run_state.pages.record(view.page.route, len(view.sent), slowest.name if slowest else None, view.failures)
+        self.run_state.pages.record(
+            view.page.route, len(view.sent), slowest.name if slowest else None, view.failures, view.degraded
+        )
 
     # --- identity and the notifications poll ------------------------------------------------------
 

@@ -7,13 +7,20 @@ the local runner) writes `<prefix>_pages.json`. Schema 1:
 
     {"schema": 1, "pages": {"<route>": {"views": N, "calls": N,
                                         "slowest": {"<endpoint name>": count},
-                                        "failures": {"<call>": count}}}}
+                                        "failures": {"<call>": count},
+                                        "degraded_views": N, "degraded": {"<call key>": count}}}}
+
+A view fails when a call that blocks the page failed (pages.toml `on_failure = "blocks"`); a view whose
+failed calls only degrade it is counted as degraded (the page rendered without those parts), once per
+view even when several of its calls failed; a failed call that a person would not notice changes
+nothing here (its request is still a failure in Locust's statistics).
 """
 
 from __future__ import annotations
 
 import json
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -30,6 +37,9 @@ class RouteCounts:
     calls: int = 0
     slowest: Counter[str] = field(default_factory=Counter)
     failures: Counter[str] = field(default_factory=Counter)
+    degraded_views: int = 0
+    degraded: Counter[str] = field(default_factory=Counter)
+    """Per call (its key in the page catalog): views that rendered without that call's part."""
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -37,6 +47,8 @@ class RouteCounts:
             "calls": self.calls,
             "slowest": dict(self.slowest.most_common()),
             "failures": dict(self.failures.most_common()),
+            "degraded_views": self.degraded_views,
+            "degraded": dict(self.degraded.most_common()),
         }
 
 
@@ -46,13 +58,18 @@ class PageTally:
     def __init__(self) -> None:
         self.routes: dict[str, RouteCounts] = {}
 
-    def record(self, route: str, calls: int, slowest: str | None, failures: list[str]) -> None:
+    def record(
+        self, route: str, calls: int, slowest: str | None, failures: Sequence[str], degraded: Sequence[str] = ()
+    ) -> None:
         counts = self.routes.setdefault(route, RouteCounts())
         counts.views += 1
         counts.calls += calls
         if slowest:
             counts.slowest[slowest] += 1
         counts.failures.update(failures)
+        if degraded and not failures:
+            counts.degraded_views += 1
+            counts.degraded.update(degraded)
 
     def merge(self, data: dict[str, Any]) -> None:
         """Add a worker's counts (the `pages` part of `as_dict`)."""
@@ -62,6 +79,8 @@ class PageTally:
             counts.calls += int(raw.get("calls", 0))
             counts.slowest.update({k: int(v) for k, v in raw.get("slowest", {}).items()})
             counts.failures.update({k: int(v) for k, v in raw.get("failures", {}).items()})
+            counts.degraded_views += int(raw.get("degraded_views", 0))
+            counts.degraded.update({k: int(v) for k, v in raw.get("degraded", {}).items()})
 
     def as_dict(self) -> dict[str, Any]:
         return {route: counts.to_dict() for route, counts in sorted(self.routes.items())}

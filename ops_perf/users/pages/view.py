@@ -87,11 +87,15 @@ def parse(content: bytes) -> Any:
 class Result:
     """One request's outcome, shared by every call that asked for the same URL while it was in flight."""
 
-    __slots__ = ("body", "content", "end", "failed", "length", "ms", "name")
+    __slots__ = ("body", "content", "designed", "end", "failed", "length", "ms", "name")
     # The body is parsed on first use only: most responses are never read by a later call.
 
-    def __init__(self, name: str, content: bytes | None, ms: float, end: float, failed: bool) -> None:
+    def __init__(
+        self, name: str, content: bytes | None, ms: float, end: float, failed: bool, designed: bool = False
+    ) -> None:
         self.name, self.content, self.ms, self.end, self.failed = name, content, ms, end, failed
+        self.designed = designed
+        """OPS's designed answer for a record without this resource (`users/answers.py`): not a failure."""
         self.length = len(content) if content else 0
         self.body: Any = _UNPARSED
 
@@ -127,6 +131,26 @@ class View:
         self.responses: dict[str, list[Result]] = {}
         self.sent: list[Result] = []
         self.failures: list[str] = []
+        """The failed calls that block the page (what fails the view), by the request's name."""
+        self.degraded: list[str] = []
+        """The failed calls that degrade it (the page renders without their part), by the call's key."""
+
+    def failed(self, call: Call, name: str) -> None:
+        """A request of `call` failed: by the frontend's own rule for that call (pages.toml
+        `on_failure`) it blocks the page, degrades it, or changes nothing a person sees."""
+        if call.on_failure == "blocks":
+            self.failures.append(name)
+        elif call.on_failure == "degrades" and call.key not in self.degraded:
+            self.degraded.append(call.key)
+
+    def without(self, call: Call, name: str) -> None:
+        """OPS answered `call` with its designed status for a record that lacks the resource (a portfolio
+        without a website URL): not a failure, but the page renders without that part, unless the
+        frontend cannot render without it at all (a call that blocks: the person sees its error page)."""
+        if call.on_failure == "blocks":
+            self.failures.append(name)
+        elif call.key not in self.degraded:
+            self.degraded.append(call.key)
 
     def fill(self, url: str, extra: Mapping[str, str] | None = None) -> str:
         """The url with its placeholders filled (one left unknown stays as it is)."""

@@ -1,0 +1,67 @@
+"""What counts as OPS's answer: a 2xx carrying JSON, or a status OPS gives by design for that record.
+
+Two corrections to Locust's rule "below 400 is a success, 400 and above a failure", for both users:
+- a status the catalog states as OPS's designed answer for an endpoint (`DESIGNED_ANSWERS`: 404 from
+  `portfolios-url/{id}` for a portfolio without a website URL) is that answer, not a failure: it is
+  counted per endpoint and status (`AnswerTally`, run.json `designed_answers`) and the report names it
+  once as an API-design note;
+- a 2xx whose body is not JSON (what a proxy's or a gateway's login page looks like: 200 with HTML) is a
+  failure named as such: the endpoints only ever answer JSON.
+The body is not parsed for this: its content type and its first character say it, at no cost per request.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Mapping
+from typing import Any
+
+from ops_perf.users.endpoints.catalog import ALL_ENDPOINTS
+
+DESIGNED: Mapping[str, frozenset[int]] = {
+    ep.locust_name: frozenset(ep.designed_statuses) for ep in ALL_ENDPOINTS if ep.designed_statuses
+}
+"""Locust name -> the statuses OPS gives by design on that endpoint."""
+_JSON_STARTS = frozenset(b'{["-0123456789tfn')
+"""The first character of any JSON text (an object, a list, a string such as a lookup's, a number, a literal)."""
+
+
+def not_json(status: int, content_type: str | None, content: bytes | None) -> str:
+    """Why a 2xx answer is not the JSON the endpoint gives ("" when it is, or when it is not a 2xx)."""
+    if not 200 <= status < 300:
+        return ""
+    kind = (content_type or "").split(";", 1)[0].strip().lower()
+    if kind and "json" not in kind:
+        return f"HTTP {status} with a {kind} body, not JSON"
+    first = content[:64].lstrip()[:1] if content else b""
+    if not first or first[0] not in _JSON_STARTS:
+        return f"HTTP {status} with {'an empty body' if not content else 'a body that is not JSON'}"
+    return ""
+
+
+def is_designed(name: str, status: int) -> bool:
+    """Whether `status` is OPS's designed answer on the endpoint recorded as `name`."""
+    statuses = DESIGNED.get(name)
+    return statuses is not None and status in statuses
+
+
+class AnswerTally:
+    """Designed answers counted per endpoint and status in one Locust process; merged on the master."""
+
+    def __init__(self) -> None:
+        self.counts: dict[str, Counter[int]] = {}
+
+    def record(self, name: str, status: int) -> None:
+        self.counts.setdefault(name, Counter())[status] += 1
+
+    def merge(self, data: Mapping[str, Mapping[str, Any]]) -> None:
+        for name, statuses in data.items():
+            counter = self.counts.setdefault(name, Counter())
+            counter.update({int(status): int(n) for status, n in statuses.items()})
+
+    def as_dict(self) -> dict[str, dict[str, int]]:
+        """For messages and run.json: `{endpoint: {"404": n}}` (JSON keys are text)."""
+        return {name: {str(s): n for s, n in sorted(c.items())} for name, c in sorted(self.counts.items())}
+
+    def clear(self) -> None:
+        self.counts.clear()
