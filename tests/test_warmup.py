@@ -109,3 +109,13 @@ def test_summary_round_trips_to_json(tmp_path: Any) -> None:
     path = tmp_path / "x_warmup.json"
     summary.write(path)
     assert json.loads(path.read_text())["pools"] == {"a": 2}
+
+
+def test_a_list_whose_items_lack_ids_is_not_an_empty_list() -> None:
+    """An empty list leaves the pool empty; items without `id` fail the pool, saying so."""
+    from ops_perf.users.warmup import _ids
+
+    assert _ids({"data": []}) == [] and _ids([]) == []
+    assert _ids([{"id": 3}, {"name": "x"}]) == [3]
+    with pytest.raises(ValueError, match="2 item\\(s\\) but none with an `id` field"):
+        _ids({"data": [{"name": "a"}, {"name": "b"}]})

@@ -272,11 +272,17 @@ def harvest(
 
 
 def _ids(body: Any) -> list[Any]:
-    """Ids from a wrapped `{data: [...]}` or a plain list body."""
+    """Ids from a wrapped `{data: [...]}` or a plain list body.
+
+    A list whose items carry no `id` is not an empty list: the pool fails with that said (the list's
+    shape is not the one the catalog expects), where an empty list only leaves the pool empty."""
     items = body.get("data", []) if isinstance(body, dict) else body
     if not isinstance(items, list):
         raise ValueError(f"expected a list or {{data: [...]}}, got {type(body).__name__}")
-    return [item["id"] for item in items if isinstance(item, dict) and "id" in item]
+    ids = [item["id"] for item in items if isinstance(item, dict) and "id" in item]
+    if items and not ids:
+        raise ValueError(f"the list has {len(items)} item(s) but none with an `id` field (not the shape expected)")
+    return ids
 
 
 def _total(body: Any) -> int | None:
