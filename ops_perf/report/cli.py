@@ -125,7 +125,10 @@ def write_report(
     catalog = catalog_names()
     try:
         out_dir.parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.tmp-", dir=out_dir.parent))
+        # Written aside, then moved in by renames: on the filesystem of the folder itself where it exists
+        # (it may be a mounted volume: a rename across filesystems fails), else beside it.
+        tmp_parent = out_dir if out_dir.is_dir() else out_dir.parent
+        tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.tmp-", dir=tmp_parent))
     except OSError as err:
         raise OpsPerfError(f"cannot write the report under {out_dir.parent}: {err.strerror or err}") from None
     try:
