@@ -137,9 +137,14 @@ def test_metadata_inferred_and_said_so(analysis: Analysis, report: tuple[Path, s
 
 def test_targets_use_environment_overrides(analysis: Analysis) -> None:
     status = {r.prefix: {c.metric: c.status for c in r.targets} for r in analysis.runs}
-    assert status["dev-baseline"]["p95_ms"] == "concern"  # [env.dev.aggregate] p95 critical > 4000
-    assert status["production-baseline"]["p95_ms"] == "critical"  # default critical > 2000
-    assert status["production-baseline-normal"]["failure_pct"] == "critical"
+    tiers = {r.prefix: r.judgement.aggregate.metric("p95_ms").tier for r in analysis.runs}  # type: ignore[union-attr]
+    assert tiers["dev-baseline"].critical == 4000  # [env.dev.aggregate] p95 critical > 4000
+    assert tiers["production-baseline"].critical == 2000  # the default
+    # Judged by evidence: dev's p95 (3,500 ms) is concern by its point, its interval (2,550-5,150 ms, from the
+    # CSV's cells) reaches critical under dev's own limit
+    assert status["dev-baseline"]["p95_ms"] == "not enough evidence"
+    assert status["production-baseline"]["p95_ms"] == "critical"
+    assert status["production-baseline-normal"]["failure_pct"] == "not enough evidence"  # 9.2-11.8 % spans 10 %
 
 
 def test_catalog_endpoints_never_exercised(analysis: Analysis) -> None:
@@ -154,10 +159,9 @@ def test_executive_summary_ranks_findings(report: tuple[Path, str]) -> None:
     summary = text[text.index("## Executive summary") : text.index("## Test configuration")]
     critical = summary[summary.index("### 🔴 Critical") : summary.index("### 🟠 Concerns")]
     first = critical.splitlines()[2]
-    assert first == (
-        "- **production-baseline-normal**: 10.44% of requests failed (224 of 2146), critical per config/targets.toml."
-    )
-    assert "165 gateway timeouts (504) on 50 endpoints" in critical
+    assert first.startswith("- **production-baseline-normal**: 165 gateway timeouts (504) on 50 endpoints")
+    concerns = summary[summary.index("### 🟠 Concerns") : summary.index("### 🟢 Positive")]
+    assert "would fail the gate by their point value alone" in concerns  # e.g. its 10.44 % failed
     assert "### 🟢 Positive" in summary
 
 

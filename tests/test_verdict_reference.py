@@ -122,11 +122,21 @@ def test_a_run_against_itself_has_no_regressions(reference_results: Path, target
 
 
 def test_not_enough_data_dominates_a_three_user_baseline(reference_results: Path, targets: Path) -> None:
-    """496 requests over 55 endpoints: per-endpoint verdicts need a longer or larger nightly."""
+    """496 requests over 55 endpoints: per-endpoint verdicts need a longer or larger nightly. The judge's rule
+    decides which: a row whose median cannot be bounded on one side (fewer than 6 requests at 95 %), or has
+    fewer than 5 requests beyond it for the bootstrap to see its spread (10), gets none."""
+    from ops_perf.judge.intervals import bounded_from
+    from ops_perf.verdict.compare.latency import tail_minimum
+
     a, b = open_runs([reference_results / "stg-baseline", reference_results / "dev-baseline"])
     comparison = compare_runs([a], b, load_targets(targets).noise, allow_mismatch=True)
+    least = max(bounded_from(0.5, 0.95), tail_minimum("p50_ms"))
+    assert least == 10
     no_data = comparison.by_verdict(Change.NO_DATA)
-    assert len(no_data) >= 50
+    assert len(no_data) >= 40
+    assert all(min(r.base_requests, r.cand_requests) < least for r in no_data)
+    latency = [r for r in comparison.endpoints if min(r.base_requests, r.cand_requests) >= least]
+    assert latency and all(r.metrics["p50_ms"].change is not Change.NO_DATA for r in latency)
     assert comparison.aggregate is not None and comparison.aggregate.verdict is not Change.NO_DATA
 
 
@@ -148,9 +158,15 @@ def test_check_on_the_real_runs(
     junit = tmp_path / "check.xml"
     assert check_main([str(reference_results / prefix), "--junit", str(junit), "--targets", str(targets)]) == expected
     out = capsys.readouterr().out
-    assert "BREACH Aggregated: p95_ms" in out
     failing = {c.get("name") for c in ET.parse(junit).getroot().iter("testcase") if c.find("failure") is not None}
-    assert "Aggregated p95_ms" in failing
+    if prefix == "stg-baseline":
+        # p95 2,100 ms over 496 requests: critical by its point value, but its 95 % interval (from the CSV's
+        # percentile cells: this run has no histograms) reaches 1,350 ms, the concern tier: not enough evidence
+        assert "UNPROVEN Aggregated: p95_ms 2,100 ms: not enough evidence: p95 between 1,350 and 3,050 ms" in out
+        assert "Aggregated p95_ms" not in failing and "BREACH /api/v1/ops-db-histories/: failure_pct" in out
+    else:
+        assert "BREACH Aggregated: p95_ms 20,000 ms is critical (> 2,000 ms; 95 % interval 10,500-20,230 ms)" in out
+        assert "Aggregated p95_ms" in failing
 
 
 def test_prod_normal_breaches_name_the_gateway_timeouts(reference_results: Path, targets: Path) -> None:
@@ -159,4 +175,8 @@ def test_prod_normal_breaches_name_the_gateway_timeouts(reference_results: Path,
     breached = {name for name, _ in result.breaches}
     # 504s at the 20 s gateway on /agreements/ and the budget line items (the CSV, not the report)
     assert "/api/v1/agreements/" in breached
-    assert ("Aggregated", "failure_pct") in {(name, c.metric) for name, c in result.breaches}  # 10.44 %
+    # 10.44 % failed (224 of 2146): critical by its point value, but its 95 % Wilson interval 9.2-11.8 % reaches
+    # the concern tier: not a breach, named as not enough evidence
+    assert ("Aggregated", "failure_pct") not in {(name, c.metric) for name, c in result.breaches}
+    failure = result.aggregate.metric("failure_pct")
+    assert failure is not None and failure.point_breach and failure.undecided

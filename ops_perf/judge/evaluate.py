@@ -15,10 +15,10 @@ from ops_perf.exitcodes import ExitCode
 from ops_perf.judge.ceiling import Gateway, find_gateway, link_runs, near
 from ops_perf.judge.criteria import Criterion, success_criteria
 from ops_perf.judge.failures import Failures, classify_failures
-from ops_perf.judge.rows import Overall, Row, overall, split_rows
+from ops_perf.judge.rows import Overall, Row, api_histogram, overall, split_rows
 from ops_perf.judge.statuses import DesignLimit, MetricStatus, RowStatus, design_limits, judge_aggregate, judge_rows
 from ops_perf.judge.validity import invalid_reasons
-from ops_perf.runfiles.load import Run, RunMeta
+from ops_perf.runfiles.load import AGGREGATED, Run, RunMeta
 from ops_perf.settings.targets import Status, Targets, normalise_env
 
 
@@ -59,6 +59,8 @@ class RunJudgement:
     criteria_verdict: str = "n/a"
     design_limits: list[DesignLimit] = field(default_factory=list)
     """The requests/s tiers a closed run could not reach by design (its users and think time)."""
+    histograms: Mapping[str, Mapping] | None = None
+    """`<prefix>.json`'s histograms by row label (`Aggregated`: the API calls'), the figures' intervals."""
 
     @property
     def rows(self) -> list[RowStatus]:
@@ -99,6 +101,7 @@ def _prepare(run: Run, targets: Targets, histograms: Mapping | None) -> RunJudge
         failures=failures,
         gateway=gateway,
         invalid=invalid_reasons(run),
+        histograms=histograms if histograms is not None else run.raw_histograms,
     )
 
 
@@ -107,10 +110,11 @@ def _finish(j: RunJudgement) -> RunJudgement:
     if g.ceiling is not None:
         g.aggregate_p95_at_ceiling = near(j.overall.p95, g.ceiling)
         g.aggregate_p99_at_ceiling = near(j.overall.p99, g.ceiling)
-    j.aggregate = judge_aggregate(j.overall, j.meta, j.targets, g)
+    api = api_histogram(j.endpoints, j.histograms)  # every API call's, where every row's agrees with the CSV
+    j.aggregate = judge_aggregate(j.overall, j.meta, j.targets, g, {AGGREGATED: api} if api is not None else None)
     j.design_limits = design_limits(j.meta, j.targets)
-    j.endpoint_statuses = judge_rows(j.endpoints, j.meta, j.targets, g, "endpoint")
-    j.page_statuses = judge_rows(j.pages, j.meta, j.targets, None, "page")
+    j.endpoint_statuses = judge_rows(j.endpoints, j.meta, j.targets, g, "endpoint", j.histograms)
+    j.page_statuses = judge_rows(j.pages, j.meta, j.targets, None, "page", j.histograms)
     failures_known = j.failures.in_file or not j.overall.failures
     j.criteria, j.criteria_verdict = success_criteria(
         j.overall, j.endpoints, j.meta, g, failures_known, j.targets.success
@@ -121,8 +125,9 @@ def _finish(j: RunJudgement) -> RunJudgement:
 def judge_run(run: Run, targets: Targets, histograms: Mapping | None = None) -> RunJudgement:
     """Judge one loaded run against its targets. Pure: reads nothing, writes nothing.
 
-    `histograms` (`<prefix>.json`, by row label) are needed only in a pages run, for the percentiles
-    of the API calls without the page views.
+    `histograms` (`<prefix>.json`, by row label; default: the run's own, each row's used only where it
+    agrees with the stats CSV) give the percentiles of the API calls without the page views in a pages
+    run, and every figure's interval.
     """
     return _finish(_prepare(run, targets, histograms))
 

@@ -36,6 +36,7 @@ KIND_RANK = (
     "client_timeout",
     "connection",
     "endpoint_p95",
+    "not_enough_evidence",
     "exceptions",
     "warmup",
     "design_limit",
@@ -204,6 +205,21 @@ def _row_targets(r: RunJudgement, rows: Sequence[RowStatus], kind: str, word: st
     return out
 
 
+def _unproven(r: RunJudgement) -> list[Finding]:
+    """Rows whose point value would fail the gate but whose interval reaches passing tiers: too few
+    requests to say either way (a p95 of 9 requests is about their maximum). Named, never a pass."""
+    hits = [(row, m) for row in r.rows for m in row.metrics if m.point_breach]
+    if not hits:
+        return []
+    hits.sort(key=lambda h: (-(h[1].value or 0.0), h[0].name))
+    text = (
+        f"{plural(len({row.name for row, _ in hits}), 'row')} would fail the gate by their point value alone, "
+        "but the run holds too few requests to tell (not enough evidence; run longer or with more users): "
+        + short_list((f"{row.name} ({m.short()}; {m.reason.split(': ', 1)[-1]})" for row, m in hits), 3)
+    )
+    return [Finding("concern", "not_enough_evidence", (r.prefix,), text, str(len(hits)), len(hits))]
+
+
 def _failure_kinds(r: RunJudgement) -> list[Finding]:
     out = []
     f = r.failures
@@ -299,6 +315,7 @@ RULES: tuple[Callable[[RunJudgement], list[Finding]], ...] = (
     lambda r: _row_targets(r, r.page_statuses, "page_targets", "page"),
     _failure_kinds,
     _endpoint_p95,
+    _unproven,
 )
 
 

@@ -65,6 +65,8 @@ class Row(Figures):
     """`endpoint` (an API call) or `page` (a page view, request type PAGE)."""
     name: str = ""
     """The name targets are looked up by: the Locust name (a page's route, without `PAGE `)."""
+    cells: tuple[tuple[float, float], ...] = ()
+    """Locust's percentile cells (quantile, ms), for the percentiles' intervals where no histogram is."""
 
 
 @dataclass(frozen=True)
@@ -78,6 +80,8 @@ class Overall(Figures):
     """Page views left out of the aggregate (0 in an endpoints run)."""
     percentiles_from: str = "stats"
     """`stats` (the Aggregated row), `histograms` (`<prefix>.json`, pages runs) or `none` (unknown)."""
+    cells: tuple[tuple[float, float], ...] = ()
+    """Locust's percentile cells of the Aggregated row (quantile, ms), where it is the aggregate."""
 
 
 def split_rows(run: Run) -> tuple[list[Row], list[Row]]:
@@ -87,9 +91,12 @@ def split_rows(run: Run) -> tuple[list[Row], list[Row]]:
         c: ep[c].tolist() if c in ep.columns else [None] * len(ep)
         for c in ("method", "name", "label", "requests", "failures", "median", "p95", "p99", "avg", "min", "max", "rps")
     }
+    quantiles = [(key, float(key[1:]) / 100) for key in run.percentiles if key in ep.columns]
+    cell_columns = {key: ep[key].tolist() for key, _ in quantiles}
     endpoints: list[Row] = []
     pages: list[Row] = []
     for i in range(len(ep)):
+        cells = tuple((q, float(v)) for key, q in quantiles if (v := num(cell_columns[key][i])) is not None)
         requests, failures = int(cols["requests"][i]), int(cols["failures"][i])
         is_page = str(cols["method"][i]) == PAGE_TYPE
         row = Row(
@@ -106,6 +113,7 @@ def split_rows(run: Run) -> tuple[list[Row], list[Row]]:
             label=str(cols["label"][i]),
             kind="page" if is_page else "endpoint",
             name=str(cols["name"][i]) if is_page else str(cols["label"][i]),
+            cells=cells,
         )
         (pages if is_page else endpoints).append(row)
     endpoints.sort(key=lambda r: r.label)
@@ -131,6 +139,9 @@ def overall(run: Run, endpoints: Sequence[Row], pages: Sequence[Row], histograms
             rps=num(t.get("rps")),
             fps=num(t.get("fps")),
             from_aggregated_row=True,
+            cells=tuple(
+                (float(key[1:]) / 100, float(v)) for key in run.percentiles if (v := num(t.get(key))) is not None
+            ),
         )
     measured = [r for r in endpoints if r.requests]
     requests = sum(r.requests for r in endpoints)
@@ -150,7 +161,7 @@ def overall(run: Run, endpoints: Sequence[Row], pages: Sequence[Row], histograms
         fps = None
     p50 = p95 = p99 = None
     source = "none"
-    hist = _api_histogram(endpoints, histograms) if pages else None
+    hist = api_histogram(endpoints, histograms) if pages else None
     if hist is not None and requests and low is not None and high is not None:
         p50 = histogram.median(hist, low, high)
         p95, p99 = histogram.percentile(hist, 0.95), histogram.percentile(hist, 0.99)
@@ -173,7 +184,7 @@ def overall(run: Run, endpoints: Sequence[Row], pages: Sequence[Row], histograms
     )
 
 
-def _api_histogram(endpoints: Sequence[Row], histograms: Mapping | None) -> dict[int, int] | None:
+def api_histogram(endpoints: Sequence[Row], histograms: Mapping | None) -> dict[int, int] | None:
     """The merged histogram of the API calls, or None when `<prefix>.json` is missing or disagrees."""
     if not histograms:
         return None

@@ -84,22 +84,28 @@ def _by_avg(rows: list[Row], slowest: bool) -> list[Row]:
 
 def _target_cells(j: RunJudgement) -> list[TargetCell]:
     return [
-        TargetCell(m.metric, m.value, m.status.value if m.status is not None else "n/a", m.reason, m.capped)
+        TargetCell(
+            m.metric,
+            m.value,
+            m.status.value if m.status is not None else ("not enough evidence" if m.undecided else "n/a"),
+            m.reason,
+            m.capped,
+        )
         for m in j.aggregate.metrics
     ]
 
 
 def _endpoint_status(j: RunJudgement) -> tuple[dict[str, int], list[tuple[Row, str, str]]]:
     """Counts of the judge's worst status per endpoint, and the endpoints at concern or critical."""
-    counts = {s.value: 0 for s in Status} | {"not enough data": 0}
+    counts = {s.value: 0 for s in Status} | {"not enough data": 0, "not enough evidence": 0}
     flagged: list[tuple[Row, str, str]] = []
     for rs in j.endpoint_statuses:
-        worst = rs.worst
-        if rs.skipped or worst is None or rs.row is None:
+        worst, verdict = rs.worst, rs.verdict
+        if verdict not in counts or rs.row is None or worst is None:
             counts["not enough data"] += 1
             continue
-        counts[worst.value] += 1
-        if worst in (Status.CONCERN, Status.CRITICAL):
+        counts[verdict] += 1
+        if verdict in (Status.CONCERN.value, Status.CRITICAL.value):
             which = ", ".join(SHORT_METRIC.get(m.metric, m.metric) for m in rs.at(worst))
             flagged.append((rs.row, worst.value, which))
     flagged.sort(key=lambda x: (-Status(x[1]).rank, -(x[0].p95 or 0.0), x[0].label))
@@ -187,7 +193,7 @@ def analyse(
 
     A pages run's aggregate is over its API calls only; their percentiles come from `<prefix>.json` as
     written (the judge checks the API rows it merges against the CSV itself)."""
-    judged = judge_runs([(run, targets[run.prefix], run.raw_histograms if run.has_pages else None) for run in runs])
+    judged = judge_runs([(run, targets[run.prefix], run.raw_histograms) for run in runs])
     analysed = [_describe_run(run, j, catalog) for run, j in zip(runs, judged, strict=True)]
     found = findings(judged, {r.prefix: r.exceptions for r in analysed})
     thresholds, metrics = _thresholds(targets, default_targets)
@@ -197,7 +203,7 @@ def analyse(
     capped: dict[tuple[str, str], list[str]] = {}
     for r in analysed:
         for c in r.targets:
-            if c.status == "n/a":
+            if c.status in ("n/a", "not enough evidence"):
                 not_judged.setdefault((METRIC_LABELS.get(c.metric, c.metric), c.reason), []).append(r.prefix)
             if c.capped:
                 capped.setdefault((METRIC_LABELS.get(c.metric, c.metric), c.capped), []).append(r.prefix)

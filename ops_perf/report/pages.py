@@ -32,7 +32,7 @@ class PageSummary:
     p95: float | None
     p99: float | None
     status: str
-    """The judge's worst status for the page, or "not enough data"."""
+    """The judge's verdict for the page (`RowStatus.verdict`): its worst tier, or "not enough evidence"."""
     why: str
     """The metrics behind a concern or critical status."""
     calls_per_view: float | None
@@ -70,7 +70,7 @@ def summarise_pages(j: RunJudgement, sidecar: Mapping[str, Any] | None) -> list[
                 slowest, slowest_n = ranked[0]
             failed = tuple(sorted(_counts(extra.get("failures")).items(), key=lambda kv: (-kv[1], kv[0])))
         worst = rs.worst
-        status = "not enough data" if rs.skipped or worst is None else worst.value
+        status = rs.verdict
         why = ", ".join(m.describe() for m in rs.metrics if worst is not None and m.status is worst)
         out.append(
             PageSummary(

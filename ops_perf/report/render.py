@@ -28,7 +28,7 @@ TEMPLATES = Path(__file__).with_name("templates")
 _TRAILING = re.compile(r"[ \t]+\n")
 _BLANKS = re.compile(r"\n{3,}")
 NA = "n/a"
-STATUS_ICONS = {"target": "🟢", "acceptable": "🟡", "concern": "🟠", "critical": "🔴"}
+STATUS_ICONS = {"target": "🟢", "acceptable": "🟡", "concern": "🟠", "critical": "🔴", "not enough evidence": "⚪"}
 
 
 def fmt_int(value: float | None) -> str:

@@ -94,7 +94,17 @@ class SuccessCriteria:
 @dataclass(frozen=True)
 class Gate:
     fail_on: Status = Status.CRITICAL
+    rule: str = "evidence"
+    """`evidence`: a metric gets a tier only where its whole confidence interval lies in it (and the gate
+    fails on a breach whose interval lies beyond `fail_on`); `strict`: the point value decides, as
+    before, for teams that want it (then `min_requests_per_endpoint` applies)."""
+    confidence: float = 0.95
+    """The confidence of every interval the judge puts on a figure (percentiles, failure %)."""
     min_requests_per_endpoint: int = 1
+    """`strict` only: rows with fewer requests are "not enough data"."""
+
+
+GATE_RULES = ("evidence", "strict")
 
 
 @dataclass(frozen=True)
@@ -104,6 +114,8 @@ class Noise:
     failure_pct_abs: float = 1.0
     rps_rel_pct: float = 20.0
     min_samples: int = 30
+    """No longer used: whether a figure can carry a verdict is the judge's evidence rule (issue 15); kept
+    so that targets files that set it still load."""
     bootstrap_resamples: int = 2000
     confidence: float = 0.95
 
@@ -164,6 +176,10 @@ def _parse(raw: Mapping[str, Any], env: str | None, path: Path) -> Targets:
             gate_raw["fail_on"] = Status(gate_raw["fail_on"])
         except ValueError:
             raise ValueError(f"[gate] fail_on must be 'concern' or 'critical', not {gate_raw['fail_on']!r}") from None
+    if gate_raw.get("rule", "evidence") not in GATE_RULES:
+        raise ValueError(f"[gate] rule must be one of {', '.join(GATE_RULES)}, not {gate_raw['rule']!r}")
+    if not 0.5 <= float(gate_raw.get("confidence", 0.95)) < 1:
+        raise ValueError(f"[gate] confidence must be at least 0.5 and below 1, not {gate_raw['confidence']!r}")
     return Targets(
         aggregate=aggregate,
         endpoint=endpoint,

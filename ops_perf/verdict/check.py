@@ -18,7 +18,7 @@ from pathlib import Path
 from ops_perf.errors import OneLineParser
 from ops_perf.exitcodes import ExitCode
 from ops_perf.judge import RunJudgement, judge_run
-from ops_perf.judge.statuses import MetricStatus, RowStatus
+from ops_perf.judge.statuses import NOT_ENOUGH_EVIDENCE, MetricStatus, RowStatus
 from ops_perf.runfiles.load import AGGREGATED, Run, open_runs
 from ops_perf.settings.targets import Targets, load_targets
 from ops_perf.verdict import junit
@@ -66,7 +66,7 @@ class CheckResult:
 
 def check_run(run: Run, targets: Targets, env: str | None = None) -> CheckResult:
     """Judge one loaded run. Pure: reads nothing, writes nothing."""
-    return CheckResult(run, env, targets, judge_run(run, targets, run.histograms))
+    return CheckResult(run, env, targets, judge_run(run, targets, run.raw_histograms))
 
 
 def _row_case(row: RowStatus) -> list[junit.Case]:
@@ -89,6 +89,9 @@ def _row_case(row: RowStatus) -> list[junit.Case]:
     if row.breaches:
         message = f"{row.name}: " + "; ".join(c.describe() for c in row.breaches)
         return [junit.Case(classname, row.name, junit.Outcome.FAILED, message, details)]
+    if row.verdict == NOT_ENOUGH_EVIDENCE:  # not a pass: the run cannot tell
+        message = f"{row.name}: " + "; ".join(c.describe() for c in row.undecided)
+        return [junit.Case(classname, row.name, junit.Outcome.SKIPPED, message, details)]
     return [junit.Case(classname, row.name, junit.Outcome.PASSED, "", details)]
 
 
@@ -113,7 +116,6 @@ def summary_lines(result: CheckResult) -> list[str]:
     run = result.run
     j = result.judgement
     code = result.exit_code
-    judged = sum(1 for r in result.endpoints if not r.skipped)
     lines = [
         f"ops-perf check {run.label} (env {result.env or 'unknown'}, targets {result.targets.source}): "
         f"{code.name} (exit {int(code)})"
@@ -121,18 +123,24 @@ def summary_lines(result: CheckResult) -> list[str]:
     for reason in result.invalid:
         lines.append(f"  run invalid: {reason}")
     breaches = j.breaches
-    counted = (
-        f"  {len(breaches)} breach(es) at or beyond '{result.targets.gate.fail_on.value}'; "
-        f"{judged} endpoint(s) judged, {len(result.endpoints) - judged} with not enough data"
+    gate = result.targets.gate
+    rule = f"each interval ({gate.confidence:.0%}) wholly there" if gate.rule == "evidence" else "point values (strict)"
+    counted = f"  {len(breaches)} breach(es) at or beyond '{gate.fail_on.value}' ({rule}); " + _counts(
+        result.endpoints, "endpoint"
     )
     if result.pages:
-        pages_judged = sum(1 for r in result.pages if not r.skipped)
-        counted += f"; {pages_judged} page(s) judged, {len(result.pages) - pages_judged} with not enough data"
+        counted += "; " + _counts(result.pages, "page")
     lines.append(counted)
     for breach in breaches:
         lines.append(f"  BREACH {breach.describe()}")
+    for row in j.rows:
+        for check in row.metrics:
+            if check.point_breach:
+                lines.append(f"  UNPROVEN {row.name}: {check.describe()}")
     for check in result.aggregate.metrics:
-        if check.status is None:
+        if check.undecided and not check.point_breach:
+            lines.append(f"  not enough evidence {AGGREGATED}: {check.describe()}")
+        elif check.status is None and not check.undecided:
             lines.append(f"  n/a {AGGREGATED}: {check.describe()}")
     ceiling = j.gateway.effective
     if ceiling is not None:
@@ -150,6 +158,17 @@ def summary_lines(result: CheckResult) -> list[str]:
         )
     lines.append(f"  success criteria (report): {j.criteria_verdict}; not part of the gate")
     return lines
+
+
+def _counts(rows: Sequence[RowStatus], kind: str) -> str:
+    """`55 endpoint(s): 20 judged, 35 with not enough evidence on some metric, 0 without requests` (a row
+    judged concern or critical on one metric is judged, whatever its other metrics could not tell)."""
+    empty = sum(1 for r in rows if r.skipped)
+    undecided = sum(1 for r in rows if r.verdict == NOT_ENOUGH_EVIDENCE)
+    return (
+        f"{len(rows)} {kind}(s): {len(rows) - empty - undecided} judged, {undecided} with not enough evidence "
+        f"on some metric, {empty} without {'requests' if not any('data' in r.skipped for r in rows) else 'enough data'}"
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -17,7 +17,7 @@ class Change(StrEnum):
     REGRESSED = "regressed"
     IMPROVED = "improved"
     UNCHANGED = "unchanged"
-    NO_DATA = "not enough data"
+    NO_DATA = "not enough evidence"
     NEW = "new"
     GONE = "gone"
 

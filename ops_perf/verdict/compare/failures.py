@@ -16,8 +16,8 @@ def failure_delta(sides: Sides, base: float, settings: Noise, family: int) -> Me
     """The failure % of one row: no data, within the floor, or (after the interval) a change."""
     assert sides.cand is not None
     b, c = base, sides.cand.values["failure_pct"]
-    if not sides.enough(settings):
-        return MetricDelta("failure_pct", b, c, Change.NO_DATA, sides.too_few(settings))
+    if why := sides.lacks_evidence("failure_pct", settings):
+        return MetricDelta("failure_pct", b, c, Change.NO_DATA, why)
     delta = c - b
     direction = 1 if delta > settings.failure_pct_abs else -1 if -delta > settings.failure_pct_abs else 0
     if direction == 0:

@@ -53,9 +53,8 @@ def latency_deltas(sides: Sides, base: dict[str, float], settings: Noise, family
 
 def _floors(sides: Sides, metric: str, b: float, c: float, settings: Noise) -> tuple[int, MetricDelta | None]:
     """(+1 slower / -1 faster, None) when the change clears the floors; else (0, the delta it stops at)."""
-    if not sides.enough(settings) or math.isnan(b) or math.isnan(c):
-        why = sides.too_few(settings) if not sides.enough(settings) else "no value"
-        return 0, MetricDelta(metric, b, c, Change.NO_DATA, why)
+    if (why := sides.lacks_evidence(metric, settings)) or math.isnan(b) or math.isnan(c):
+        return 0, MetricDelta(metric, b, c, Change.NO_DATA, why or "no value")
     if (need := tail_minimum(metric)) > sides.samples:
         why = f"{sides.samples:g} < {need} requests for a {TITLES[metric]}"
         return 0, MetricDelta(metric, b, c, Change.NO_DATA, why)

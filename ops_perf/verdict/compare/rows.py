@@ -60,9 +60,14 @@ def family_size(rows: Iterable[Sides], settings: Noise) -> int:
     """
     family = 0
     for sides in rows:
-        n = sides.samples if sides.cand is not None and sides.base else 0
-        if n >= settings.min_samples:
-            family += 1 + sum(1 for metric in LATENCY if tail_minimum(metric) <= n)
+        if sides.cand is None or not sides.base:
+            continue
+        n = sides.samples
+        family += sum(
+            1
+            for metric in ("failure_pct", *LATENCY)
+            if not sides.lacks_evidence(metric, settings) and tail_minimum(metric) <= n
+        )
     return max(1, family)
 
 
@@ -83,13 +88,16 @@ def compare_row(sides: Sides, settings: Noise, family: int) -> RowComparison:
 
 
 def row_verdict(metrics: Iterable[MetricDelta]) -> Change:
-    """Regressed if any judged metric regressed, else improved if any improved, else no data or unchanged."""
-    judged = [m.change for m in metrics if m.change is not None]
+    """Regressed if any judged metric regressed, else improved if any improved; else not enough evidence when
+    no latency figure could be compared (a failure % within its floor alone says nothing of the speed),
+    else unchanged."""
+    deltas = [m for m in metrics if m.change is not None]
+    judged = [m.change for m in deltas]
     if Change.REGRESSED in judged:
         return Change.REGRESSED
     if Change.IMPROVED in judged:
         return Change.IMPROVED
-    if all(j is Change.NO_DATA for j in judged):
+    if all(m.change is Change.NO_DATA for m in deltas if m.metric in LATENCY):
         return Change.NO_DATA
     return Change.UNCHANGED
 

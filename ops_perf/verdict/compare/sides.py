@@ -14,6 +14,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from ops_perf.judge.figures import RowStats, RunFigures, run_figures
+from ops_perf.judge.intervals import evidence_needed
 from ops_perf.runfiles.load import Run
 from ops_perf.settings.targets import Noise
 
@@ -61,12 +62,10 @@ class Sides:
         assert self.cand is not None
         return min(self.base_requests, self.cand.requests)
 
-    def enough(self, settings: Noise) -> bool:
-        return self.samples >= settings.min_samples
-
-    def too_few(self, settings: Noise) -> str:
-        """Why no verdict: `12 < 30 requests`."""
-        return f"{self.samples:g} < {settings.min_samples} requests"
+    def lacks_evidence(self, metric: str, settings: Noise) -> str:
+        """Why a metric gets no verdict ("" when it can have one): the judge's rule on both sides, that the
+        requests can bound the metric's confidence interval at all (`judge.intervals.evidence_needed`)."""
+        return evidence_needed(metric, self.samples, settings.confidence)
 
 
 def gather(name: str, baselines: Sequence[Side], candidate: Side) -> Sides:

@@ -20,9 +20,8 @@ def rps_delta(sides: Sides, base: float, settings: Noise) -> MetricDelta:
     b, c = base, sides.cand.values["rps"]
     if sides.name != AGGREGATED:
         return MetricDelta("rps", b, c, None, "informational per endpoint")
-    if not sides.enough(settings) or math.isnan(b) or math.isnan(c) or b <= 0:
-        why = sides.too_few(settings) if not sides.enough(settings) else "no value"
-        return MetricDelta("rps", b, c, Change.NO_DATA, why)
+    if (why := sides.lacks_evidence("rps", settings)) or math.isnan(b) or math.isnan(c) or b <= 0:
+        return MetricDelta("rps", b, c, Change.NO_DATA, why or "no value")
     pct = (c - b) * 100.0 / b
     change = (
         Change.REGRESSED
