@@ -112,7 +112,7 @@ def _finish(j: RunJudgement) -> RunJudgement:
         g.aggregate_p99_at_ceiling = near(j.overall.p99, g.ceiling)
     api = api_histogram(j.endpoints, j.histograms)  # every API call's, where every row's agrees with the CSV
     j.aggregate = judge_aggregate(j.overall, j.meta, j.targets, g, {AGGREGATED: api} if api is not None else None)
-    j.design_limits = design_limits(j.meta, j.targets)
+    j.design_limits = design_limits(j.meta, j.targets, j.overall.calls_per_view)
     j.endpoint_statuses = judge_rows(j.endpoints, j.meta, j.targets, g, "endpoint", j.histograms)
     j.page_statuses = judge_rows(j.pages, j.meta, j.targets, None, "page", j.histograms)
     failures_known = j.failures.in_file or not j.overall.failures

@@ -83,6 +83,11 @@ class Overall(Figures):
     cells: tuple[tuple[float, float], ...] = ()
     """Locust's percentile cells of the Aggregated row (quantile, ms), where it is the aggregate."""
 
+    @property
+    def calls_per_view(self) -> float | None:
+        """API calls per page view, as the run measured them (None without page views)."""
+        return self.requests / self.page_views if self.page_views else None
+
 
 def split_rows(run: Run) -> tuple[list[Row], list[Row]]:
     """(endpoint rows, page rows), each sorted by label."""
@@ -121,11 +126,23 @@ def split_rows(run: Run) -> tuple[list[Row], list[Row]]:
     return endpoints, pages
 
 
+def load_rate(requests: int, run: Run) -> float | None:
+    """API calls per second of load time, where the run measured its load time (run.json
+    `load_duration_s`): Locust's own requests/s divides by the span up to the last request, which a short
+    burst of calls turns into hundreds per second (29 calls in 20 s once showed as 855.87 RPS)."""
+    seconds = run.meta.load_duration_s
+    return requests / seconds if seconds and seconds > 0 else None
+
+
 def overall(run: Run, endpoints: Sequence[Row], pages: Sequence[Row], histograms: Mapping | None) -> Overall:
-    """Locust's Aggregated row, or (with page views, or without that row) the aggregate of the API calls."""
+    """Locust's Aggregated row, or (with page views, or without that row) the aggregate of the API calls.
+
+    Requests/s is always API calls over the load's elapsed time where the run measured it (`load_rate`),
+    else Locust's figure (runs made without the suite's hooks)."""
     t = run.total
     if t is not None and not pages:
         requests, failures = int(t["requests"]), int(t["failures"])
+        measured = load_rate(requests, run)
         return Overall(
             requests=requests,
             failures=failures,
@@ -136,8 +153,8 @@ def overall(run: Run, endpoints: Sequence[Row], pages: Sequence[Row], histograms
             avg=num(t.get("avg")),
             min=num(t.get("min")),
             max=num(t.get("max")),
-            rps=num(t.get("rps")),
-            fps=num(t.get("fps")),
+            rps=measured if measured is not None else num(t.get("rps")),
+            fps=load_rate(failures, run) if measured is not None else num(t.get("fps")),
             from_aggregated_row=True,
             cells=tuple(
                 (float(key[1:]) / 100, float(v)) for key in run.percentiles if (v := num(t.get(key))) is not None
@@ -159,6 +176,8 @@ def overall(run: Run, endpoints: Sequence[Row], pages: Sequence[Row], histograms
     else:
         rps = sum(r.rps or 0.0 for r in endpoints) if requests else None
         fps = None
+    if (measured := load_rate(requests, run)) is not None:
+        rps, fps = measured, load_rate(failures, run)
     p50 = p95 = p99 = None
     source = "none"
     hist = api_histogram(endpoints, histograms) if pages else None

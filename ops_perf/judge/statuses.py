@@ -227,19 +227,26 @@ def _capped(m: MetricStatus, gateway: Gateway | None) -> MetricStatus:
     return replace(m, capped=note)
 
 
-def rps_not_applicable(meta: RunMeta, tier: Tier) -> str:
+def rps_not_applicable(meta: RunMeta, tier: Tier, calls_per_view: float | None = None) -> str:
     """Why requests/s is not judged in this run ("" when it is)."""
     target = g(tier.target)
     if meta.model != "open":
         what = "a closed-model run" if meta.model == "closed" else "not an open-model run (run.json has no `model`)"
         text = f"{what}: its request rate is set by its users and their think time, not by OPS"
-        bound = design_bound(meta)
+        bound = design_bound(meta, calls_per_view)
         if bound is not None:
             low, high = meta.think_time_s or (0.0, 0.0)
-            text += (
-                f" ({meta.users} users with {g(low)}-{g(high)} s think time make at most {round_half_up(bound, 2)} "
-                "requests/s)"
-            )
+            if meta.user == "pages" and calls_per_view:
+                text += (
+                    f" ({meta.users} people with {g(low)}-{g(high)} s think time, viewing pages of "
+                    f"{round_half_up(calls_per_view, 1)} API calls each as measured, make at most "
+                    f"{round_half_up(bound, 2)} API calls/s)"
+                )
+            else:
+                text += (
+                    f" ({meta.users} users with {g(low)}-{g(high)} s think time make at most "
+                    f"{round_half_up(bound, 2)} requests/s)"
+                )
         return text + f"; requests/s is judged in open-model runs offering at least {target}/s"
     if meta.user == "pages":
         return (
@@ -253,8 +260,9 @@ def rps_not_applicable(meta: RunMeta, tier: Tier) -> str:
     return ""
 
 
-def design_bound(meta: RunMeta) -> float | None:
-    """The most requests/s a closed run can make: users / minimum think time (None when not known).
+def design_bound(meta: RunMeta, calls_per_view: float | None = None) -> float | None:
+    """The most requests/s a closed run can make: users / minimum think time (None when not known); for a
+    pages run, times the API calls per page view it measured (a view sends several calls at once).
 
     None for an open-model run: its arrivals do not wait for answers, so its users and think time bound
     nothing (its pool only caps how many are served at once); its rate is the offered rate."""
@@ -266,7 +274,8 @@ def design_bound(meta: RunMeta) -> float | None:
         or meta.think_time_s[0] <= 0
     ):
         return None
-    return meta.users / meta.think_time_s[0]
+    per_view = calls_per_view if meta.user == "pages" and calls_per_view else 1.0
+    return meta.users / meta.think_time_s[0] * per_view
 
 
 @dataclass(frozen=True)
@@ -285,14 +294,15 @@ class DesignLimit:
     think: tuple[float, float]
 
 
-def design_limits(meta: RunMeta, targets: Targets) -> list[DesignLimit]:
+def design_limits(meta: RunMeta, targets: Targets, calls_per_view: float | None = None) -> list[DesignLimit]:
     """The requests/s tiers above a closed run's design bound (none in an open run, or without a bound)."""
     tier = targets.aggregate.get("rps")
-    bound = design_bound(meta)
+    bound = design_bound(meta, calls_per_view)
     if tier is None or bound is None or meta.think_time_s is None or not meta.users:
         return []
     low, high = meta.think_time_s
-    typical = meta.users / ((low + high) / 2)
+    per_view = calls_per_view if meta.user == "pages" and calls_per_view else 1.0
+    typical = meta.users / ((low + high) / 2) * per_view
     return [
         DesignLimit("rps", name, limit, bound, typical, meta.users, (low, high))
         for name, limit in (("target", tier.target), ("acceptable", tier.acceptable))
@@ -319,7 +329,7 @@ def judge_aggregate(
         value = overall.value(metric)
         if value is not None and metric == "failure_pct":
             value = float(round_half_up(value, 2))  # judge the figure the report prints
-        reason = rps_not_applicable(meta, tier) if metric == "rps" else ""
+        reason = rps_not_applicable(meta, tier, overall.calls_per_view) if metric == "rps" else ""
         if (
             not reason
             and value is None

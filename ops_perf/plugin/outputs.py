@@ -21,6 +21,7 @@ from locust.runners import WorkerRunner
 
 from ops_perf import locust_compat as compat
 from ops_perf.plugin import arrivals as open_model
+from ops_perf.plugin import progress
 from ops_perf.plugin.run_record import run_record
 from ops_perf.runfiles.discover import (
     EXCEPTIONS_SUFFIX,
@@ -54,6 +55,8 @@ def on_quitting(environment: LocustEnvironment, **_: Any) -> None:
     """
     open_model.judge_drops(environment)  # before Locust picks the exit code
     options = environment.parsed_options
+    if not isinstance(environment.runner, WorkerRunner):
+        progress.end_line(environment)
     if isinstance(environment.runner, WorkerRunner) or options is None or not options.csv_prefix:
         return
     if not run_state(environment).test_started:

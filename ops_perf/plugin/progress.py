@@ -8,12 +8,17 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
 
 import gevent
 from locust.env import Environment as LocustEnvironment
+from locust.stats import calculate_response_time_percentile
 
 from ops_perf.exitcodes import ExitCode
 from ops_perf.plugin import arrivals as open_model
+from ops_perf.runfiles.csv_checks import PAGE_TYPE
 from ops_perf.users.state import RunState, run_state
 
 logger = logging.getLogger("ops_perf")
@@ -43,15 +48,66 @@ def _report_progress(environment: LocustEnvironment) -> None:
         gevent.sleep(interval)
         if runner.state in STOPPED or state.load_ended_at is not None:
             return
-        total = runner.stats.total
         elapsed = time.time() - state.load_started_at
-        failed_pct = 100.0 * total.num_failures / total.num_requests if total.num_requests else 0.0
-        p95 = total.get_response_time_percentile(0.95) if total.num_requests else 0
+        counts = api_counts(runner.stats.entries.values())
         logger.info(
-            "progress: %.0f/%.0f s, %d users, %d requests, %d failures (%.2f%%), p95 %s ms, %.1f req/s%s",
-            min(elapsed, scenario.duration_s), scenario.duration_s, runner.user_count, total.num_requests,
-            total.num_failures, failed_pct, p95, total.total_rps, open_model.progress_suffix(state),
+            "progress: %.0f/%.0f s, %d users, %s%s",
+            min(elapsed, scenario.duration_s), scenario.duration_s, runner.user_count, counts.text(elapsed),
+            open_model.progress_suffix(state),
         )  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Counts:
+    """The load so far as the suite counts it: API calls and page views apart (Locust's Aggregated row
+    sums both), and API calls per second over the load's elapsed time, as the report counts them."""
+
+    calls: int
+    failures: int
+    views: int
+    p95_ms: float | None
+
+    def text(self, elapsed: float) -> str:
+        failed = 100.0 * self.failures / self.calls if self.calls else 0.0
+        views = f" + {self.views} page views" if self.views else ""
+        rate = self.calls / elapsed if elapsed > 0 else 0.0
+        p95 = f"{self.p95_ms:.0f}" if self.p95_ms is not None else "n/a"
+        return (
+            f"{self.calls} API calls{views}, {self.failures} failed calls ({failed:.2f}%), "
+            f"p95 {p95} ms, {rate:.1f} API calls/s"
+        )
+
+
+def api_counts(entries: Iterable[Any]) -> Counts:
+    """Sum Locust's entries, page views (request type PAGE) apart from the API calls; the API calls' p95
+    from their merged response-time buckets, by Locust's own rule."""
+    calls = failures = views = 0
+    merged: dict[Any, int] = {}
+    for entry in entries:
+        if entry.method == PAGE_TYPE:
+            views += entry.num_requests
+            continue
+        calls += entry.num_requests
+        failures += entry.num_failures
+        for key, count in entry.response_times.items():
+            merged[key] = merged.get(key, 0) + count
+    p95 = calculate_response_time_percentile(merged, calls, 0.95) if calls else None
+    return Counts(calls, failures, views, p95)
+
+
+def end_line(environment: LocustEnvironment) -> None:
+    """The one line at the end of the load, in the suite's counts (Locust's table follows it)."""
+    state, runner = run_state(environment), environment.runner
+    if runner is None or state.load_started_at is None:
+        return
+    elapsed = (state.load_ended_at or time.time()) - state.load_started_at
+    counts = api_counts(runner.stats.entries.values())
+    both = (
+        f"; Locust's table below counts both in its Aggregated row: {counts.calls + counts.views}"
+        if counts.views
+        else ""
+    )
+    logger.info("load over after %.0f s: %s%s", elapsed, counts.text(elapsed), both)
 
 
 def _watch_auth(environment: LocustEnvironment) -> None:

@@ -24,6 +24,7 @@ from ops_perf.exitcodes import ExitCode
 from ops_perf.paths import REPORTS_DIR
 from ops_perf.report.analyse import analyse
 from ops_perf.report.charts import render_charts
+from ops_perf.report.model import CatalogNames
 from ops_perf.report.render import InputFile, render_markdown
 from ops_perf.runfiles.load import Run, RunInputs, discover_runs, file_digest, load_run, read_json
 from ops_perf.settings.targets import Targets, load_targets
@@ -33,13 +34,15 @@ CHARTS_DIR = "charts"
 _DATE_DIR = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
-def catalog_names() -> list[str] | None:
-    """Locust names of the current catalog, or None when it cannot be imported (never fatal)."""
+def catalog_names() -> CatalogNames | None:
+    """The current catalogs' Locust names, or None when they cannot be imported (never fatal)."""
     try:
         from ops_perf.users.endpoints import catalog
+        from ops_perf.users.pages.catalog import CATALOG
     except Exception:  # the report must still work on a checkout with a broken catalog
         return None
-    return [getattr(e, "locust_name", None) or e.name for e in catalog.ENDPOINTS]
+    weighted = [e.locust_name for e in catalog.ENDPOINTS]
+    return CatalogNames(weighted, sorted(CATALOG.endpoints()), [e.locust_name for e in catalog.PAGE_ONLY_ENDPOINTS])
 
 
 def _run_date(run: RunInputs) -> date | None:

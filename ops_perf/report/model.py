@@ -19,6 +19,26 @@ from ops_perf.runfiles.load import RunMeta
 
 
 @dataclass(frozen=True)
+class CatalogNames:
+    """What the suite's catalogs name: the endpoint user's weighted requests, the page catalog's calls,
+    and the GETs only pages send. Coverage is judged against the run's own user."""
+
+    weighted: list[str]
+    pages: list[str]
+    page_only: list[str]
+
+    def expected(self, pages_run: bool) -> list[str]:
+        """The endpoints a run of that user is meant to request."""
+        return self.pages if pages_run else self.weighted
+
+    def known(self) -> set[str]:
+        return {*self.weighted, *self.pages, *self.page_only}
+
+    def __len__(self) -> int:
+        return len(self.weighted)
+
+
+@dataclass(frozen=True)
 class TargetCell:
     metric: str
     value: float | None
@@ -59,6 +79,8 @@ class RunAnalysis:
     pages: list[PageSummary]
     pages_sidecar: bool
     charts: dict[str, str] = field(default_factory=dict)
+    catalog_expected: int | None = None
+    """How many endpoints the run's user is meant to request (the endpoint or the page catalog's)."""
 
     # What the judge decided, under the names the templates use.
     @property
