@@ -98,6 +98,20 @@ def test_a_shrunk_catalog_lists_the_gone_endpoints(nights: tuple[Path, Path]) ->
     assert comparison.exit_code == ExitCode.OK
 
 
+def test_an_endpoint_not_sent_for_want_of_ids_is_not_gone(tmp_path: Path) -> None:
+    """Its warm-up found no ids for an endpoint's pool, so the candidate never sent it: 'not sent (no
+    warm-up ids)', not 'gone from the catalog' (issue 15 item 3); the one the catalog lost stays gone."""
+    skipped, lost = NAMES[-1], NAMES[-2]
+    base = _night(tmp_path, "2025-10-28", NAMES)
+    warmup = {"endpoints_without_ids": [skipped], "empty_pools": ["some_ids"], "failures": []}
+    cand = _night(tmp_path, "2026-02-03", NAMES[:-2], warmup=warmup)
+    comparison = compare_runs(open_runs([base])[:1], open_runs([cand])[0], load_targets().noise)
+    assert [r.name for r in comparison.by_verdict(Change.NOT_SENT)] == [skipped]
+    assert [r.name for r in comparison.by_verdict(Change.GONE)] == [lost]
+    row = next(r for r in comparison.endpoints if r.name == skipped)
+    assert "the warm-up found no ids for it" in row.headline()
+
+
 def test_a_real_change_among_the_compared_endpoints_is_still_found(tmp_path: Path) -> None:
     old = _night(tmp_path, "2025-10-28", NAMES[:-5])
     new = _night(tmp_path, "2026-02-03", NAMES, slow=NAMES[0])

@@ -1,4 +1,5 @@
-"""Catalog changes: an endpoint only in the candidate is *new*, one the candidate no longer calls is *gone*.
+"""Catalog changes: an endpoint only in the candidate is *new*, one the candidate no longer calls is *gone*,
+and one it could not call for want of ids (its warm-up found none for the endpoint's pool) *not sent*.
 
 Why not a refusal: a nightly must survive the suite gaining or losing endpoints; the rows both runs
 have are compared as usual, and these are listed with their figures but no verdict on a metric.
@@ -19,7 +20,7 @@ def new_or_gone(sides: Sides) -> RowComparison | None:
     cand = sides.cand
     result = RowComparison(sides.name, sides.base_requests, cand.requests if cand else 0)
     if cand is None or cand.requests == 0:
-        result.verdict = Change.GONE
+        result.verdict = Change.NOT_SENT if sides.cand_without_ids else Change.GONE
         result.metrics = {m: MetricDelta(m, sides.baseline(m), math.nan, None) for m in METRICS}
         return result
     if not sides.base:

@@ -20,6 +20,7 @@ class Change(StrEnum):
     NO_DATA = "not enough evidence"
     NEW = "new"
     GONE = "gone"
+    NOT_SENT = "not sent (no warm-up ids)"
 
 
 @dataclass(frozen=True)

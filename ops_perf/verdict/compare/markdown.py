@@ -71,6 +71,7 @@ def render_markdown(comparison: Comparison, allow_mismatch: bool = False) -> str
         "fixed": _names(comparison.fixed, why=False),
         "new": _names(comparison.by_verdict(Change.NEW), why=False),
         "gone": _names(comparison.by_verdict(Change.GONE), why=False),
+        "not_sent": _names(comparison.by_verdict(Change.NOT_SENT), why=False),
         "no_data": _names(comparison.by_verdict(Change.NO_DATA), why=False),
         "unchanged": len(comparison.by_verdict(Change.UNCHANGED)),
         "aggregate": _aggregate_lines(comparison.aggregate),

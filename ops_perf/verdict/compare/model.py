@@ -9,7 +9,7 @@ from ops_perf.runfiles.load import Run
 from ops_perf.settings.targets import Noise
 from ops_perf.verdict.compare.delta import Change, MetricDelta, describe_delta
 
-ORDER = [Change.REGRESSED, Change.IMPROVED, Change.NO_DATA, Change.UNCHANGED, Change.NEW, Change.GONE]
+ORDER = [Change.REGRESSED, Change.IMPROVED, Change.NO_DATA, Change.UNCHANGED, Change.NEW, Change.NOT_SENT, Change.GONE]
 """The order endpoint rows are listed in: what needs a look first."""
 
 
@@ -35,6 +35,8 @@ class RowComparison:
             return f"{self.cand_requests} requests, not in the baseline"
         if self.verdict is Change.GONE:
             return f"{self.base_requests:g} requests in the baseline, none now"
+        if self.verdict is Change.NOT_SENT:
+            return f"{self.base_requests:g} requests in the baseline; not sent now: the warm-up found no ids for it"
         return ""
 
 

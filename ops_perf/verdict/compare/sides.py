@@ -46,6 +46,8 @@ class Sides:
     base_histograms: list[dict[int, int] | None]
     cand: RowStats | None
     cand_histogram: dict[int, int] | None
+    cand_without_ids: bool = False
+    """The candidate's warm-up found no ids for it (run.json `warmup.endpoints_without_ids`): not sent."""
 
     @property
     def base_requests(self) -> float:
@@ -77,4 +79,11 @@ def gather(name: str, baselines: Sequence[Side], candidate: Side) -> Sides:
         base_histograms=[side.run.histogram(name) for side, _ in present],
         cand=candidate.figures.row(name),
         cand_histogram=candidate.run.histogram(name),
+        cand_without_ids=name in _without_ids(candidate),
     )
+
+
+def _without_ids(side: Side) -> set[str]:
+    warmup = side.run.meta.warmup or {}
+    names = warmup.get("endpoints_without_ids") if isinstance(warmup, dict) else None
+    return {str(n) for n in names} if isinstance(names, list) else set()
