@@ -110,6 +110,7 @@ GROUPS: dict[str, tuple[str, ...]] = {
         "e2e/test_open_e2e.py",
         "e2e/test_open_distributed.py",
         "e2e/test_auth_e2e.py",
+        "test_sim_causes_http.py",
     ),
 }
 SLOW_FIRST = (
@@ -121,6 +122,7 @@ SLOW_FIRST = (
     "e2e/test_netns.py",
     "e2e/test_judge_e2e.py",
     "e2e/test_pages_e2e.py",
+    "e2e/test_answers_e2e.py",
     "e2e/test_run_e2e.py",
     "e2e/test_report_e2e.py",
     "e2e/test_pages_distributed.py",

@@ -36,8 +36,16 @@ _CONNECTION = re.compile(
     re.I,
 )
 
-KIND_ORDER = ("gateway_timeout", "http_5xx", "http_4xx", "http_other", "client_timeout", "connection", "check", "other")
+KIND_ORDER = (
+    "gateway_timeout", "unfinished", "not_json", "http_5xx", "http_4xx", "http_other", "client_timeout",
+    "connection", "check", "other",
+)  # fmt: skip
+UNFINISHED = "UnfinishedRequest('no answer before the load stopped')"
+"""The error the users record for a request still waiting when the load stopped (`users/answers.py`)."""
+_NOT_JSON = re.compile(r"HTTP 2\d\d with (?:an empty body|a body that is not JSON|a \S+ body, not JSON)")
 KIND_TITLES = {
+    "unfinished": "unfinished when the load stopped (no answer yet; timed until then)",
+    "not_json": "2xx answers that are not JSON (a proxy's or a login page?)",
     "gateway_timeout": "504 gateway timeouts",
     "http_5xx": "5xx server errors (other than 504)",
     "http_4xx": "4xx client errors",
@@ -95,6 +103,10 @@ def classify_error(error: str) -> ErrorClass:
     `ConnectionRefusedError(111, 'Connection refused')`, `ConnectionError(... NewConnectionError ...)`.
     """
     text = error.strip()
+    if text.startswith("UnfinishedRequest("):
+        return ErrorClass("unfinished")
+    if _NOT_JSON.search(text):
+        return ErrorClass("not_json")
     if match := _HTTP_ERROR.search(text):
         return _from_code(int(match.group(1)), match.group(2).strip() or None)
     if match := _BAD_STATUS.search(text):

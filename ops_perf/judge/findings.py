@@ -27,6 +27,8 @@ KIND_RANK = (
     "failure_rate",
     "gateway",
     "all_failed",
+    "unfinished",
+    "not_json",
     "latency",
     "throughput",
     "endpoint_targets",
@@ -223,6 +225,22 @@ def _unproven(r: RunJudgement) -> list[Finding]:
 def _failure_kinds(r: RunJudgement) -> list[Finding]:
     out = []
     f = r.failures
+    unfinished = f.count("unfinished")
+    if unfinished:
+        hit = f.labels_with(["unfinished"])
+        text = (
+            f"{plural(unfinished, 'request')} still had no answer when the load stopped, on {short_list(hit)}: "
+            "recorded as failures with their time until then (not a clean run: OPS was still answering)"
+        )
+        out.append(Finding("critical", "unfinished", (r.prefix,), text, str(unfinished), unfinished))
+    not_json = f.count("not_json")
+    if not_json:
+        hit = f.labels_with(["not_json"])
+        text = (
+            f"{plural(not_json, 'answer')} with a 2xx status carried no JSON (a proxy's or a login page?) on "
+            f"{short_list(hit)}: failures, the figures of those requests are not OPS's"
+        )
+        out.append(Finding("critical", "not_json", (r.prefix,), text, str(not_json), not_json))
     server = f.of_kind("http_5xx")
     if server:
         n = sum(c.occurrences for c in server)

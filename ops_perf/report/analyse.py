@@ -49,6 +49,39 @@ METRIC_LABELS = {
 }
 
 
+@dataclass(frozen=True)
+class DesignNote:
+    """One endpoint whose error status OPS gives by design (a record without the resource), as met."""
+
+    endpoint: str
+    status: int
+    count: int
+    why: str
+    runs: tuple[str, ...]
+
+
+def design_notes(runs: Sequence[RunAnalysis]) -> list[DesignNote]:
+    """The designed answers of every run, merged per endpoint and status (the API-design note, once)."""
+    try:
+        from ops_perf.users.endpoints.catalog import DESIGNED_ANSWERS as designed
+    except Exception:  # a broken catalog costs the explanation, never the report
+        designed = {}
+    found: dict[tuple[str, int], tuple[int, list[str]]] = {}
+    for r in runs:
+        answers = r.meta.record.get("designed_answers") if isinstance(r.meta.record, Mapping) else None
+        if not isinstance(answers, Mapping):
+            continue
+        for endpoint, statuses in answers.items():
+            for status, count in (statuses or {}).items():
+                total, where = found.get((str(endpoint), int(status)), (0, []))
+                found[(str(endpoint), int(status))] = (total + int(count), [*where, r.prefix])
+    notes = []
+    for (endpoint, status), (count, where) in sorted(found.items()):
+        answer = designed.get(endpoint)
+        notes.append(DesignNote(endpoint, status, count, answer.note if answer else "", tuple(dict.fromkeys(where))))
+    return notes
+
+
 @dataclass
 class Analysis:
     runs: list[RunAnalysis]
@@ -65,6 +98,8 @@ class Analysis:
     """(metric label, reason, runs) for aggregate targets that were not applicable."""
     capped: list[tuple[str, str, list[str]]] = field(default_factory=list)
     """(metric label, note, runs) for aggregate figures a gateway ceiling caps."""
+    design_notes: list[DesignNote] = field(default_factory=list)
+    """OPS's designed error answers the runs met (run.json `designed_answers`), once for all runs."""
 
     def run(self, prefix: str) -> RunAnalysis:
         return next(r for r in self.runs if r.prefix == prefix)
@@ -225,6 +260,7 @@ def analyse(
         catalog_size=len(catalog) if catalog is not None else None,
         targets_source=_display_path(default_targets.source),
         notes=notes,
+        design_notes=design_notes(analysed),
         not_judged=[(label, why, runs) for (label, why), runs in not_judged.items()],
         capped=[(label, why, runs) for (label, why), runs in capped.items()],
     )

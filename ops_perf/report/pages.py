@@ -39,6 +39,10 @@ class PageSummary:
     slowest_call: str | None
     slowest_count: int | None
     failed_calls: tuple[tuple[str, int], ...] | None
+    degraded_views: int = 0
+    """Views that rendered without a part (a degrading call failed, or OPS's designed answer), not failed."""
+    degraded_calls: tuple[tuple[str, int], ...] = ()
+    """The calls behind them (the page catalog's call keys), most often first."""
 
 
 def _int(value: Any) -> int | None:
@@ -61,6 +65,7 @@ def summarise_pages(j: RunJudgement, sidecar: Mapping[str, Any] | None) -> list[
         extra = per_route.get(row.name) if isinstance(per_route, Mapping) else None
         extra = extra if isinstance(extra, Mapping) else None
         calls_per_view = slowest = slowest_n = failed = None
+        degraded_views, degraded = 0, ()
         if extra is not None:
             views, calls = _int(extra.get("views")), _int(extra.get("calls"))
             if views and calls is not None:
@@ -69,6 +74,8 @@ def summarise_pages(j: RunJudgement, sidecar: Mapping[str, Any] | None) -> list[
             if ranked:
                 slowest, slowest_n = ranked[0]
             failed = tuple(sorted(_counts(extra.get("failures")).items(), key=lambda kv: (-kv[1], kv[0])))
+            degraded_views = _int(extra.get("degraded_views")) or 0
+            degraded = tuple(sorted(_counts(extra.get("degraded")).items(), key=lambda kv: (-kv[1], kv[0])))
         worst = rs.worst
         status = rs.verdict
         why = ", ".join(m.describe() for m in rs.metrics if worst is not None and m.status is worst)
@@ -87,6 +94,8 @@ def summarise_pages(j: RunJudgement, sidecar: Mapping[str, Any] | None) -> list[
                 slowest,
                 slowest_n,
                 failed,
+                degraded_views,
+                degraded,
             )
         )
     return out

@@ -12,9 +12,12 @@ The body is not parsed for this: its content type and its first character say it
 
 from __future__ import annotations
 
+import time
 from collections import Counter
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Callable, Mapping
+from typing import Any, TypeVar
+
+from gevent import GreenletExit
 
 from ops_perf.users.endpoints.catalog import ALL_ENDPOINTS
 
@@ -37,6 +40,36 @@ def not_json(status: int, content_type: str | None, content: bytes | None) -> st
     if not first or first[0] not in _JSON_STARTS:
         return f"HTTP {status} with {'an empty body' if not content else 'a body that is not JSON'}"
     return ""
+
+
+class UnfinishedRequest(Exception):
+    """A request still waiting for its answer when the load stopped (its user was stopped)."""
+
+
+UNFINISHED = UnfinishedRequest("no answer before the load stopped")
+"""One instance, so that Locust's failures file groups every unfinished request of an endpoint in one row."""
+UNFINISHED_FROM_MS = 1000.0
+"""A request cut by the load's end after less than this was not hanging: at any instant of a busy run a
+few requests are a few milliseconds old, and a stop finds them in flight. Those are left out, as Locust
+leaves them; a request open longer is OPS still answering, and recorded."""
+T = TypeVar("T")
+
+
+def unless_unfinished(environment: Any, method: str, name: str, send: Callable[[], T]) -> T:
+    """`send()`, and if the load stops it midway (Locust kills the user's greenlet: nothing would be
+    recorded and the slowest requests would vanish from the figures), the request is recorded as an
+    unfinished failure with its time so far before the user stops (from `UNFINISHED_FROM_MS` on)."""
+    start = time.perf_counter()
+    try:
+        return send()
+    except GreenletExit:
+        elapsed = (time.perf_counter() - start) * 1000
+        if elapsed >= UNFINISHED_FROM_MS:
+            environment.events.request.fire(
+                request_type=method, name=name, response_time=elapsed, response_length=0,
+                exception=UNFINISHED, context={},
+            )  # fmt: skip
+        raise
 
 
 def is_designed(name: str, status: int) -> bool:

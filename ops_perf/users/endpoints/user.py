@@ -23,7 +23,7 @@ from locust.exception import RescheduleTaskImmediately, StopUser
 from ops_perf import locust_compat as compat
 from ops_perf.auth import AuthUnavailable
 from ops_perf.users import arrivals
-from ops_perf.users.answers import is_designed, not_json
+from ops_perf.users.answers import is_designed, not_json, unless_unfinished
 from ops_perf.users.endpoints.catalog import ENDPOINTS, FISCAL_YEARS, Endpoint
 from ops_perf.users.state import RunState, run_state, settings_needed
 from ops_perf.users.warmup import READY_WAIT_S
@@ -182,10 +182,15 @@ class OPSUser(FastHttpUser):
             return
         token, headers = auth
         late = arrivals.late_ms(self, self.run_state.arrivals)
-        with self.client.get(url, name=name, headers=headers, catch_response=True) as response:
-            if late:  # open model, started late: timed from the intended start (coordinated omission)
-                compat.add_response_time(response, late)
-            judge_answer(self.run_state, response, name)
+
+        def send() -> Any:
+            with self.client.get(url, name=name, headers=headers, catch_response=True) as response:
+                if late:  # open model, started late: timed from the intended start (coordinated omission)
+                    compat.add_response_time(response, late)
+                judge_answer(self.run_state, response, name)
+            return response
+
+        response = unless_unfinished(self.environment, "GET", name, send)
         after_response(self.run_state, token, response.status_code)
 
     def skip_id_less(self) -> None:

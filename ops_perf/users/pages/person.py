@@ -30,7 +30,7 @@ from locust.env import Environment as LocustEnvironment
 
 from ops_perf.auth.tokens import parse_token
 from ops_perf.users import arrivals
-from ops_perf.users.answers import is_designed, not_json
+from ops_perf.users.answers import is_designed, not_json, unless_unfinished
 from ops_perf.users.endpoints.user import after_response, auth_headers, judge_answer, start_user, think
 from ops_perf.users.pages.browser import MAX_IN_FLIGHT, Browser
 from ops_perf.users.pages.catalog import CATALOG, Page, federal_fiscal_year
@@ -192,8 +192,8 @@ class PersonUser(FastHttpUser):
             call = planned.call
             if call.on == "hard_load" and not hard:
                 preset[call.key] = None
-            elif tab and call.kept and call.key in self._kept:
-                preset[call.key] = self._kept[call.key]
+            elif tab and call.kept and call.key in self._kept and not any(r.failed for r in self._kept[call.key]):
+                preset[call.key] = self._kept[call.key]  # errors are never kept: the frontend asks again
         self.browser.run_view(view, plans, preset, send)
         self._kept = {
             p.call.key: view.responses[p.call.key] for p in plans if p.call.kept and p.call.key in view.responses
@@ -206,6 +206,10 @@ class PersonUser(FastHttpUser):
         return self.browser.fetch(url, name, defect, partial(self._get, token=token, headers=headers))
 
     def _get(self, url: str, name: str, defect: bool, token: str, headers: Mapping[str, str]) -> Result:
+        # A request still open when the load stops is recorded as unfinished (users/answers.py).
+        return unless_unfinished(self.environment, "GET", name, lambda: self._send(url, name, defect, token, headers))
+
+    def _send(self, url: str, name: str, defect: bool, token: str, headers: Mapping[str, str]) -> Result:
         start = time.perf_counter()
         designed = False
         with self.client.get(url, name=name, headers=headers, catch_response=True) as response:

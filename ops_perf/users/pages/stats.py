@@ -8,7 +8,7 @@ the local runner) writes `<prefix>_pages.json`. Schema 1:
     {"schema": 1, "pages": {"<route>": {"views": N, "calls": N,
                                         "slowest": {"<endpoint name>": count},
                                         "failures": {"<call>": count},
-                                        "degraded_views": N, "degraded": {"<call key>": count}}}}
+                                        "degraded_views": N, "degraded": {"<endpoint name>": count}}}}
 
 A view fails when a call that blocks the page failed (pages.toml `on_failure = "blocks"`); a view whose
 failed calls only degrade it is counted as degraded (the page rendered without those parts), once per
@@ -39,7 +39,7 @@ class RouteCounts:
     failures: Counter[str] = field(default_factory=Counter)
     degraded_views: int = 0
     degraded: Counter[str] = field(default_factory=Counter)
-    """Per call (its key in the page catalog): views that rendered without that call's part."""
+    """Per call (its endpoint's name): views that rendered without that call's part."""
 
     def to_dict(self) -> dict[str, Any]:
         return {

@@ -133,15 +133,15 @@ class View:
         self.failures: list[str] = []
         """The failed calls that block the page (what fails the view), by the request's name."""
         self.degraded: list[str] = []
-        """The failed calls that degrade it (the page renders without their part), by the call's key."""
+        """The calls that degraded it (the page renders without their part), by endpoint name."""
 
     def failed(self, call: Call, name: str) -> None:
         """A request of `call` failed: by the frontend's own rule for that call (pages.toml
         `on_failure`) it blocks the page, degrades it, or changes nothing a person sees."""
         if call.on_failure == "blocks":
             self.failures.append(name)
-        elif call.on_failure == "degrades" and call.key not in self.degraded:
-            self.degraded.append(call.key)
+        elif call.on_failure == "degrades" and call.endpoint not in self.degraded:
+            self.degraded.append(call.endpoint)
 
     def without(self, call: Call, name: str) -> None:
         """OPS answered `call` with its designed status for a record that lacks the resource (a portfolio
@@ -149,8 +149,8 @@ class View:
         frontend cannot render without it at all (a call that blocks: the person sees its error page)."""
         if call.on_failure == "blocks":
             self.failures.append(name)
-        elif call.key not in self.degraded:
-            self.degraded.append(call.key)
+        elif call.endpoint not in self.degraded:
+            self.degraded.append(call.endpoint)
 
     def fill(self, url: str, extra: Mapping[str, str] | None = None) -> str:
         """The url with its placeholders filled (one left unknown stays as it is)."""
