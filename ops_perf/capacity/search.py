@@ -80,9 +80,9 @@ class Search:
     def answer(self, tried: Sequence[Tried]) -> Answer:
         good, bad = self.bounds(tried)
         if bad is None:
-            return Answer(good, None, f"every step up to the cap of {self.cap:g} met the targets")
+            return Answer(good, None, f"every step up to the cap of {self.cap:g} was good")
         if good is None:
-            return Answer(None, bad, f"even the lowest step ({bad:g}) breached the targets")
+            return Answer(None, bad, f"even the lowest step ({bad:g}) was not good")
         if (bad - good) / bad <= self.resolution:
             reason = f"between {good:g} (good) and {bad:g} (bad), within {100 * self.resolution:g}%"
         else:

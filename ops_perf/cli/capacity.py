@@ -1,8 +1,9 @@
 """`ops-perf capacity`: how many requests (people) per second can OPS serve within its targets?
 
 Each step is a real open-model run (`ops_perf.cli.run.plan`, the same Locust command `ops-perf run`
-builds, with `--arrival-rate` and a step's hold time), judged from its files by the one judgement
-(`steps.judge_step`); `search.Search` picks the next rate. Steps run one after the other in one
+builds, with `--arrival-rate` and a step's hold time), judged from its files by the capacity rules
+(`ops_perf.capacity.steps.judge_step`, each figure with its evidence); `search.Search` picks the next
+rate; `advice.conclude` says the answer and what to do. Steps run one after the other in one
 results folder, whose path is printed first; a Ctrl-C ends the search with what was measured. The
 first step's warm-up ids serve every step (`--warmup-ids`): one warm-up, not one load spike per step.
 """
@@ -21,8 +22,11 @@ from pathlib import Path
 from typing import Any
 
 from ops_perf.capacity import render
+from ops_perf.capacity.advice import Conclusion, conclude
+from ops_perf.capacity.rules import CONFIDENCE, DEFAULT_WITHIN, WITHIN_CHOICES, Verdict
 from ops_perf.capacity.search import DEFAULT_FACTOR, DEFAULT_RESOLUTION, Search, Tried
 from ops_perf.capacity.steps import Step, judge_step, min_samples
+from ops_perf.capacity.throughput import ALPHA
 from ops_perf.cli.run import RunRequest, plan
 from ops_perf.errors import OneLineParser, OpsPerfError
 from ops_perf.exitcodes import ExitCode
@@ -30,7 +34,7 @@ from ops_perf.paths import RESULTS_DIR
 from ops_perf.runfiles.discover import RUN_JSON_SUFFIX
 from ops_perf.runfiles.prefix import release_prefix, reserve_prefix
 from ops_perf.settings import apply_overrides, load_environment, load_scenario, parse_duration
-from ops_perf.settings.targets import load_targets
+from ops_perf.settings.targets import Status, load_targets
 from ops_perf.users.headers import PROBE_USER_AGENT
 
 DEFAULT_SCENARIO = "open"
@@ -45,6 +49,8 @@ HOLD_MARGIN = 1.2
 """Hold a step 20% longer than the samples need: Poisson arrivals can fall short of the mean."""
 RECOVERED_S = 2.0
 COOL_DOWN_MAX_S = 120.0
+NOT_HELD = (Verdict.FAIL, Verdict.UNSURE)
+"""The outcomes listed as why the first bad step was bad (capacity.json `first_bad_rules`)."""
 WARMUP_IDS_FILE = "warmup-ids.json"
 """The first step's warm-up ids, which every later step uses: one warm-up for the search (`ops_perf.users.warmup_file`)."""
 """Before the next step, the target must answer its health check within 2 s again (an overloaded
@@ -64,6 +70,7 @@ class CapacityRequest:
     results_dir: Path | None = None
     targets: Path | None = None
     users: int | None = None
+    within: Status = DEFAULT_WITHIN
 
 
 def run_capacity(request: CapacityRequest) -> ExitCode:
@@ -128,25 +135,31 @@ def run_capacity(request: CapacityRequest) -> ExitCode:
             raise OpsPerfError(
                 f"step {step.number} wrote no run.json (locust exited {code}); see {folder}/{step.prefix}.log"
             )
-        judge_step(step, folder / step.prefix, targets, request.resolution)
+        fastest = [s.min_ms for s in steps if s.min_ms is not None]
+        judge_step(
+            step, folder / step.prefix, targets, request.within, request.resolution,
+            best_response_ms=min(fastest) if fastest else None, pages=base.rate_per != 1,
+        )  # fmt: skip
         if base.rate_per != 1 and step.arrivals:
             per_arrival = max(1.0, step.requests / max(1, step.arrivals - step.dropped_arrivals))
         steps.append(step)
         tried.append(Tried(rate, step.good))
         print(f"ops-perf capacity: {step.line(unit)}", flush=True)
     answer = search.answer(tried)
-    summary = _summary(request, env.name, host, base, cap, unit, step_s, need, targets, users, answer, steps)
+    conclusion = conclude(steps, answer, host, unit, request.within, base.rate_per != 1, cap)
+    summary = _summary(request, env.name, host, base, cap, unit, step_s, need, targets, users, answer, conclusion)
     summary["search_s"] = round(time.monotonic() - began, 1)
     summary["interrupted"] = interrupted
     chart = None
     if steps:
         critical = targets.aggregate.get("p95_ms")
-        render.knee_chart(
-            steps, unit, answer.capacity, critical.critical if critical else None, folder / render.CHART_NAME
-        )
+        limit = _limit(critical, request.within) if critical else None
+        render.knee_chart(steps, unit, answer.capacity, limit, folder / render.CHART_NAME)
         chart = render.CHART_NAME
     render.write_json(folder / "capacity.json", summary, steps)
     render.write_markdown(folder / "CAPACITY.md", summary, steps, chart)
+    for advice in conclusion.advice:
+        print(f"ops-perf capacity: advice: {advice}", flush=True)
     print(f"ops-perf capacity: {summary['answer']} ({len(steps)} steps in {summary['search_s']:.0f} s) "
           f"-> {folder}/CAPACITY.md", flush=True)  # fmt: skip
     if interrupted:
@@ -222,23 +235,14 @@ def _run_step(run_request: RunRequest, folder: Path, step: Step) -> int | None:
 
 def _summary(
     request: CapacityRequest, env: str, host: str, base: Any, cap: float, unit: str, step_s: float, need: int,
-    targets: Any, users: int, answer: Any, steps: Sequence[Step],
+    targets: Any, users: int, answer: Any, conclusion: Conclusion,
 ) -> dict[str, Any]:  # fmt: skip
-    by_rate = {s.rate: s for s in steps}
-    best = by_rate.get(answer.capacity) if answer.capacity is not None else None
-    bad = by_rate.get(answer.first_bad) if answer.first_bad is not None else None
+    """capacity.json's fields besides the steps (schema 2: ops_perf/capacity/README.md)."""
     pages = base.rate_per == 60
-    capacity_rps = None if best is None else round(best.rps if pages else best.rate, 3)
-    people = None if best is None or not pages else best.rate
-    if best is None:
-        text = f"{host} breached its targets even at {answer.first_bad:g} {unit}"
-    else:
-        more = "at least " if answer.first_bad is None else ""
-        text = f"{host} serves {more}{best.rate:g} {unit} ({best.rps:.1f} req/s) within its targets"
-        if bad is not None:
-            text += f"; at {bad.rate:g} {unit}: {bad.breaching}"
+    best, bad = conclusion.best, conclusion.bad
+    deciding = bad.deciding if bad is not None else None
     return {
-        "schema": 1,
+        "schema": render.SCHEMA,
         "env": env,
         "host": host,
         "scenario": base.name,
@@ -250,17 +254,31 @@ def _summary(
         "step_duration_s": step_s,
         "min_samples": need,
         "targets": str(targets.source or "config/targets.toml"),
-        "fail_on": targets.gate.fail_on.value,
-        "capacity_rps": capacity_rps,
-        "capacity_people_per_min": people,
+        "within": request.within.value,
+        "confidence": CONFIDENCE,
+        "max_growth": request.resolution,
+        "throughput_alpha": ALPHA,
+        "capacity_rps": conclusion.capacity_rps,
+        "capacity_people_per_min": best.rate if best is not None and pages else None,
         "capacity_rate": answer.capacity,
+        "capacity_step": best.number if best is not None else None,
         "first_bad_rate": answer.first_bad,
-        "first_bad_breaching": bad.breaching if bad else None,
-        "first_bad_breaches": [b.__dict__ for b in bad.breaches] if bad else [],
+        "first_bad_step": bad.number if bad is not None else None,
+        "first_bad_decided_by": deciding.rule if deciding else None,
+        "first_bad_breaching": deciding.text if deciding else None,
+        "first_bad_rules": [o.to_dict() for o in bad.outcomes if o.verdict in NOT_HELD] if bad is not None else [],
+        "served_at_most_rps": conclusion.served_at_most,
+        "saturated": conclusion.saturated,
+        "advice": conclusion.advice,
         "search_reason": answer.reason,
-        "answer": text,
+        "answer": conclusion.text,
         "command": [a for a in sys.argv],
     }
+
+
+def _limit(tier: Any, within: Status) -> float:
+    """The aggregate p95 limit of the `--within` tier (the chart's line)."""
+    return float({Status.TARGET: tier.target, Status.ACCEPTABLE: tier.acceptable}.get(within, tier.critical))
 
 
 def _folder(results_dir: Path, name: str) -> Path:
@@ -279,21 +297,52 @@ def _nice(rate: float) -> float:
 def build_parser() -> OneLineParser:
     parser = OneLineParser(
         prog="ops-perf capacity",
-        description="Step the offered rate up until a step breaches the targets; answer the highest good rate. "
-        "Exit codes: 0 answered, 1 even the first step breached, 2 usage or input error, 130 interrupted (Ctrl-C, as ops-perf run).",
+        description="Step the offered rate up until a step is not good (its p95 and failure % within --within "
+        "with evidence, no 504s, a queue that does not grow, throughput that keeps up); answer what the highest "
+        "good step served. Exit codes: 0 answered, 1 no step was good, 2 usage or input error, 130 interrupted "
+        "(Ctrl-C, as ops-perf run).",
     )
-    parser.add_argument("--env", required=True, help="local, dev or stg (config/environments.toml `capacity`)")
-    parser.add_argument("--host", help="override the environment's host (e.g. the simulator's URL)")
-    parser.add_argument("--scenario", default=DEFAULT_SCENARIO, help="whose user and think time (default: open)")
-    parser.add_argument("--max-rate", type=float, help="highest rate to try (default: the environment's cap)")
-    parser.add_argument("--step-duration", help="shortest hold per step, e.g. 60s (default 60s)")
-    parser.add_argument("--start-rate", type=float, help="first step's rate (default: 1/16 of the cap)")
     parser.add_argument(
-        "--resolution", type=float, default=DEFAULT_RESOLUTION, help="stop when good and bad are this close"
+        "--env", required=True, help="local, dev or stg (config/environments.toml `capacity`); required"
     )
-    parser.add_argument("-u", "--users", type=int, help="pool cap per step (default: the environment's max_users)")
-    parser.add_argument("--targets", type=Path, help="targets file (default config/targets.toml)")
-    parser.add_argument("--results-dir", type=Path, help="default results/<today>")
+    parser.add_argument(
+        "--host", help="override the environment's host, e.g. the simulator's URL (default: the environment's)"
+    )
+    parser.add_argument(
+        "--scenario", default=DEFAULT_SCENARIO, help="scenario name or file: whose user, arrivals, pool (default: open)"
+    )
+    parser.add_argument(
+        "--max-rate",
+        type=float,
+        help="highest rate to try, in the scenario's unit: tasks/s, or people/min for the page user "
+        "(default: the environment's cap)",
+    )
+    parser.add_argument("--step-duration", help="shortest hold per step, e.g. 60s or 2m (default: 60s)")
+    parser.add_argument(
+        "--start-rate",
+        type=float,
+        help="first step's rate, in the scenario's unit (default: 1/16 of the cap, or where a step gathers "
+        "the p95's samples)",
+    )
+    parser.add_argument(
+        "--resolution",
+        type=float,
+        default=DEFAULT_RESOLUTION,
+        help="stop when good and bad are this close, relative (default: 0.1); also the queue rule's "
+        "limit in s of latency per s",
+    )
+    parser.add_argument(
+        "--within",
+        choices=[w.value for w in WITHIN_CHOICES],
+        default=DEFAULT_WITHIN.value,
+        help="the tier a step's p95 and failure %% must lie in, with their whole confidence interval "
+        f"(default: {DEFAULT_WITHIN.value})",
+    )
+    parser.add_argument(
+        "-u", "--users", type=int, help="pool cap per step, users (default: the environment's max_users)"
+    )
+    parser.add_argument("--targets", type=Path, help="targets file (default: config/targets.toml)")
+    parser.add_argument("--results-dir", type=Path, help="where the search's folder goes (default: results/<today>)")
     return parser
 
 
@@ -302,6 +351,6 @@ def main(argv: Sequence[str]) -> int:
     request = CapacityRequest(
         env=args.env, host=args.host, scenario=args.scenario, max_rate=args.max_rate, step_duration=args.step_duration,
         start_rate=args.start_rate, resolution=args.resolution, results_dir=args.results_dir, targets=args.targets,
-        users=args.users,
+        users=args.users, within=Status(args.within),
     )  # fmt: skip
     return int(run_capacity(request))
