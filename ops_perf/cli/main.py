@@ -53,7 +53,7 @@ def build_parser() -> argparse.ArgumentParser:
         ("compare", "compare a candidate run with a baseline"),
         ("history", "the results store: import runs, detect change points, draw trends"),
         ("sim", "serve the local OPS simulator"),
-        ("capacity", "find the highest offered rate OPS serves within its targets (open model)"),
+        ("capacity", "find the highest rate OPS serves within a tier of its targets, with evidence (open model)"),
     ):
         sub.add_parser(name, help=help_text, add_help=False)
     return parser

@@ -16,7 +16,7 @@ import subprocess
 import sys
 import threading
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -26,6 +26,7 @@ from ops_perf.errors import OpsPerfError
 from ops_perf.exitcodes import ExitCode
 from ops_perf.paths import LOCUSTFILE, REPORTS_DIR, RESULTS_DIR
 from ops_perf.plugin import versions
+from ops_perf.plugin.probe import sim_target
 from ops_perf.runfiles.discover import RUN_JSON_SUFFIX
 from ops_perf.runfiles.prefix import (
     RESERVED_ENV,
@@ -153,6 +154,10 @@ def plan(request: RunRequest) -> Plan:
 
 def execute(request: RunRequest) -> RunOutcome:
     checked = plan(request)
+    sim = sim_target(checked.host)
+    if sim is not None and sim.suffix and request.name is None:
+        # A replay or a slowed simulator is named as such: never a result to take for OPS's.
+        checked = replace(checked, base_prefix=checked.base_prefix.with_name(checked.base_prefix.name + sim.suffix))
     results_dir = checked.base_prefix.parent
     reports_root = request.reports_dir or REPORTS_DIR / results_dir.name
     if request.report:

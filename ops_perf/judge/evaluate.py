@@ -88,6 +88,10 @@ class RunJudgement:
 
 
 def _prepare(run: Run, targets: Targets, histograms: Mapping | None) -> RunJudgement:
+    scale = run.meta.sim_time_scale
+    if scale and scale != 1.0 and targets.scale == 1.0:
+        # A time-scaled simulator run: its times are OPS's x scale, so are the limits it is judged by.
+        targets = targets.scaled(scale)
     endpoints, pages = split_rows(run)
     failures = classify_failures(run, endpoints)
     gateway = find_gateway(run.prefix, endpoints, failures.gateway_by_label)

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from ops_perf.judge.evaluate import RunJudgement
 from ops_perf.judge.numbers import g, plural, round_half_up, short_list
-from ops_perf.judge.statuses import LATENCY, RowStatus, fmt
+from ops_perf.judge.statuses import LATENCY, MetricStatus, RowStatus, fmt
 from ops_perf.judge.validity import NO_REQUESTS, status_reason
 from ops_perf.settings.targets import Status
 
@@ -42,6 +42,7 @@ KIND_RANK = (
     "exceptions",
     "warmup",
     "design_limit",
+    "time_scaled",
     "not_judged",
     "criteria",
     "no_gateway",
@@ -210,14 +211,19 @@ def _row_targets(r: RunJudgement, rows: Sequence[RowStatus], kind: str, word: st
 def _unproven(r: RunJudgement) -> list[Finding]:
     """Rows whose point value would fail the gate but whose interval reaches passing tiers: too few
     requests to say either way (a p95 of 9 requests is about their maximum). Named, never a pass."""
-    hits = [(row, m) for row in r.rows for m in row.metrics if m.point_breach]
+    hits = [(row, [m for m in row.metrics if m.point_breach]) for row in r.rows]
+    hits = [(row, ms) for row, ms in hits if ms]
     if not hits:
         return []
-    hits.sort(key=lambda h: (-(h[1].value or 0.0), h[0].name))
+    hits.sort(key=lambda h: (-max(m.value or 0.0 for m in h[1]), h[0].name))
+
+    def why(m: MetricStatus) -> str:
+        return f"{m.metric} {fmt(m.value, m.metric)}, {m.interval_text()}, {plural(m.interval.n if m.interval else 0, 'request')}"
+
     text = (
-        f"{plural(len({row.name for row, _ in hits}), 'row')} would fail the gate by their point value alone, "
-        "but the run holds too few requests to tell (not enough evidence; run longer or with more users): "
-        + short_list((f"{row.name} ({m.short()}; {m.reason.split(': ', 1)[-1]})" for row, m in hits), 3)
+        f"{plural(len(hits), 'row')} would fail the gate by their point value alone, but the run holds too few "
+        "requests to tell (not enough evidence; run longer or with more users): "
+        + short_list((f"{row.name} ({'; '.join(why(m) for m in ms)})" for row, ms in hits), 3)
     )
     return [Finding("concern", "not_enough_evidence", (r.prefix,), text, str(len(hits)), len(hits))]
 
@@ -316,6 +322,20 @@ def _generator(r: RunJudgement, exceptions: Sequence[tuple[int, str]] | None) ->
     return out
 
 
+def _time_scaled(r: RunJudgement) -> list[Finding]:
+    """A time-scaled simulator run is judged against scaled targets: said once, with the factor."""
+    scale = r.targets.scale
+    if scale == 1.0:
+        return []
+    p95 = r.targets.endpoint.get("p95_ms")
+    limit = f" (an endpoint's p95 target {g(p95.target)} ms)" if p95 is not None else ""
+    text = (
+        f"a replay of the simulator's profile `{r.meta.sim_profile}` at time scale {g(scale)}: judged against "
+        f"the targets x {g(scale)}{limit}, as OPS at that profile would be; never a figure of OPS itself"
+    )
+    return [Finding("note", "time_scaled", (r.prefix,), text, f"x{g(scale)}", 0)]
+
+
 def _criteria(r: RunJudgement) -> list[Finding]:
     if r.criteria_verdict.startswith("PASS"):
         text = f"meets the success criteria ({r.criteria_verdict})"
@@ -334,6 +354,7 @@ RULES: tuple[Callable[[RunJudgement], list[Finding]], ...] = (
     _failure_kinds,
     _endpoint_p95,
     _unproven,
+    _time_scaled,
 )
 
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 import ipaddress
 import logging
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlparse
 
@@ -115,7 +116,39 @@ def sim_info(host: str, timeout_s: float = SIM_INFO_TIMEOUT_S) -> dict[str, Any]
     return body if isinstance(body, dict) else None
 
 
-def sim_profile(host: str) -> str | None:
+@dataclass(frozen=True)
+class SimTarget:
+    """The OPS simulator a run measures: its profile and time scale (delays x scale: 0.05 replays 20 s as 1 s).
+
+    A run against it is never taken for OPS: run.json records both, a profile other than the healthy one
+    or a scale other than 1 names the results (`suffix`), and the judge scales the targets by the scale."""
+
+    profile: str
+    time_scale: float = 1.0
+
+    @property
+    def suffix(self) -> str:
+        """`-sim-prod-2025-10-15-x0.05` ("" for the healthy profile at real time)."""
+        if self.profile == "healthy" and self.time_scale == 1.0:
+            return ""
+        scale = f"-x{self.time_scale:g}" if self.time_scale != 1.0 else ""
+        return f"-sim-{self.profile}{scale}"
+
+    def describe(self) -> str:
+        scale = f" at time scale {self.time_scale:g}" if self.time_scale != 1.0 else ""
+        return f"the OPS simulator, profile {self.profile}{scale}"
+
+
+def sim_target(host: str) -> SimTarget | None:
+    """The simulator's profile and time scale when the host is the local simulator, else None."""
     info = sim_info(host)
     profile = info.get("profile") if info else None
-    return profile if isinstance(profile, str) and profile else None
+    if not isinstance(profile, str) or not profile:
+        return None
+    scale = info.get("time_scale") if info else None
+    return SimTarget(profile, float(scale) if isinstance(scale, int | float) and scale > 0 else 1.0)
+
+
+def sim_profile(host: str) -> str | None:
+    target = sim_target(host)
+    return target.profile if target else None

@@ -68,6 +68,7 @@ def run_record(state: RunState, options: Any, exit_code: int) -> dict[str, Any]:
         "ended_at": _iso(time.time()),
         "interrupted_at": _iso(state.interrupted_at),
         "sim_profile": state.sim_profile,
+        "sim_time_scale": state.sim_time_scale,
         "warmup": warmup.to_dict() if warmup else None,
         "auth": provider.summary() if provider is not None else None,
         "cpu_warning": state.cpu_warning,

@@ -85,7 +85,7 @@ def configure_run(environment: LocustEnvironment, options: Any, host: str | None
     )
     try:
         provider.acquire(run_seconds=scenario.duration_s)
-        sim_profile = _probe_host(host, env, provider)
+        sim = _probe_host(host, env, provider)
     except OpsPerfError:
         provider.stop()
         raise
@@ -93,7 +93,8 @@ def configure_run(environment: LocustEnvironment, options: Any, host: str | None
         state.provider.stop()  # a test started again from the web UI: the earlier token's renewal ends
     environment.host = host
     state.env, state.scenario, state.host, state.provider = env, scenario, host, provider
-    state.sim_profile = sim_profile
+    state.sim_profile = sim.profile if sim else None
+    state.sim_time_scale = sim.time_scale if sim else None
     state.started_at = time.time()
     configure_users(environment, env, scenario)
     state.headers = RequestHeaders(provider, env.frontend_url)
@@ -131,16 +132,16 @@ def configure_users(environment: LocustEnvironment, env: Environment, scenario: 
     open_model.configure(environment, scenario, expected, env.request_timeout_s)
 
 
-def _probe_host(host: str, env: Environment, provider: auth.TokenProvider) -> str | None:
+def _probe_host(host: str, env: Environment, provider: auth.TokenProvider) -> probe.SimTarget | None:
     """Before the warm-up: the host answers and takes each token (a 401 is renewed or refused in one
-    line); returns the simulator's profile when the host is the local simulator (for run.json)."""
+    line); returns the simulator's profile and time scale when the host is the local simulator."""
     headers = RequestHeaders(provider, env.frontend_url, PROBE_USER_AGENT)
     timeouts = (env.connect_timeout_s, env.request_timeout_s)  # refuse a dead host fast, wait for a slow one
     probe.check_tokens(host, provider.slot_count, headers.for_user, provider.renew_refused, timeouts)
-    profile = probe.sim_profile(host)
-    if profile:
-        logger.info("target: the OPS simulator, profile %s", profile)
-    return profile
+    sim = probe.sim_target(host)
+    if sim:
+        logger.info("target: %s", sim.describe())
+    return sim
 
 
 @settings_needed.add_listener

@@ -55,6 +55,8 @@ class RunMeta:
     arrivals: int | None = None
     dropped_arrivals: int | None = None
     sim_profile: str | None = None
+    sim_time_scale: float | None = None
+    """The simulator's time scale (run.json `sim_time_scale`): its delays were this times OPS's."""
     """The simulator's profile when the target was the simulator."""
     cpu_warning: bool | None = None
     status_detail: str | None = None
@@ -165,6 +167,7 @@ def _fill_from_record(meta: RunMeta, data: Mapping[str, Any], path: Path) -> Non
     dropped = _as_number(data, "dropped_arrivals", path)
     meta.dropped_arrivals = int(dropped) if dropped is not None else None
     meta.sim_profile = _as_str(data, "sim_profile")
+    meta.sim_time_scale = _as_number(data, "sim_time_scale", path)
     meta.cpu_warning = data.get("cpu_warning") if isinstance(data.get("cpu_warning"), bool) else None
     meta.status_detail = _as_str(data, "status_detail")
     meta.load_ended_at = _as_time(data.get("load_ended_at"))

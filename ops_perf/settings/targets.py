@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from pathlib import Path
 from typing import Any, TypeVar
@@ -44,6 +44,10 @@ class Status(StrEnum):
     @property
     def rank(self) -> int:
         return list(Status).index(self)
+
+
+LATENCY_METRICS = frozenset({"p50_ms", "p95_ms", "p99_ms", "avg_ms"})
+"""The metrics that are times (scaled with a time-scaled simulator's delays)."""
 
 
 @dataclass(frozen=True)
@@ -140,6 +144,30 @@ class Targets:
     def page_for(self, route: str) -> dict[str, Tier]:
         """The limits for one page route (`/agreements/:id`): `[page]` merged with its override."""
         return {**self.page, **self.page_overrides.get(route, {})}
+
+    scale: float = 1.0
+    """The factor the latency limits were scaled by (`scaled`): 1 for OPS itself."""
+
+    def scaled(self, factor: float) -> Targets:
+        """The same targets with every latency limit times `factor`: how a time-scaled simulator run (its
+        delays x `factor`, a replay of 20 s as 1 s at 0.05) is judged, so that its figures mean what OPS's
+        would. Failure % and requests/s are not times: unchanged."""
+
+        def tiers(table: dict[str, Tier]) -> dict[str, Tier]:
+            return {
+                m: Tier(m, t.target * factor, t.acceptable * factor, t.critical * factor) if m in LATENCY_METRICS else t
+                for m, t in table.items()
+            }
+
+        return replace(
+            self,
+            aggregate=tiers(self.aggregate),
+            endpoint=tiers(self.endpoint),
+            endpoint_overrides={name: tiers(t) for name, t in self.endpoint_overrides.items()},
+            page=tiers(self.page),
+            page_overrides={name: tiers(t) for name, t in self.page_overrides.items()},
+            scale=self.scale * factor,
+        )
 
 
 def load_targets(path: Path | None = None, env: str | None = None) -> Targets:

@@ -75,6 +75,8 @@ class RunState:
     """The first Ctrl-C (SIGINT), see `ops_perf.plugin.interrupt`."""
     sim_profile: str | None = None
     """The simulator's profile when the host is a local simulator (`GET /__sim__/info`), else None."""
+    sim_time_scale: float | None = None
+    """The simulator's time scale (its delays x this), else None."""
     git_commit: str | None = None
     status: str = "completed"
     status_detail: str = ""

@@ -23,6 +23,8 @@ from ops_perf.runfiles.load import AGGREGATED, Run, open_runs
 from ops_perf.settings.targets import Targets, load_targets
 from ops_perf.verdict import junit
 
+UNPROVEN_SHOWN = 10
+"""Figures that would breach by their point alone, listed by the check; the rest are counted."""
 CLASSNAMES = {
     "aggregate": "ops-perf.check.aggregate",
     "endpoint": "ops-perf.check.endpoint",
@@ -133,10 +135,12 @@ def summary_lines(result: CheckResult) -> list[str]:
     lines.append(counted)
     for breach in breaches:
         lines.append(f"  BREACH {breach.describe()}")
-    for row in j.rows:
-        for check in row.metrics:
-            if check.point_breach:
-                lines.append(f"  UNPROVEN {row.name}: {check.describe()}")
+    unproven = [
+        f"  UNPROVEN {row.name}: {check.describe()}" for row in j.rows for check in row.metrics if check.point_breach
+    ]
+    lines.extend(unproven[:UNPROVEN_SHOWN])
+    if len(unproven) > UNPROVEN_SHOWN:
+        lines.append(f"  ... and {len(unproven) - UNPROVEN_SHOWN} more unproven (the report's findings name them)")
     for check in result.aggregate.metrics:
         if check.undecided and not check.point_breach:
             lines.append(f"  not enough evidence {AGGREGATED}: {check.describe()}")
