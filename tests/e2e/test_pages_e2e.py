@@ -145,20 +145,25 @@ def max_in_flight(log: list[dict]) -> int:
 def spending_views(log: list[dict]) -> list[tuple[int, list[int]]]:
     """(portfolio id, budget line ids sent) per /portfolios/:id/spending view in the log.
 
-    A view's fan-out starts when `portfolios/{id}/cans/?..includeInactive=true` has answered and ends
-    before its wave 4 (`procurement-shops/`), which waits for every budget line.
+    A view's fan-out starts when `portfolios/{id}/cans/?..includeInactive=true` has answered: its budget
+    lines are sent one after the other (always: their hook is a lazy trigger, never the frontend's cache),
+    and the first other request after them is the view's wave 4 or the next view (wave 4's calls may be
+    answered from the frontend's cache and not sent at all).
     """
     views = []
     for i, r in enumerate(log):
         match = SPENDING_CANS.match(r["path"])
         if not match or "includeInactive=true" not in (r["query"] or ""):
             continue
-        sent = []
+        sent: list[int] = []
         for later in log[i + 1 :]:
-            if later["path"] == "/api/v1/procurement-shops/" and later["t"] >= r["t_end"]:
-                break
-            if (m := BLI.match(later["path"])) and later["t"] >= r["t_end"]:
-                sent.append(int(m.group(1)))
+            if later["t"] < r["t_end"]:
+                continue
+            if (m := BLI.match(later["path"])) is None:
+                if sent or later["path"] == "/api/v1/procurement-shops/":
+                    break
+                continue
+            sent.append(int(m.group(1)))
         else:
             continue  # the run ended inside this view
         views.append((int(match.group(1)), sent))

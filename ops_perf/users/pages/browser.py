@@ -17,6 +17,7 @@ request of a call answers, the sender that got it plans the calls waiting for it
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable, Sequence
 
 import gevent
@@ -24,12 +25,17 @@ import gevent.event
 import gevent.lock
 import gevent.queue
 
+from ops_perf.users.pages.catalog import CATALOG
 from ops_perf.users.pages.view import Planned, Result, View
 
 logger = logging.getLogger(__name__)
 
 MAX_IN_FLIGHT = 6
 """A browser's connections per host over HTTP/1.1."""
+KEEP_UNUSED_S = CATALOG.cache.keep_unused_s
+"""The frontend reuses a successful answer this long after a page last used it (pages.toml `[cache]`)."""
+CACHE_ENTRIES = 2048
+"""A person's cache is emptied past this many URLs: a bound on memory for long runs."""
 
 
 class PageViewStopped(RuntimeError):
@@ -66,13 +72,30 @@ class Browser:
     """One person's requests: the connection slots, what is pending, and the senders, shared by the
     page views and the notifications poll."""
 
-    def __init__(self) -> None:
+    def __init__(self, keep_unused_s: float = KEEP_UNUSED_S) -> None:
         self.slots = gevent.lock.BoundedSemaphore(MAX_IN_FLIGHT)
         self.pending: dict[str, _Pending] = {}
         self.queue: gevent.queue.SimpleQueue[_Pending] = gevent.queue.SimpleQueue()
         self.senders: list[gevent.Greenlet] = []
         self.idle = 0
         """Senders waiting for a request to send."""
+        self.keep_unused_s = keep_unused_s
+        self.answers: dict[str, tuple[Result, float]] = {}
+        """The frontend's cache: each URL's last successful answer and when a view last used it."""
+
+    def cached(self, url: str) -> Result | None:
+        """A successful answer to `url` used within `keep_unused_s` (RTK Query's keepUnusedDataFor), else None.
+        Errors are never kept; a reuse counts as a use."""
+        found = self.answers.get(url)
+        now = time.monotonic()
+        if found is None or now - found[1] > self.keep_unused_s:
+            return None
+        self.answers[url] = (found[0], now)
+        return found[0]
+
+    def forget(self) -> None:
+        """A reload (a hard load, a new visit) empties the cache."""
+        self.answers.clear()
 
     def fetch(self, url: str, name: str, defect: bool, send: Send) -> tuple[Result, bool]:
         """One GET, blocking; an identical URL already pending is awaited instead. (result, sent by us?)"""
@@ -105,6 +128,11 @@ class Browser:
             else:  # a blocking fetch (the poll) fails like a request, not like a killed greenlet
                 failure = error if isinstance(error, Exception) else PageViewStopped(pending.url)
                 pending.waiter.set_exception(failure)
+        if result is not None and not result.failed and not result.designed and not pending.defect:
+            # (a designed 404 is an error to the frontend's cache too: asked again next time)
+            if len(self.answers) >= CACHE_ENTRIES:
+                self.answers.clear()  # bounded: a person's cache never outgrows a few pages' answers
+            self.answers[pending.url] = (result, time.monotonic())
         for call_run, position, sent in pending.listeners:
             call_run.outcomes[position] = (result, sent)
             call_run.left -= 1
@@ -218,7 +246,12 @@ class _ViewRun:
         call_run = _CallRun(self, i, [url for url, _name, _defect in requests])
         browser = self.browser
         pending_urls = browser.pending
+        reuse = call.refetch == "cache"
         for position, (url, name, defect) in enumerate(requests):
+            if reuse and not defect and (kept := browser.cached(url)) is not None:
+                call_run.outcomes[position] = (kept, False)  # the frontend's cache answers: nothing sent
+                call_run.left -= 1
+                continue
             pending = pending_urls.get(url)
             if pending is None:
                 pending = pending_urls[url] = _Pending(url, name, defect, self.send)
@@ -226,6 +259,8 @@ class _ViewRun:
                 browser.put(pending)
             else:  # asked for already (queued or in flight): its answer is this call's too
                 pending.listeners.append((call_run, position, False))
+        if not call_run.left:  # every request answered from the cache
+            self.finish(call_run)
 
     def finish(self, call_run: _CallRun) -> None:
         """The last request of a call answered: keep its results, account for them, go on (the view

@@ -9,8 +9,11 @@ calls it needs have answered, fan-outs built from the fields the catalog names. 
 a detail page keeps the layout's calls (not re-fetched), a deep link makes the hard-load calls first.
 
 Every API call is recorded under its endpoint's Locust name; each page view is also one `PAGE`
-entry (the route), timed from navigation to the last response, failed when any call failed.
-Which requests a view makes (URLs, names, fan-outs from earlier responses) is `page_view.py`'s job;
+entry (the route), timed from navigation to the last response, failed when a call that blocks the
+page failed (`on_failure`; a degraded view is counted apart). Like the frontend (RTK Query), a
+successful answer is reused for a minute after a page last used it, unless the call's hook refetches
+(`refetch`); errors are never kept; a reload empties the cache (`Browser.cached`).
+Which requests a view makes (URLs, names, fan-outs from earlier responses) is `view.py`'s job;
 this module moves between pages and sends them.
 """
 
@@ -180,6 +183,7 @@ class PersonUser(FastHttpUser):
         if not tab:
             self._kept = {}
         if hard or self.uid is None:
+            self.browser.forget()  # a reload starts the frontend afresh: its cache is empty
             self.browser.run_view(view, HARD_LOAD_PLAN, {}, send)
             users = [v for v in view.field_values([HARD_LOAD], CATALOG.user_field) if v is not None]
             self.uid = users[0] if users else self.uid
