@@ -192,7 +192,7 @@ def test_the_command_line_never_loads_locust() -> None:
     """`ops-perf` only starts Locust: importing Locust would monkey-patch the parent with gevent (and with
     the gevent 25 of older Locust releases, print an 'Exception ignored' line at its exit)."""
     code = (
-        "import sys, ops_perf.cli.main, ops_perf.cli.run, ops_perf.cli.capacity, ops_perf.cli.demo, "
+        "import sys, ops_perf.cli.commands, ops_perf.cli.run, ops_perf.cli.capacity, ops_perf.cli.demo, "
         "ops_perf.report.cli, ops_perf.verdict, ops_perf.history.cli; "
         "sys.exit('locust' in sys.modules)"
     )

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from locust.argument_parser import get_parser
 
-from ops_perf.cli.main import build_parser
+from ops_perf.cli.commands import build_parser
 from ops_perf.errors import OpsPerfError
 from ops_perf.settings.options import apply_environment, locust_args, run_options
 

@@ -303,7 +303,9 @@ def build_parser() -> OneLineParser:
         "(Ctrl-C, as ops-perf run).",
     )
     parser.add_argument(
-        "--env", required=True, help="local, dev or stg (config/environments.toml `capacity`); required"
+        "--env",
+        required=True,
+        help="local, dev or stg (config/environments.toml `capacity`); required, no default (never prod)",
     )
     parser.add_argument(
         "--host", help="override the environment's host, e.g. the simulator's URL (default: the environment's)"

@@ -36,24 +36,30 @@ def _parser() -> OneLineParser:
     common(imp)
 
     det = sub.add_parser("detect", help="change points per series; exit 3 on a recent slower change")
-    det.add_argument("--env")
-    det.add_argument("--scenario")
-    det.add_argument("--json", type=Path, metavar="FILE", help="also write the changes as a JSON list")
-    det.add_argument("--targets", type=Path, help="targets file with the [history] section")
+    det.add_argument("--env", help="only this environment's series (default: every environment)")
+    det.add_argument("--scenario", help="only this scenario's series (default: every scenario)")
+    det.add_argument("--json", type=Path, metavar="FILE", help="also write the changes as a JSON list (default: none)")
+    det.add_argument(
+        "--targets", type=Path, help="targets file with the [history] section (default config/targets.toml)"
+    )
     common(det)
 
     tr = sub.add_parser("trend", help="draw one series (PNG + text)")
     tr.add_argument("name", help="endpoint name, page route or Aggregated")
-    tr.add_argument("--env")
-    tr.add_argument("--scenario")
+    tr.add_argument("--env", help="only this environment's series (default: every environment)")
+    tr.add_argument("--scenario", help="only this scenario's series (default: every scenario)")
     tr.add_argument("--metric", help="one metric (default: every metric the series has)")
-    tr.add_argument("-o", "--out", type=Path, default=Path("reports/trends"), help="folder for the PNGs")
-    tr.add_argument("--targets", type=Path)
+    tr.add_argument(
+        "-o", "--out", type=Path, default=Path("reports/trends"), help="folder for the PNGs (default %(default)s)"
+    )
+    tr.add_argument(
+        "--targets", type=Path, help="targets file with the [history] section (default config/targets.toml)"
+    )
     common(tr)
 
     lst = sub.add_parser("runs", help="list the stored runs")
-    lst.add_argument("--env")
-    lst.add_argument("--scenario")
+    lst.add_argument("--env", help="only this environment's runs (default: every environment)")
+    lst.add_argument("--scenario", help="only this scenario's runs (default: every scenario)")
     common(lst)
     return parser
 

@@ -202,7 +202,9 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="where to write (default: reports/<date of the runs>/)",
     )
-    parser.add_argument("--force", action="store_true", help="replace an existing report")
+    parser.add_argument(
+        "--force", action="store_true", help="replace an existing report (default: refuse to overwrite)"
+    )
     parser.add_argument(
         "--targets", metavar="FILE", type=Path, default=None, help="targets file (default: config/targets.toml)"
     )

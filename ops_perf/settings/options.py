@@ -6,7 +6,7 @@ the same run. A command-line option always wins over the variable, and a variabl
 over `./.env` (python-dotenv, `override=False`). Each help line says the default and the unit.
 
 Locust's own options that `ops-perf run` mirrors (`--host`, `-u`, `-r`, `-t`, `--processes`) are in
-`cli.main`: Locust registers those itself.
+`cli.commands`: Locust registers those itself.
 """
 
 from __future__ import annotations

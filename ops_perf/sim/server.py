@@ -99,45 +99,49 @@ def build_parser() -> argparse.ArgumentParser:
     from ops_perf.sim.tokens import DEFAULT_ACCESS_LIFETIME_S, DEFAULT_REFRESH_LIFETIME_S
 
     parser = _Parser(prog=PROG, description="Serve a local OPS simulator on 127.0.0.1.")
-    parser.add_argument("--port", type=_port, default=8080, help="TCP port on 127.0.0.1 (0 = any free port)")
+    parser.add_argument(
+        "--port", type=_port, default=8080, help="TCP port on 127.0.0.1, 0 for any free port (default %(default)s)"
+    )
     parser.add_argument(
         "--profile",
         default="healthy",
         help="latency/failure profile: a shipped name (healthy, prod-2025-10-15, "
-        "regression-demo, empty-reference, fixed-50ms, causes) or a .json/.toml file",
+        "regression-demo, empty-reference, fixed-50ms, causes) or a .json/.toml file (default %(default)s)",
     )
     parser.add_argument(
         "--time-scale",
         type=_positive(float, 0.0, "time scale"),
         default=1.0,
-        help="multiply every simulated delay (0.01 replays a 20 s timeout in 0.2 s)",
+        help="multiply every simulated delay: 0.01 replays a 20 s timeout in 0.2 s (default %(default)s, real time)",
     )
     parser.add_argument(
         "--play-env",
         choices=PLAY_ENVS,
         default="local",
-        help="behave like this OPS environment (Referer check, test login allowed or not)",
+        help="behave like this OPS environment: Referer check, test login allowed or not (default %(default)s)",
     )
     parser.add_argument(
         "--token-lifetime",
         type=_positive(float, 1.0, "token lifetime"),
         default=DEFAULT_ACCESS_LIFETIME_S,
-        help="access token lifetime in seconds",
+        help="access token lifetime in seconds (default %(default)s)",
     )
     parser.add_argument(
         "--refresh-lifetime",
         type=_positive(float, 1.0, "refresh lifetime"),
         default=DEFAULT_REFRESH_LIFETIME_S,
-        help="refresh token lifetime in seconds",
+        help="refresh token lifetime in seconds (default %(default)s)",
     )
-    parser.add_argument("--seed", type=int, default=DEFAULT_SEED, help="dataset and sampling seed")
+    parser.add_argument(
+        "--seed", type=int, default=DEFAULT_SEED, help="dataset and sampling seed (default %(default)s)"
+    )
     parser.add_argument(
         "--jwt-key", default=None, help="HS256 signing key (default: random per process); lets tests mint tokens"
     )
     parser.add_argument(
         "--strict-sessions",
         action="store_true",
-        help="as OPS: using a superseded token also ends the user's live session",
+        help="as OPS: using a superseded token also ends the user's live session (default: off)",
     )
     parser.add_argument(
         "--workers",
@@ -150,7 +154,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--slowdown",
         type=_positive(float, 0.001, "slowdown"),
         default=1.0,
-        help="multiply every service time by this factor (not the gateway ceiling): a slower OPS",
+        help="multiply every service time by this factor, not the gateway ceiling: a slower OPS (default %(default)s)",
     )
     parser.add_argument(
         "--delay",
@@ -158,7 +162,8 @@ def build_parser() -> argparse.ArgumentParser:
         default=[],
         metavar="NAME=MS",
         type=_delay,
-        help="add MS milliseconds to one endpoint (its Locust name, e.g. /api/v1/agreements/[id]/history/); repeatable",
+        help="add MS milliseconds to one endpoint (its Locust name, e.g. /api/v1/agreements/[id]/history/); "
+        "repeatable (default: none)",
     )
     parser.add_argument(
         "--pool-size",
@@ -170,7 +175,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--health-without-pool-status",
         action="store_true",
-        help="answer /api/v1/health/ without pool_status, as an OPS that does not report its pool",
+        help="answer /api/v1/health/ without pool_status, as an OPS that does not report its pool (default: off)",
     )
     parser.add_argument(
         "--per-row",
@@ -179,7 +184,7 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="NAME=MS",
         type=_named_number("--per-row", "NAME=MS", "/api/v1/budget-line-items/=2", float, 0, "milliseconds"),
         help="plant a per-row cost: MS more milliseconds per row answered (list items, or an [id] record's "
-        "embedded rows) on one endpoint; repeatable; over the profile's per_row_ms",
+        "embedded rows) on one endpoint; repeatable; over the profile's per_row_ms (default: the profile's)",
     )
     parser.add_argument(
         "--serialise",
@@ -188,7 +193,7 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="NAME=N",
         type=_named_number("--serialise", "NAME=N", "/api/v1/cans/[id]=1", int, 1, "requests"),
         help="plant serialisation: at most N requests of one endpoint in service at once, the rest queue "
-        "FIFO; repeatable; over the profile's serialised",
+        "FIFO; repeatable; over the profile's serialised (default: the profile's)",
     )
     parser.add_argument(
         "--n-plus-one",
@@ -196,21 +201,21 @@ def build_parser() -> argparse.ArgumentParser:
         default=[],
         metavar="NAME",
         help="plant an N+1 on one endpoint: with --db-url each request runs 2 + rows real SQL statements; "
-        "repeatable; added to the profile's n_plus_one",
+        "repeatable; added to the profile's n_plus_one (default: the profile's)",
     )
     parser.add_argument(
         "--html-200",
         action="append",
         default=[],
         metavar="NAME",
-        help="one endpoint answers 200 with an HTML login page (a proxy's); repeatable; added to the profile's html_200",
+        help="one endpoint answers 200 with an HTML login page (a proxy's); repeatable; added to the profile's html_200 (default: the profile's)",
     )
     parser.add_argument(
         "--db-url",
         default=None,
         metavar="URL",
         help=f"PostgreSQL (postgresql://...) where planted N+1 endpoints run real SQL, in the simulator's own "
-        f"schema; never printed (env {DB_URL_ENV} keeps it out of the process list too)",
+        f"schema; never printed (env {DB_URL_ENV} keeps it out of the process list too) (default: none)",
     )
     parser.add_argument(
         "--log-cap",

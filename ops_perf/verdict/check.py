@@ -186,7 +186,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--env", help="environment whose [env.<name>] overrides apply (default: the run's)")
     parser.add_argument("--targets", type=Path, help="targets file (default config/targets.toml)")
-    parser.add_argument("--junit", type=Path, metavar="FILE", help="write every verdict as JUnit XML")
+    parser.add_argument(
+        "--junit", type=Path, metavar="FILE", help="also write every verdict as JUnit XML (default: none)"
+    )
     return parser
 
 

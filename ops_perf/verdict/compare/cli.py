@@ -65,15 +65,19 @@ def build_parser() -> argparse.ArgumentParser:
         "--allow-mismatch",
         action="store_true",
         help="compare runs whose load differed (users, stages, think time, env, scenario, user model), "
-        "with the differences at the top",
+        "with the differences at the top (default: refused)",
     )
-    parser.add_argument("--force", action="store_true", help="replace an existing COMPARISON.md")
-    parser.add_argument("--junit", type=Path, metavar="FILE", help="write every verdict as JUnit XML")
+    parser.add_argument(
+        "--force", action="store_true", help="replace an existing COMPARISON.md (default: refuse to overwrite)"
+    )
+    parser.add_argument(
+        "--junit", type=Path, metavar="FILE", help="also write every verdict as JUnit XML (default: none)"
+    )
     parser.add_argument(
         "--baseline-last",
         type=int,
         metavar="N",
-        help="baseline = median of the last N valid runs of the candidate's env and scenario",
+        help="baseline = median of the last N valid runs of the candidate's env and scenario (default: the runs given)",
     )
     parser.add_argument(
         "--results-root",

@@ -38,14 +38,20 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("locust_args", nargs=argparse.REMAINDER, help="after --: passed to locust as they are")
 
     demo = sub.add_parser("demo", help="start the simulator, run a short scenario against it, write the report")
-    demo.add_argument("--profile", default="healthy", help="simulator profile (healthy, prod-2025-10-15, ...)")
-    demo.add_argument("--time-scale", type=float, default=None, help="simulator delay factor")
-    demo.add_argument("--scenario", default="smoke")
+    demo.add_argument(
+        "--profile",
+        default="healthy",
+        help="simulator profile: healthy, prod-2025-10-15, causes, ... (default %(default)s)",
+    )
+    demo.add_argument(
+        "--time-scale", type=float, default=None, help="simulator delay factor, e.g. 0.05 (default 1, real time)"
+    )
+    demo.add_argument("--scenario", default="smoke", help="the scenario (default %(default)s)")
     demo.add_argument("-t", "--run-time", default="30s", help="load time (default 30s)")
-    demo.add_argument("-u", "--users", type=int, default=10)
+    demo.add_argument("-u", "--users", type=int, default=10, help="peak users (default %(default)s)")
     demo.add_argument("--think-time", default="0.1,0.5", help="MIN,MAX seconds (default 0.1,0.5)")
-    demo.add_argument("--results-dir", type=Path, default=None)
-    demo.add_argument("--reports-dir", type=Path, default=None)
+    demo.add_argument("--results-dir", type=Path, default=None, help="where the results go (default results/<today>)")
+    demo.add_argument("--reports-dir", type=Path, default=None, help="where the report goes (default reports/<today>)")
 
     for name, help_text in (
         ("report", "write PERFORMANCE_REPORT.md from Locust CSVs"),
@@ -64,7 +70,7 @@ def add_run_arguments(parser: argparse.ArgumentParser) -> None:
     mirrors, and its own (where results go, whether to report and check)."""
     add_to_run_parser(parser)
     parser.add_argument(
-        "--host", help="another base URL than the environment's (e.g. the simulator's: http://127.0.0.1:8080)"
+        "--host", help="another base URL, e.g. the simulator's: http://127.0.0.1:8080 (default: the environment's)"
     )
     parser.add_argument("-u", "--users", type=int, help="override the scenario: peak users (default: the scenario's)")
     parser.add_argument(
