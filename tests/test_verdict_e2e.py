@@ -134,7 +134,11 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
         assert result.returncode in (ExitCode.OK, ExitCode.THRESHOLDS_BREACHED), (
             f"run {name} exited {result.returncode}: {result.stdout[-1500:]} {result.stderr[-2000:]}"
         )
-    yield {"root": root, "targets": targets, "results": results, **{name: root / name / "local-smoke" for name in plan}}
+    # A run of a profile other than the healthy one is named for it (issue 15): R is regression-demo's.
+    prefixes = {
+        name: root / name / ("local-smoke-sim-regression-demo" if name == "R" else "local-smoke") for name in plan
+    }
+    yield {"root": root, "targets": targets, "results": results, **prefixes}
 
 
 def _noise(runs: dict[str, Any]) -> Any:

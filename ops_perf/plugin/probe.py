@@ -128,11 +128,11 @@ class SimTarget:
 
     @property
     def suffix(self) -> str:
-        """`-sim-prod-2025-10-15-x0.05` ("" for the healthy profile at real time)."""
-        if self.profile == "healthy" and self.time_scale == 1.0:
-            return ""
-        scale = f"-x{self.time_scale:g}" if self.time_scale != 1.0 else ""
-        return f"-sim-{self.profile}{scale}"
+        """`-sim-prod-2025-10-15` for any profile but the healthy one ("" for it: the demo's everyday run).
+
+        The time scale is not in the name (tests and demos scale the healthy profile all the time); it is
+        in run.json and the report, and the judge scales the targets by it."""
+        return "" if self.profile == "healthy" else f"-sim-{self.profile}"
 
     def describe(self) -> str:
         scale = f" at time scale {self.time_scale:g}" if self.time_scale != 1.0 else ""

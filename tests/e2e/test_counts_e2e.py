@@ -17,7 +17,9 @@ from sim_helpers import start_sim
 
 pytestmark = pytest.mark.e2e
 
-END = re.compile(r"load over after (\d+) s: (\d+) API calls \+ (\d+) page views, \d+ failed calls .*, ([\d.]+) API calls/s")
+END = re.compile(
+    r"load over after (\d+) s: (\d+) API calls \+ (\d+) page views, \d+ failed calls .*, ([\d.]+) API calls/s"
+)
 BOUND = re.compile(
     r"(\d+) people with ([\d.]+)-([\d.]+) s think time, viewing pages of ([\d.]+) API calls each as measured, "
     r"make at most ([\d.]+) API calls/s"

@@ -146,9 +146,10 @@ def spending_views(log: list[dict]) -> list[tuple[int, list[int]]]:
     """(portfolio id, budget line ids sent) per /portfolios/:id/spending view in the log.
 
     A view's fan-out starts when `portfolios/{id}/cans/?..includeInactive=true` has answered: its budget
-    lines are sent one after the other (always: their hook is a lazy trigger, never the frontend's cache),
-    and the first other request after them is the view's wave 4 or the next view (wave 4's calls may be
-    answered from the frontend's cache and not sent at all).
+    lines are queued together and sent as the browser's slots free up (always: their hook is a lazy
+    trigger, never the frontend's cache). It is over when another request starts after every budget line
+    sent so far has answered (the view's wave 4, whose calls the frontend's cache may answer without a
+    request, or the next view); a request of another call of the same wave may start in between.
     """
     views = []
     for i, r in enumerate(log):
@@ -156,14 +157,16 @@ def spending_views(log: list[dict]) -> list[tuple[int, list[int]]]:
         if not match or "includeInactive=true" not in (r["query"] or ""):
             continue
         sent: list[int] = []
+        answered = 0.0
         for later in log[i + 1 :]:
             if later["t"] < r["t_end"]:
                 continue
             if (m := BLI.match(later["path"])) is None:
-                if sent or later["path"] == "/api/v1/procurement-shops/":
+                if (sent and later["t"] >= answered) or later["path"] == "/api/v1/procurement-shops/":
                     break
                 continue
             sent.append(int(m.group(1)))
+            answered = max(answered, later["t_end"] or later["t"])
         else:
             continue  # the run ended inside this view
         views.append((int(match.group(1)), sent))

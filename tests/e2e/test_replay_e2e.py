@@ -16,7 +16,7 @@ from run_helpers import run_cli
 from ops_perf.exitcodes import ExitCode
 
 pytestmark = pytest.mark.e2e
-NAME = "local-smoke-sim-prod-2025-10-15-x0.05"
+NAME = "local-smoke-sim-prod-2025-10-15"
 
 
 def test_the_replay_demo_is_named_judged_and_reported_as_a_replay(tmp_path: Path) -> None:

@@ -21,8 +21,9 @@ def prod_like_run(tmp_path_factory: pytest.TempPathFactory) -> dict:
             ["run", "--env", "local", "--scenario", "smoke", "--host", sim.url, "-u", "10", "-r", "10", "-t", "10s",
              "--think-time", "0,0.05", "--results-dir", str(root / "results"), "--reports-dir", str(root / "reports")]
         )  # fmt: skip
-    prefix = root / "results" / "local-smoke"
-    report = root / "reports" / "local-smoke" / "PERFORMANCE_REPORT.md"
+    name = "local-smoke-sim-prod-2025-10-15"  # a run of another profile than the healthy one is named for it
+    prefix = root / "results" / name
+    report = root / "reports" / name / "PERFORMANCE_REPORT.md"
     return {"result": result, "prefix": prefix, "report": report}
 
 
@@ -32,7 +33,7 @@ def test_run_writes_the_report_and_judges_it(prod_like_run: dict) -> None:
     assert result.returncode == 1, "the prod profile breaches the failure-rate and p95 limits"
     assert prod_like_run["report"].is_file()
     assert f"report written to {prod_like_run['report']}" in result.stdout
-    assert (prod_like_run["prefix"].parent / "local-smoke_junit.xml").is_file()
+    assert Path(f"{prod_like_run['prefix']}_junit.xml").is_file()
     charts = list((prod_like_run["report"].parent / "charts").glob("*.png"))
     assert charts, "the report's charts"
 
@@ -40,7 +41,9 @@ def test_run_writes_the_report_and_judges_it(prod_like_run: dict) -> None:
 def test_report_figures_come_from_the_run_csvs(prod_like_run: dict) -> None:
     text = prod_like_run["report"].read_text()
     total = read_stats(prod_like_run["prefix"])["Aggregated"]
-    row = rf"\| local-smoke \| 10 x [\d.]+ \| {total['Request Count']} \| {total['Failure Count']} \|"
+    row = (
+        rf"\| local-smoke-sim-prod-2025-10-15 \| 10 x [\d.]+ \| {total['Request Count']} \| {total['Failure Count']} \|"
+    )
     assert re.search(row, text), "the overall row must carry the CSV's own request and failure counts"
     failures = read_failures(prod_like_run["prefix"])
     n504 = sum(int(f["Occurrences"]) for f in failures if "504" in f["Error"])

@@ -215,7 +215,7 @@ def test_a_warm_up_whose_every_list_failed_stops_the_run_as_invalid(tmp_path: Pa
     assert result.returncode == 4, result.stderr[-3000:]
     assert "Traceback" not in result.stderr
     assert warmup(log) and load(log) == [], "the load ran without any ids"
-    run = record(tmp_path / "results" / "local-smoke")
+    run = record(tmp_path / "results" / "local-smoke-sim-lists-fail")  # a run of another profile says so
     assert run["status"] == "invalid" and run["exit_code"] == 4
     assert "the warm-up failed on all" in run["status_detail"]
     assert run["sim_profile"] == "lists-fail"
@@ -297,4 +297,5 @@ def test_run_json_names_the_simulator_profile(tmp_path: Path) -> None:
     with start_sim("prod-2025-10-15", time_scale=0.01) as prod_like:
         result = run_cli(run_args(prod_like.url, tmp_path, "--no-check"))
     assert result.returncode in (0, 1), result.stderr[-3000:]
-    assert record(tmp_path / "results" / "local-smoke")["sim_profile"] == "prod-2025-10-15"
+    run = record(tmp_path / "results" / "local-smoke-sim-prod-2025-10-15")  # named for its profile (issue 15)
+    assert run["sim_profile"] == "prod-2025-10-15" and run["sim_time_scale"] == 0.01
