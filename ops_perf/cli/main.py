@@ -1,4 +1,4 @@
-"""`ops-perf run | report | compare | check | history | sim | demo | capacity`: thin wrappers over the modules.
+"""`ops-perf run | report | compare | check | history | sim | demo | capacity | diagnose`: thin wrappers over the modules.
 
 Each subcommand imports its module only when chosen, so `ops-perf --help` is instant and a broken
 optional part (say, matplotlib missing) cannot take the others down. Every user-fixable problem ends
@@ -54,6 +54,7 @@ def build_parser() -> argparse.ArgumentParser:
         ("history", "the results store: import runs, detect change points, draw trends"),
         ("sim", "serve the local OPS simulator"),
         ("capacity", "find the highest offered rate OPS serves within its targets (open model)"),
+        ("diagnose", "why the slow endpoints are slow: isolated probes, pool, statements (docs/DIAGNOSE.md)"),
     ):
         sub.add_parser(name, help=help_text, add_help=False)
     return parser
@@ -88,7 +89,7 @@ def add_run_arguments(parser: argparse.ArgumentParser) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     args_list = list(sys.argv[1:] if argv is None else argv)
     # Subcommands that own their argument parsing get the rest of the line untouched.
-    if args_list and args_list[0] in ("report", "check", "compare", "history", "sim", "capacity"):
+    if args_list and args_list[0] in ("report", "check", "compare", "history", "sim", "capacity", "diagnose"):
         return _delegate(args_list[0], args_list[1:])
     args = build_parser().parse_args(args_list)
     try:
@@ -122,6 +123,10 @@ def _delegate(command: str, rest: list[str]) -> int:
             from ops_perf.cli.capacity import main as capacity_main
 
             return capacity_main(rest)
+        if command == "diagnose":
+            from ops_perf.cli.diagnose import main as diagnose_main
+
+            return diagnose_main(rest)
         if command == "history":
             from ops_perf.history import main as history_main
 
