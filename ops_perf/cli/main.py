@@ -38,7 +38,11 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("locust_args", nargs=argparse.REMAINDER, help="after --: passed to locust as they are")
 
     demo = sub.add_parser("demo", help="start the simulator, run a short scenario against it, write the report")
-    demo.add_argument("--profile", default="healthy", help="simulator profile (healthy, prod-2025-10-15, ...)")
+    demo.add_argument(
+        "--profile",
+        default=None,
+        help="simulator profile (healthy, prod-2025-10-15, ...; default healthy, causes with --diagnose)",
+    )
     demo.add_argument("--time-scale", type=float, default=None, help="simulator delay factor")
     demo.add_argument("--scenario", default="smoke")
     demo.add_argument("-t", "--run-time", default="30s", help="load time (default 30s)")
@@ -46,6 +50,17 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--think-time", default="0.1,0.5", help="MIN,MAX seconds (default 0.1,0.5)")
     demo.add_argument("--results-dir", type=Path, default=None)
     demo.add_argument("--reports-dir", type=Path, default=None)
+    demo.add_argument(
+        "--diagnose",
+        action="store_true",
+        help="show why: the causes profile, then ops-perf diagnose of the run and the planted routes, then the report",
+    )
+    demo.add_argument(
+        "--db-url",
+        default=None,
+        help="with --diagnose: a PostgreSQL for the simulator's real N+1 SQL "
+        "and pg_stat_statements (or OPS_DB_URL); never printed",
+    )
 
     for name, help_text in (
         ("report", "write PERFORMANCE_REPORT.md from Locust CSVs"),
@@ -162,9 +177,15 @@ def _demo(args: argparse.Namespace) -> int:
         run_demo(
             profile=args.profile, time_scale=args.time_scale, scenario=args.scenario, run_time=args.run_time,
             users=args.users, think_time=args.think_time, results_dir=args.results_dir,
-            reports_dir=args.reports_dir,
+            reports_dir=args.reports_dir, diagnose=args.diagnose, db_url=args.db_url or _db_url_from_env(),
         )
     )  # fmt: skip
+
+
+def _db_url_from_env() -> str | None:
+    import os
+
+    return os.environ.get("OPS_DB_URL") or None
 
 
 if __name__ == "__main__":
