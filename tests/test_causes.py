@@ -13,6 +13,7 @@ from ops_perf.judge.causes import (
     concurrency,
     endpoint_verdict,
     health_slow,
+    page_size_rows,
     pool_verdict,
     record_causes,
 )
@@ -60,6 +61,16 @@ def test_one_record_dominates_at_three_times_the_others_and_above_target() -> No
     slow_others = [(str(i), 400.0, 20_000.0) for i in range(1, 6)]
     _, causes = record_causes(_records(AGREEMENT, [*slow_others, ("114", 1190.0, 572_000.0)]), TARGETS)
     assert not [c for c in causes if c.kind == "record_dominates"]
+
+
+def test_a_record_with_fewer_than_three_answers_is_not_judged() -> None:
+    others = [(str(i), 100.0, 20_000.0) for i in range(1, 6)]
+    stats = (
+        *(RecordStats(i, 3, 0, ms, ms, size) for i, ms, size in others),
+        RecordStats("114", 2, 0, 1400, 1400, 572_000),
+    )
+    _, causes = record_causes(Records({AGREEMENT: NameRecords(AGREEMENT, "endpoint", stats)}), TARGETS)
+    assert causes == [], "two slow answers are no slow record"
 
 
 def test_time_grows_with_size_needs_five_records_a_close_line_and_a_growth_that_matters() -> None:
@@ -111,14 +122,29 @@ def test_no_pool_status_and_no_samples_say_so() -> None:
     assert pool_verdict(None, ["x"]) is None
 
 
-def _level(in_flight: int, rps: float) -> Level:
-    return Level(in_flight, 2 * in_flight, 2 * in_flight, 2 * in_flight / rps, rps, 25.0)
+def _level(in_flight: int, steady_ms: float | None, wall_rps: float = 10.0) -> Level:
+    return Level(in_flight, 2 * in_flight, 2 * in_flight, 2 * in_flight / wall_rps, wall_rps, steady_ms, steady_ms)
 
 
-@pytest.mark.parametrize(("rps_8", "verdict"), [(14.9, "serialises"), (15.0, "scales"), (70.0, "scales")])
-def test_serialises_below_one_and_a_half_times_the_throughput_at_one(rps_8: float, verdict: str) -> None:
-    found = concurrency([_level(1, 10.0), _level(2, 12.0), _level(4, 13.0), _level(8, rps_8)])
+@pytest.mark.parametrize(
+    ("ms_8", "verdict"), [(800.0, "serialises"), (533.4, "serialises"), (533.3, "scales"), (110.0, "scales")]
+)
+def test_serialises_below_one_and_a_half_times_the_throughput_at_one(ms_8: float, verdict: str) -> None:
+    """Throughput by Little's law on the medians: 1 in flight at 100 ms is 10/s; 8 in flight at 533.3 ms, 15/s."""
+    found = concurrency([_level(1, 100.0), _level(2, 120.0), _level(4, 300.0), _level(8, ms_8)])
     assert found is not None and found.verdict == verdict
+
+
+def test_a_heavy_tail_does_not_make_a_scaling_endpoint_serialise() -> None:
+    """The simulator's prod profile: answers of ~70 ms with tails at the gateway's 5 s. One 5 s answer at 8 in
+    flight stretches the level's wall time to 5 s (wall-clock throughput 3.2/s against 2.4/s alone: "1.3x"),
+    but not the medians the verdict reads."""
+    alone = Level(1, 6, 6, 0.83, 7.2, 70.0, 70.0)
+    eight = Level(8, 16, 16, 5.0, 3.2, 75.0, 72.0)
+    found = concurrency([alone, eight])
+    assert found is not None and found.verdict == "scales" and found.ratio > 7
+    older = concurrency([Level(1, 2, 2, 0.2, 10.0, 100.0), Level(8, 16, 16, 1.6, 10.0, 790.0)])  # no steady medians
+    assert older is not None and older.verdict == "serialises"
 
 
 def _probes(records: list[Sample], database: Database | None = None, **kw: object) -> EndpointProbes:
@@ -148,6 +174,31 @@ def test_a_fixed_few_statements_are_no_n_plus_one_but_more_than_fifty_are() -> N
     assert verdict.statements is not None and verdict.statements.n_plus_one
 
 
+def test_page_sizes_whose_answers_overlap_are_no_cause() -> None:
+    """Noise with one slow answer at the largest page: rising medians are not enough when the smallest
+    page's answers reach past the largest's."""
+    noisy = [Sample(ms, 1000, rows, 200, limit=rows) for rows, ms in
+             ((10, 70), (10, 60), (10, 900), (25, 75), (25, 66), (25, 80), (50, 120), (50, 140), (50, 4000))]  # fmt: skip
+    fit, holds = page_size_rows(noisy)
+    assert fit is not None and not holds
+    planted = [Sample(22 + 2 * rows + j, 1000, rows, 200, limit=rows) for rows in (10, 25, 50) for j in (0, 1, 3)]
+    fit, holds = page_size_rows(planted)
+    assert holds and fit is not None and fit.slope == pytest.approx(2.0, rel=0.05)
+
+
+def test_a_record_slow_once_is_not_slow() -> None:
+    """The sweep asks its slowest records twice more: the record whose one answer was slow by chance has a
+    fast median; the heavy one stays slow."""
+    samples = [Sample(70, 20_000, 9, 200, id=str(i)) for i in range(1, 8)]
+    samples += [Sample(4200, 14_000, 15, 200, id="545"), Sample(66, 14_000, 15, 200, id="545"),
+                Sample(71, 14_000, 15, 200, id="545")]  # fmt: skip
+    verdict = endpoint_verdict(_probes(samples), TARGETS)
+    assert not [c for c in verdict.causes if c.kind == "record_dominates"]
+    heavy = [*samples[:7], *(Sample(1400 + j, 572_000, 333, 200, id="114") for j in (0, 5, 9))]
+    verdict = endpoint_verdict(_probes(heavy), TARGETS)
+    assert [c.figures["id"] for c in verdict.causes if c.kind == "record_dominates"] == ["114"]
+
+
 def test_ms_per_row_from_the_page_size_sweep() -> None:
     sizes = [
         Sample(22 + 2 * limit + (i % 3 - 1), 100 * limit, limit, 200, limit=limit)
@@ -164,8 +215,10 @@ def test_a_diagnosis_file_round_trips_into_the_judge() -> None:
     data = {
         "schema": 1, "env": "production", "host": "http://h", "endpoints": [
             {"name": CAN, "kind": "detail", "requests": 30, "stopped": None,
-             "concurrency": [{"in_flight": 1, "requests": 2, "ok": 2, "seconds": 0.2, "throughput_rps": 10.0, "median_ms": 100},
-                             {"in_flight": 8, "requests": 16, "ok": 16, "seconds": 1.6, "throughput_rps": 10.0, "median_ms": 790}],
+             "concurrency": [{"in_flight": 1, "requests": 6, "ok": 6, "seconds": 0.6, "throughput_rps": 10.0,
+                              "median_ms": 100, "steady_ms": 100},
+                             {"in_flight": 8, "requests": 16, "ok": 16, "seconds": 1.6, "throughput_rps": 10.0,
+                              "median_ms": 450, "steady_ms": 800}],
              "records": [{"id": "1", "ms": 100, "bytes": 10, "rows": 1, "status": 200}], "page_size": [], "database": None}]}  # fmt: skip
     diagnosis = parse_diagnosis(data)
     assert diagnosis is not None and diagnosis.env == "prod"

@@ -40,21 +40,28 @@ def test_the_fullest_plan_that_fits_and_its_count() -> None:
     chosen = plan.plan(targets, ids, available=400, in_flight=8)
     assert chosen.step == plan.STEPS[0] and not chosen.left_out
     by_name = {p.name: p for p in chosen.endpoints}
+    sweep = 6 + 2 * (2 + 4 + 8)  # six alone, then two per slot at 2, 4 and 8 in flight
     assert len(by_name["/api/v1/agreements/[id]"].records) == 61
-    assert by_name["/api/v1/budget-line-items/"].requests == 3 * 3 + 2 * (1 + 2 + 4 + 8)
-    assert by_name["/api/v1/version/"].requests == 2 * 15
-    assert chosen.requests == 61 + 30 + 39 + 30
+    assert by_name["/api/v1/agreements/[id]"].requests == 61 + 3 * 2 + sweep  # the 3 slowest asked twice more
+    assert by_name["/api/v1/budget-line-items/"].requests == 3 * 3 + sweep
+    assert by_name["/api/v1/version/"].requests == sweep
+    assert chosen.requests == (61 + 6 + sweep) + (9 + sweep) + sweep
 
 
 def test_a_small_budget_steps_down_then_leaves_endpoints_out_by_name() -> None:
     targets = _targets("/api/v1/agreements/[id]", "/api/v1/cans/[id]", "/api/v1/version/")
     ids = {"agreement_ids": list(range(61)), "can_ids": list(range(40))}
-    chosen = plan.plan(targets, ids, available=120, in_flight=8)
-    assert chosen.requests <= 120 and not chosen.left_out and chosen.step != plan.STEPS[0]
-    tight = plan.plan(targets, ids, available=40, in_flight=8)
-    # the smallest sizes: 8 records + 15 concurrency each; cans/[id] no longer fits, version/ (15) still does
-    assert tight.requests <= 40 and tight.left_out == ["/api/v1/cans/[id]"]
+    chosen = plan.plan(targets, ids, available=200, in_flight=8)
+    assert chosen.requests <= 200 and not chosen.left_out and chosen.step == plan.STEPS[1], "middle levels go first"
+    assert [len(p.records) for p in chosen.endpoints] == [61, 40, 0] and chosen.endpoints[0].levels == (1, 8)
+    fewer = plan.plan(targets, ids, available=120, in_flight=8)
+    assert fewer.requests <= 120 and not fewer.left_out and len(fewer.endpoints[0].records) < 61
+    tight = plan.plan(targets, ids, available=60, in_flight=8)
+    # the smallest sizes: 8 records, 6 re-asked, and the sweep's two ends (6 alone, 16 at 8 in flight):
+    # 36 for a detail endpoint, 22 for version/; cans/[id] no longer fits after agreements, version/ does
+    assert tight.requests <= 60 and tight.left_out == ["/api/v1/cans/[id]"]
     assert [p.name for p in tight.endpoints] == ["/api/v1/agreements/[id]", "/api/v1/version/"]
+    assert all(p.levels == (1, 8) for p in tight.endpoints)
 
 
 def test_levels_spread_and_harvest_bounds() -> None:

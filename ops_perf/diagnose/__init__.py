@@ -5,8 +5,8 @@ nothing else of ours running, measure what that load cannot separate:
 - a concurrency sweep (1, 2, 4, 8 in flight): does throughput grow with concurrency, or does the
   server serialise the endpoint (workers, threads, the GIL, a lock, the pool)?
 - a page-size sweep of a list (`limit` 10, 25, 50): milliseconds per row;
-- a record sweep of an `[id]` endpoint (each id of its pool once, bounded): time against bytes and
-  embedded rows, and the record that dominates;
+- a record sweep of an `[id]` endpoint (each id of its pool once, bounded, its slowest asked again):
+  time against bytes and embedded rows, and the record that dominates;
 - with a database URL: `pg_stat_statements` around each sequential request (deltas, no reset, so a
   read-only role does): statements per request, per row, distinct, the database's share of the time.
 

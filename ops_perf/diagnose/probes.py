@@ -18,7 +18,7 @@ from typing import Any
 
 from ops_perf.diagnose.client import Answer, BudgetSpent, Client, rows_of
 from ops_perf.diagnose.database import TOP_STATEMENTS, Statements, difference
-from ops_perf.diagnose.plan import STOP_AFTER, EndpointPlan
+from ops_perf.diagnose.plan import CONFIRM, ROUNDS, SEQUENTIAL, STOP_AFTER, EndpointPlan
 
 
 class ProbeStopped(RuntimeError):
@@ -110,6 +110,14 @@ class Prober:
                 sample = self._one(run, guard, target.url(record), {"id": str(record)})
                 run.records.append(sample)
                 sequential_ms += sample["ms"]
+            if plan.confirmations:
+                slowest, again = CONFIRM
+                answered = sorted((r for r in run.records if 200 <= r["status"] < 300), key=lambda r: -r["ms"])
+                for sample in answered[:slowest]:
+                    for _ in range(again):
+                        repeat = self._one(run, guard, target.url(sample["id"]), {"id": sample["id"], "repeat": True})
+                        run.records.append(repeat)
+                        sequential_ms += repeat["ms"]
             if run.records:
                 self.say(_records_line(target.name, run.records))
             for limit in plan.limits:
@@ -132,7 +140,7 @@ class Prober:
                 }
             url = target.url(_typical(run.records, plan.records), None)
             for level in plan.levels:
-                run.concurrency.append(self._level(run, guard, url, level, plan.rounds))
+                run.concurrency.append(self._level(run, guard, url, level))
             if run.concurrency:
                 self.say(_levels_line(target.name, run.concurrency))
         except ProbeStopped as stop:
@@ -140,18 +148,22 @@ class Prober:
             self.say(f"{target.name}: stopped: {stop}")
 
     # ---- one concurrency level -----------------------------------------------------------------
-    def _level(self, run: EndpointRun, guard: _Guard, url: str, level: int, rounds: int) -> dict[str, Any]:
-        answers: list[Answer] = []
+    def _level(self, run: EndpointRun, guard: _Guard, url: str, level: int) -> dict[str, Any]:
+        """`level` slots, each sending one request after the other: `ROUNDS` each (`SEQUENTIAL` with one
+        slot). The steady median is of the answers after each slot's first (the first wave meets an
+        empty server; the second, the queue the first left), or of all of them with one slot."""
+        answers: list[tuple[int, Answer]] = []
         lock = threading.Lock()
         stop = threading.Event()
+        rounds = SEQUENTIAL if level == 1 else ROUNDS
 
         def slot() -> None:
-            for _ in range(rounds):
+            for wave in range(rounds):
                 if stop.is_set() or self.client.stopping.is_set():
                     return
                 answer = self.client.get(url)
                 with lock:
-                    answers.append(answer)
+                    answers.append((wave, answer))
                 try:
                     guard.see(answer)
                 except ProbeStopped:
@@ -174,7 +186,8 @@ class Prober:
             error = future.exception()
             if isinstance(error, BudgetSpent | ProbeStopped):
                 raise error
-        ok = [a.ms for a in answers if a.ok]
+        ok = [a.ms for _, a in answers if a.ok]
+        steady = [a.ms for wave, a in answers if a.ok and (wave > 0 or level == 1)]
         return {
             "in_flight": level,
             "requests": len(answers),
@@ -182,6 +195,7 @@ class Prober:
             "seconds": round(seconds, 4),
             "throughput_rps": round(len(ok) / seconds, 3) if seconds > 0 else 0.0,
             "median_ms": round(statistics.median(ok), 3) if ok else None,
+            "steady_ms": round(statistics.median(steady), 3) if steady else None,
         }
 
 
@@ -194,13 +208,13 @@ def _typical(samples: list[dict[str, Any]], ids: list[Any]) -> Any:
 
 
 def _records_line(name: str, samples: list[dict[str, Any]]) -> str:
-    ok = [s for s in samples if 200 <= s["status"] < 300]
+    ok = [s for s in samples if 200 <= s["status"] < 300 and not s.get("repeat")]
     if not ok:
         return f"{name}: records: {len(samples)} requests, none answered 2xx"
     slowest = max(ok, key=lambda s: s["ms"])
     times = statistics.median(s["ms"] for s in ok)
     return (
-        f"{name}: records: {len(samples)} ids, median {times:,.0f} ms; slowest id {slowest['id']}: "
+        f"{name}: records: {len({s['id'] for s in samples})} ids, median {times:,.0f} ms; slowest id {slowest['id']}: "
         f"{slowest['ms']:,.0f} ms, {slowest['bytes'] / 1024:,.0f} KB"
     )
 
@@ -215,5 +229,10 @@ def _sizes_line(name: str, samples: list[dict[str, Any]]) -> str:
 
 
 def _levels_line(name: str, levels: list[dict[str, Any]]) -> str:
-    parts = ", ".join(f"{lv['in_flight']} in flight {lv['throughput_rps']:.1f}/s" for lv in levels)
-    return f"{name}: concurrency: {parts}"
+    parts = ", ".join(
+        f"{lv['in_flight']} in flight {lv['steady_ms']:,.0f} ms"
+        if lv["steady_ms"] is not None
+        else f"{lv['in_flight']}: n/a"
+        for lv in levels
+    )
+    return f"{name}: concurrency (median once the queue is full): {parts}"

@@ -70,13 +70,14 @@ def draw_charts(folder: Path, verdicts: Sequence[EndpointVerdict]) -> dict[str, 
             for v in swept:
                 levels = sorted(v.probes.concurrency, key=lambda lv: lv.in_flight)
                 x = [lv.in_flight for lv in levels]
-                ax1.plot(x, [lv.throughput_rps for lv in levels], marker="o", label=v.name)
-                ax2.plot(x, [lv.median_ms if lv.median_ms is not None else float("nan") for lv in levels], marker="o")
+                rps = [lv.steady_rps if lv.steady_rps is not None else lv.throughput_rps for lv in levels]
+                ax1.plot(x, rps, marker="o", label=v.name)
+                ax2.plot(x, [lv.steady_ms if lv.steady_ms is not None else float("nan") for lv in levels], marker="o")
             ax1.set_xlabel("requests in flight")
-            ax1.set_ylabel("throughput (requests/s)")
+            ax1.set_ylabel("throughput (requests/s, in flight / median)")
             ax1.set_title("throughput against concurrency")
             ax2.set_xlabel("requests in flight")
-            ax2.set_ylabel("median response time (ms)")
+            ax2.set_ylabel("median once the queue is full (ms)")
             ax2.set_title("time against concurrency")
             _legend(ax1)
             fig.subplots_adjust(left=0.07, right=0.98, top=0.92, bottom=0.32, wspace=0.25)
@@ -148,29 +149,42 @@ def _endpoint_md(v: EndpointVerdict) -> list[str]:
         conc = v.concurrency
         lines.append(
             f"Concurrency: **{conc.verdict}** (throughput at {conc.high.in_flight} in flight is "
-            f"{conc.ratio:.2f}x that at 1; below 1.5x serialises)."
+            f"{conc.ratio:.2f}x that at 1, by Little's law on the medians once the queue is full; below 1.5x "
+            "serialises)."
         )
         lines.append("")
-        lines.append("| in flight | requests | 2xx | seconds | requests/s | median (ms) |")
-        lines.append("|---|---|---|---|---|---|")
+        lines.append(
+            "| in flight | requests | 2xx | seconds | requests/s (wall) | median (ms) | median once full (ms) | "
+            "throughput (in flight / median) |"
+        )
+        lines.append("|---|---|---|---|---|---|---|---|")
         for lv in sorted(p.concurrency, key=lambda lv: lv.in_flight):
+            little = f"{lv.steady_rps:.1f}" if lv.steady_rps is not None else "n/a"
             lines.append(
-                f"| {lv.in_flight} | {lv.requests} | {lv.ok} | {lv.seconds:.3f} | {lv.throughput_rps:.1f} | {_ms(lv.median_ms)} |"
+                f"| {lv.in_flight} | {lv.requests} | {lv.ok} | {lv.seconds:.3f} | {lv.throughput_rps:.1f} | "
+                f"{_ms(lv.median_ms)} | {_ms(lv.steady_ms)} | {little} |"
             )
         lines.append("")
     if v.rows_fit is not None:
-        source = "page-size sweep (limit)" if v.rows_source == "page_size" else "record sweep (embedded rows)"
+        source = (
+            "the page-size sweep, medians per page size"
+            if v.rows_source == "page_size"
+            else "the record sweep, embedded rows"
+        )
         lines.append(
-            f"Rows ({source}): **{v.rows_fit.slope:.3f} ms per row** (r^2 {v.rows_fit.r2:.2f}, "
-            f"{v.rows_fit.n} requests, {v.rows_fit.x_low:.0f} to {v.rows_fit.x_high:.0f} rows)."
+            f"Rows, from {source}: **{v.rows_fit.slope:.3f} ms per row** (r^2 {v.rows_fit.r2:.2f}, "
+            f"{v.rows_fit.n} points, {v.rows_fit.x_low:.0f} to {v.rows_fit.x_high:.0f} rows)."
         )
         lines.append("")
     ok_records = [s for s in p.records if s.ok]
     if ok_records:
+        ids = {s.id for s in p.records}
+        answered = {s.id for s in ok_records}
         lines.append(
-            f"Records: {len(ok_records)} of {len(p.records)} answered 2xx, median {_ms(_median([s.ms for s in ok_records]))} ms"
+            f"Records: {len(answered)} of {len(ids)} answered 2xx, median {_ms(_median([s.ms for s in ok_records]))} ms"
             + (
-                f"; slowest id {v.slowest.id}: {_ms(v.slowest.ms)} ms, {v.slowest.bytes / 1024:,.0f} KB"
+                f"; slowest id {v.slowest.id}: {_ms(v.slowest.ms)} ms (median of {v.slowest.answers}), "
+                f"{v.slowest.bytes / 1024:,.0f} KB"
                 + (f", {v.slowest.rows} rows ({v.slowest.rows_key})" if v.slowest.rows_key else "")
                 if v.slowest is not None
                 else ""

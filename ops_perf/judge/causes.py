@@ -4,12 +4,20 @@ Only the judge names a cause; the report, `ops-perf check` and `ops-perf diagnos
 rule below is a measurement against a threshold of `RULES`, so a cause can be proven on the
 simulator (where each is planted with a formula) before anyone trusts it on OPS.
 
+No verdict rests on one answer: OPS's answers are heavy-tailed (the simulator's prod profile replays
+medians of a few hundred ms with tails at the gateway's 20 s), and a rule that a single slow answer
+can trip names causes that are not there. So records count only with at least 3 answers, a
+concurrency verdict reads medians, and a page-size verdict needs its page sizes' answers not to
+overlap.
+
 From a run (every run, no extra request):
-- "one record dominates" (`<prefix>_records.json`): a record whose median is at least 3x the median
-  of the other records' medians of its endpoint (or detail page), and above that endpoint's p95 target;
-- "time grows with size": over the records of one endpoint, a least-squares slope in ms per KB with
-  r^2 >= 0.8 over at least 5 records; and it matters: the line rises at least 100 ms over the records'
-  sizes (a heavy record's transfer time alone fits a line, but is no cause of slowness);
+- "one record dominates" (`<prefix>_records.json`): a record with at least 3 requests whose median
+  is at least 3x the median of the other records' medians of its endpoint (or detail page), and
+  above that endpoint's p95 target;
+- "time grows with size": over the records of one endpoint with at least 3 requests each, a
+  least-squares slope in ms per KB with r^2 >= 0.8 over at least 5 records; and it matters: the
+  line rises at least 100 ms over the records' sizes (a heavy record's transfer time alone fits a
+  line, but is no cause of slowness);
 - "pool at its limit" (`<prefix>_server.json`): in use at `size` or beyond in at least 10 % of the
   samples that carried a pool, while some latency (aggregate, endpoint or page p95) is over target;
 - "workers saturated, the pool is not the limit": health itself slow (the median of its samples
@@ -19,19 +27,27 @@ From a run (every run, no extra request):
 
 From a diagnosis (`diagnose.json`, the probes of `ops-perf diagnose`):
 - "serialises" when the throughput at the highest concurrency (8 in flight) is below 1.5x that at 1,
-  "scales" otherwise;
-- ms per row: the slope of time against rows (the page-size sweep of a list; the record sweep of an
-  `[id]` endpoint, its embedded rows), a cause ("time grows per row") when r^2 >= 0.8 and the line
-  rises at least 50 ms over the rows probed;
+  "scales" otherwise. Throughput by Little's law on medians: `in flight / steady median`, the
+  steady median at 8 being of each slot's second answer (it meets the queue the first ones left), at
+  1 of its six sequential answers; the wall-clock throughput of a few requests is ruled by its
+  slowest one, so it is kept as a figure, not judged on (but for a level without a steady median);
+- ms per row: the slope of time against rows. From a list's page-size sweep (`limit` 10, 25, 50,
+  three answers each), over the medians per page size, a cause ("time grows per row") when the
+  medians rise with the rows, every answer at the largest page took longer than every answer at the
+  smallest (no overlap: 1 chance in 20 by luck), r^2 >= 0.8 and the line rises at least 50 ms. From a
+  record sweep (an `[id]` endpoint's embedded rows), over each record's median, with r^2 >= 0.8
+  over at least 5 records and the same 50 ms;
 - "N+1" when the database's statements per request grow with the rows (a slope of at least 1 per
-  row, to 0.05) or exceed 50 per request on average;
-- "one record dominates" in the record sweep, by the run's rule (one request per record).
+  row, to 0.05) or exceed 50 per request on average (statement counts are exact, not noisy);
+- "one record dominates" in the record sweep, by the run's rule, over each record's median (the
+  sweep asks its slowest records twice more: a record is slow when it is slow again).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from itertools import pairwise
 from statistics import median
 from typing import Any
 
@@ -50,6 +66,8 @@ class Rules:
 
     dominance_ratio: float = 3.0
     dominance_min_records: int = 3
+    min_answers: int = 3
+    """Answers a record needs before its median counts (one slow answer is no slow record)."""
     size_r2: float = 0.8
     size_min_records: int = 5
     size_min_growth_ms: float = 100.0
@@ -61,6 +79,8 @@ class Rules:
     serialise_ratio: float = 1.5
     row_r2: float = 0.8
     row_min_growth_ms: float = 50.0
+    row_min_sizes: int = 3
+    row_min_records: int = 5
     n_plus_one_per_row: float = 0.95
     """At least 1 statement per row, allowing 0.05 for the odd statement of other traffic."""
     n_plus_one_per_request: float = 50.0
@@ -210,7 +230,7 @@ def dominates(ms: float, others_ms: float | None, count: int, target: float | No
 
 def _record_figures(named: NameRecords, targets: Targets, rules: Rules) -> tuple[RecordFigures, list[Cause]]:
     kind = "page" if named.kind == "page" else "endpoint"
-    usable = [r for r in named.records if r.requests > r.failures]
+    usable = [r for r in named.records if r.requests > r.failures and r.requests >= rules.min_answers]
     target = target_p95(targets, named.name, kind)
     slowest, others = _dominant([(r.id, r.median_ms, r.mean_bytes) for r in usable])
     record = next((r for r in usable if slowest is not None and r.id == slowest[0]), None)
@@ -397,7 +417,7 @@ class EndpointVerdict:
     rows_source: str
     """`page_size` or `records`: where the rows came from."""
     size_fit: Fit | None
-    slowest: Sample | None
+    slowest: RecordPoint | None
     others_median_ms: float | None
     target_ms: float | None
     statements: Statements | None
@@ -422,8 +442,58 @@ def concurrency(levels: Sequence[Level], rules: Rules = RULES) -> Concurrency | 
     if len(measured) < 2 or measured[0].in_flight != 1:
         return None
     low, high = measured[0], measured[-1]
-    ratio = high.throughput_rps / low.throughput_rps
+    if low.steady_rps is not None and high.steady_rps is not None:
+        ratio = high.steady_rps / low.steady_rps
+    else:  # a level without a steady median (an older file): its wall-clock throughput
+        ratio = high.throughput_rps / low.throughput_rps
     return Concurrency("serialises" if ratio < rules.serialise_ratio else "scales", ratio, low, high)
+
+
+@dataclass(frozen=True)
+class RecordPoint:
+    """One record of a sweep: the median of its answers (one, or three when it was asked again)."""
+
+    id: str
+    ms: float
+    bytes: int
+    rows: int | None
+    rows_key: str | None
+    answers: int
+
+
+def record_points(samples: Sequence[Sample]) -> list[RecordPoint]:
+    by_id: dict[str, list[Sample]] = {}
+    for s in samples:
+        if s.ok and s.id is not None:
+            by_id.setdefault(s.id, []).append(s)
+    return [
+        RecordPoint(i, median(x.ms for x in got), got[0].bytes, got[0].rows, got[0].rows_key, len(got))
+        for i, got in by_id.items()
+    ]
+
+
+def page_size_rows(samples: Sequence[Sample], rules: Rules = RULES) -> tuple[Fit | None, bool]:
+    """(the fit over the medians per page size, whether the rule's conditions hold)."""
+    groups: dict[int, list[float]] = {}
+    for s in samples:
+        if s.ok and s.rows is not None:
+            groups.setdefault(s.rows, []).append(s.ms)
+    if len(groups) < 2:
+        return None, False
+    rows = sorted(groups)
+    medians = [median(groups[r]) for r in rows]
+    fit = least_squares([float(r) for r in rows], medians)
+    rising = all(b > a for a, b in pairwise(medians))
+    apart = min(groups[rows[-1]]) > max(groups[rows[0]])
+    holds = (
+        fit is not None
+        and len(rows) >= rules.row_min_sizes
+        and rising
+        and apart
+        and fit.r2 >= rules.row_r2
+        and fit.growth >= rules.row_min_growth_ms
+    )
+    return fit, holds
 
 
 def _statements(probes: EndpointProbes, rules: Rules) -> Statements | None:
@@ -449,47 +519,61 @@ def endpoint_verdict(probes: EndpointProbes, targets: Targets, rules: Rules = RU
         causes.append(
             Cause(
                 "serialises", name, "endpoint", "diagnosis",
-                f"{conc.high.throughput_rps:.1f} requests/s with {conc.high.in_flight} in flight against "
-                f"{conc.low.throughput_rps:.1f} with 1 ({_x(conc.ratio)}, below {rules.serialise_ratio:g}x): "
-                f"more concurrency only queues (median {_ms(conc.high.median_ms or 0)} against "
-                f"{_ms(conc.low.median_ms or 0)})",
-                {"ratio": conc.ratio, "rps_1": conc.low.throughput_rps, "rps_n": conc.high.throughput_rps,
-                 "in_flight": conc.high.in_flight},
+                f"{conc.ratio:.2f}x the throughput at {conc.high.in_flight} in flight of that at 1 (below "
+                f"{rules.serialise_ratio:g}x): more concurrency only queues (median {_ms(conc.high.steady_ms or conc.high.median_ms or 0)} "
+                f"once the queue is full, against {_ms(conc.low.steady_ms or conc.low.median_ms or 0)} alone)",
+                {"ratio": conc.ratio, "in_flight": conc.high.in_flight, "ms_1": conc.low.steady_ms,
+                 "ms_n": conc.high.steady_ms},
             )
         )  # fmt: skip
-    ok_sizes = [s for s in probes.page_size if s.ok and s.rows is not None]
-    ok_records = [s for s in probes.records if s.ok]
-    if len({s.rows for s in ok_sizes}) >= 2:
-        source, row_points = "page_size", ok_sizes
+    points = record_points(probes.records)
+    if len({s.rows for s in probes.page_size if s.ok and s.rows is not None}) >= 2:
+        source = "page_size"
+        rows_fit, rows_hold = page_size_rows(probes.page_size, rules)
     else:
-        source, row_points = "records", [s for s in ok_records if s.rows is not None]
-    rows_fit = least_squares([float(s.rows or 0) for s in row_points], [s.ms for s in row_points])
-    if rows_fit is not None and rows_fit.r2 >= rules.row_r2 and rows_fit.growth >= rules.row_min_growth_ms:
-        what = "rows of the page (limit)" if source == "page_size" else "embedded rows of the record"
+        source = "records"
+        rowed = [p for p in points if p.rows is not None]
+        rows_fit = least_squares([float(p.rows or 0) for p in rowed], [p.ms for p in rowed])
+        rows_hold = (
+            rows_fit is not None
+            and len(rowed) >= rules.row_min_records
+            and rows_fit.r2 >= rules.row_r2
+            and rows_fit.growth >= rules.row_min_growth_ms
+        )
+    if rows_hold and rows_fit is not None:
+        what = (
+            "rows of the page (limit), over the medians per page size"
+            if source == "page_size"
+            else ("embedded rows of the record")
+        )
         causes.append(
             Cause(
                 "grows_with_rows", name, "endpoint", "diagnosis",
-                f"{rows_fit.slope:.2f} ms per row over {rows_fit.n} requests (r^2 {rows_fit.r2:.2f}), "
-                f"{what} from {rows_fit.x_low:.0f} to {rows_fit.x_high:.0f}: +{_ms(rows_fit.growth)}",
+                f"{rows_fit.slope:.2f} ms per row (r^2 {rows_fit.r2:.2f}), {what} from {rows_fit.x_low:.0f} to "
+                f"{rows_fit.x_high:.0f}: +{_ms(rows_fit.growth)}",
                 {"ms_per_row": rows_fit.slope, "r2": rows_fit.r2, "source": source},
             )
         )  # fmt: skip
-    size_fit = least_squares([s.bytes / 1024.0 for s in ok_records], [s.ms for s in ok_records])
+    size_fit = least_squares([p.bytes / 1024.0 for p in points], [p.ms for p in points])
     target = target_p95(targets, name, "endpoint")
-    slowest_sample = max(ok_records, key=lambda s: s.ms, default=None)
-    others = [s.ms for s in ok_records if s is not slowest_sample]
+    slowest = max(points, key=lambda p: p.ms, default=None)
+    others = [p.ms for p in points if p is not slowest]
     others_ms = median(others) if others else None
-    if slowest_sample is not None and dominates(slowest_sample.ms, others_ms, len(ok_records), target, rules):
+    if (
+        slowest is not None
+        and slowest.answers >= rules.min_answers
+        and dominates(slowest.ms, others_ms, len(points), target, rules)
+    ):
         assert others_ms is not None and target is not None
-        rows = f", {slowest_sample.rows} rows ({slowest_sample.rows_key})" if slowest_sample.rows_key else ""
+        rows = f", {slowest.rows} rows ({slowest.rows_key})" if slowest.rows_key else ""
         causes.append(
             Cause(
                 "record_dominates", name, "endpoint", "diagnosis",
-                f"id {slowest_sample.id} takes {_ms(slowest_sample.ms)}, {_x(slowest_sample.ms / others_ms)} the "
-                f"median of the other {len(others)} records ({_ms(others_ms)}), above the p95 target of "
-                f"{_ms(target)}; it is {_kb(slowest_sample.bytes)}{rows}",
-                {"id": slowest_sample.id, "ms": slowest_sample.ms, "others_median_ms": others_ms,
-                 "bytes": slowest_sample.bytes, "rows": slowest_sample.rows},
+                f"id {slowest.id} takes {_ms(slowest.ms)} (median of {slowest.answers} answers), "
+                f"{_x(slowest.ms / others_ms)} the median of the other {len(others)} records ({_ms(others_ms)}), above "
+                f"the p95 target of {_ms(target)}; it is {_kb(slowest.bytes)}{rows}",
+                {"id": slowest.id, "ms": slowest.ms, "others_median_ms": others_ms,
+                 "bytes": slowest.bytes, "rows": slowest.rows},
             )
         )  # fmt: skip
     statements = _statements(probes, rules)
@@ -508,9 +592,8 @@ def endpoint_verdict(probes: EndpointProbes, targets: Targets, rules: Rules = RU
             )
         )  # fmt: skip
     return EndpointVerdict(
-        name, probes.kind, probes, conc, rows_fit, source, size_fit, slowest_sample, others_ms, target,
-        statements, causes,
-    )  # fmt: skip
+        name, probes.kind, probes, conc, rows_fit, source, size_fit, slowest, others_ms, target, statements, causes
+    )
 
 
 def judge_diagnosis(diagnosis: Diagnosis, targets: Targets, rules: Rules = RULES) -> DiagnosisJudgement:

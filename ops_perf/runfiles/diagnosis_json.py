@@ -12,17 +12,20 @@ The file holds measurements, not verdicts (the judge decides those, from this, w
      "endpoints": [{
         "name": "/api/v1/agreements/[id]", "kind": "detail | list | other", "requests": 91,
         "stopped": null | "why the probe stopped early",
-        "concurrency": [{"in_flight": 1, "requests": 2, "ok": 2, "seconds": 0.07,
-                         "throughput_rps": 28.5, "median_ms": 35.1}],
+        "concurrency": [{"in_flight": 1, "requests": 6, "ok": 6, "seconds": 0.2,
+                         "throughput_rps": 28.5, "median_ms": 35.1, "steady_ms": 35.1}],
         "page_size":   [{"limit": 10, "ms": 42.1, "bytes": 1234, "rows": 10, "status": 200,
                          "statements": 12 | null, "db_ms": 0.8 | null}],
         "records":     [{"id": "114", "ms": 355.0, "bytes": 572028, "rows": 333, "rows_key": "budget_line_items",
-                         "status": 200, "statements": 335 | null, "db_ms": 12.3 | null}],
+                         "status": 200, "statements": 335 | null, "db_ms": 12.3 | null, "repeat": false}],
         "database":    null | {"requests": 70, "statements": 1234, "distinct": 3, "db_ms": 100.2,
                                "response_ms": 3000.0, "top": [{"query": "SELECT ...", "calls": 1000, "ms": 80.1}]}}]}
 
 `rows` is the length of the answer's longest list (a list's items; a record's embedded rows, e.g. an
-agreement's budget lines), `rows_key` where it was found. Statements are `pg_stat_statements` deltas
+agreement's budget lines), `rows_key` where it was found. A record sweep asks its slowest records
+again (`repeat`: true), so a record may have several samples. A concurrency level's `steady_ms` is
+the median of the answers after each slot's first (with one slot: of all), `throughput_rps` its
+completed answers over its wall time. Statements are `pg_stat_statements` deltas
 around each sequential request (no reset); `database` sums an endpoint's sequential probes.
 """
 
@@ -53,6 +56,13 @@ class Level:
     seconds: float
     throughput_rps: float
     median_ms: float | None
+    steady_ms: float | None = None
+    """The median once the queue is full: the answers after each slot's first (with one slot, all)."""
+
+    @property
+    def steady_rps(self) -> float | None:
+        """Throughput by Little's law on the steady median: `in_flight` answers every `steady_ms`."""
+        return self.in_flight * 1000.0 / self.steady_ms if self.steady_ms else None
 
 
 @dataclass(frozen=True)
@@ -177,7 +187,9 @@ def _level(raw: dict[str, Any]) -> Level | None:
     if any(v is None for v in values):
         return None
     in_flight, requests, ok, seconds, rps = (float(v) for v in values if v is not None)
-    return Level(int(in_flight), int(requests), int(ok), seconds, rps, _num(raw.get("median_ms")))
+    return Level(
+        int(in_flight), int(requests), int(ok), seconds, rps, _num(raw.get("median_ms")), _num(raw.get("steady_ms"))
+    )
 
 
 def _database(raw: Any) -> Database | None:
