@@ -10,6 +10,7 @@ import pytest
 
 from ops_perf.cli import capacity as capacity_cli
 from ops_perf.cli import commands as cli_main
+from ops_perf.cli import diagnose as diagnose_cli
 from ops_perf.history import cli as history_cli
 from ops_perf.report import cli as report_cli
 from ops_perf.settings import available_scenarios
@@ -25,6 +26,7 @@ PARSERS = {
     "history": history_cli._parser,
     "sim": sim_server.build_parser,
     "capacity": capacity_cli.build_parser,
+    "diagnose": diagnose_cli.build_parser,
 }
 SAYS_NOTHING = {"help", "version", "locust_args", "command"}
 """Argparse's own -h/--version, the run's pass-through after --, the subcommand's name."""

@@ -27,24 +27,26 @@ ALLOWED: dict[str, frozenset[str]] = {
     "auth": frozenset(),
     "sim": frozenset(),
     "locust_compat": frozenset({"runfiles"}),
-    "users": frozenset({"settings", "runfiles", "auth", "locust_compat"}),
+    "users": frozenset({"settings", "runfiles", "auth", "locust_compat", "server"}),
     "judge": frozenset({"settings", "runfiles"}),
     "history": frozenset({"settings", "runfiles", "judge"}),
     "verdict": frozenset({"settings", "runfiles", "judge"}),
     "report": frozenset({"settings", "runfiles", "judge", "history", "users"}),
     "capacity": frozenset({"settings", "runfiles", "judge", "verdict", "report"}),
-    "plugin": frozenset({"settings", "runfiles", "auth", "users", "locust_compat"}),
+    "plugin": frozenset({"settings", "runfiles", "auth", "users", "locust_compat", "server"}),
     "diagnose": frozenset({"settings", "runfiles", "judge", "auth", "users"}),
-    "server": frozenset({"settings", "runfiles", "auth", "users", "locust_compat"}),
+    "server": frozenset({"settings", "runfiles"}),
     "cli": frozenset(
         {"settings", "runfiles", "auth", "sim", "users", "judge", "history", "verdict", "report", "capacity"}
         | {"plugin", "diagnose", "server"}
     ),
 }
 """Which packages each package may import (besides itself and the floor). Arrows point down: the
-command line at the top; the run files and the settings at the bottom."""
+command line at the top; the run files and the settings at the bottom. `server` (the per-record
+tally and the health sampler, no Locust) sits under the users that feed the tally and the plugin
+that runs the sampler, on the run files whose formats it writes."""
 
-NEVER_LOCUST = ("settings", "runfiles", "judge", "report", "history", "verdict", "sim")
+NEVER_LOCUST = ("settings", "runfiles", "judge", "report", "history", "verdict", "sim", "server")
 """Packages that must not load Locust (importing it monkey-patches the whole process with gevent)."""
 
 

@@ -82,7 +82,7 @@ def test_the_child_gets_every_option_it_was_asked_for(tmp_path: Path) -> None:
     args = parse(
         "--env", "local", "--scenario", "smoke", "--think-time", "0,1", "--arrival-rate", "3", "--ids-per-pool", "7",
         "--warmup-deadline", "12", "--test-users", "2", "--user", "endpoints", "--frontend-defects", "--page-tour",
-        "--notification-poll", "5",
+        "--notification-poll", "5", "--health-interval", "2",
     )  # fmt: skip
     request = RunRequest(**{option.dest: getattr(args, option.dest) for option in run_options()})
     command = plan(request).command(tmp_path / "x")  # Locust's side reserves it (cleaned at exit)

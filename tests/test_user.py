@@ -18,12 +18,14 @@ class Recorder:
 
     def __init__(self) -> None:
         self.calls: list[tuple[str, str]] = []
+        self.records: list[object] = []
         self.skips = 0
         self.run_state = RunState()
         self.run_state.ids.fill({"project_ids": [7], "user_ids": [42]})
 
-    def request(self, url: str, name: str) -> None:
+    def request(self, url: str, name: str, record: object = None) -> None:
         self.calls.append((url, name))
+        self.records.append(record)
 
     def skip_id_less(self) -> None:
         self.skips += 1
@@ -65,6 +67,7 @@ def test_ids_and_fiscal_years_fill_the_url_and_the_name_keeps_the_convention() -
     assert name1 == "/api/v1/projects/[id]/funding/?fiscal_year=[fy]"
     assert url2 == "/api/v1/change-requests/?userId=42"
     assert url3 == "/api/v1/lookups/portfolio-status/1"
+    assert user.records == [7, 42, None]  # the picked id goes with the request, for the per-record tally
 
 
 def test_an_empty_pool_skips_instead_of_requesting() -> None:

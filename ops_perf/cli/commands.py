@@ -1,4 +1,4 @@
-"""`ops-perf run | report | compare | check | history | sim | demo | capacity`: thin wrappers over the modules.
+"""`ops-perf run | report | compare | check | history | sim | demo | capacity | diagnose`: thin wrappers over the modules.
 
 Each subcommand imports its module only when chosen, so `ops-perf --help` is instant and a broken
 optional part (say, matplotlib missing) cannot take the others down. Every user-fixable problem ends
@@ -40,8 +40,8 @@ def build_parser() -> argparse.ArgumentParser:
     demo = sub.add_parser("demo", help="start the simulator, run a short scenario against it, write the report")
     demo.add_argument(
         "--profile",
-        default="healthy",
-        help="simulator profile: healthy, prod-2025-10-15, causes, ... (default %(default)s)",
+        default=None,
+        help="simulator profile: healthy, prod-2025-10-15, causes, ... (default healthy; causes with --diagnose)",
     )
     demo.add_argument(
         "--time-scale", type=float, default=None, help="simulator delay factor, e.g. 0.05 (default 1, real time)"
@@ -52,6 +52,18 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--think-time", default="0.1,0.5", help="MIN,MAX seconds (default 0.1,0.5)")
     demo.add_argument("--results-dir", type=Path, default=None, help="where the results go (default results/<today>)")
     demo.add_argument("--reports-dir", type=Path, default=None, help="where the report goes (default reports/<today>)")
+    demo.add_argument(
+        "--diagnose",
+        action="store_true",
+        help="show why: the causes profile, then ops-perf diagnose of the run and the planted routes, "
+        "then the report (default off)",
+    )
+    demo.add_argument(
+        "--db-url",
+        default=None,
+        help="with --diagnose: a PostgreSQL for the simulator's real N+1 SQL "
+        "and pg_stat_statements (default OPS_DB_URL, else none); never printed",
+    )
 
     for name, help_text in (
         ("report", "write PERFORMANCE_REPORT.md from Locust CSVs"),
@@ -60,6 +72,7 @@ def build_parser() -> argparse.ArgumentParser:
         ("history", "the results store: import runs, detect change points, draw trends"),
         ("sim", "serve the local OPS simulator"),
         ("capacity", "find the highest rate OPS serves within a tier of its targets, with evidence (open model)"),
+        ("diagnose", "why the slow endpoints are slow: isolated probes, pool, statements (docs/DIAGNOSE.md)"),
     ):
         sub.add_parser(name, help=help_text, add_help=False)
     return parser
@@ -94,7 +107,7 @@ def add_run_arguments(parser: argparse.ArgumentParser) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     args_list = list(sys.argv[1:] if argv is None else argv)
     # Subcommands that own their argument parsing get the rest of the line untouched.
-    if args_list and args_list[0] in ("report", "check", "compare", "history", "sim", "capacity"):
+    if args_list and args_list[0] in ("report", "check", "compare", "history", "sim", "capacity", "diagnose"):
         return _delegate(args_list[0], args_list[1:])
     args = build_parser().parse_args(args_list)
     try:
@@ -128,6 +141,10 @@ def _delegate(command: str, rest: list[str]) -> int:
             from ops_perf.cli.capacity import main as capacity_main
 
             return capacity_main(rest)
+        if command == "diagnose":
+            from ops_perf.cli.diagnose import main as diagnose_main
+
+            return diagnose_main(rest)
         if command == "history":
             from ops_perf.history import main as history_main
 
@@ -163,9 +180,15 @@ def _demo(args: argparse.Namespace) -> int:
         run_demo(
             profile=args.profile, time_scale=args.time_scale, scenario=args.scenario, run_time=args.run_time,
             users=args.users, think_time=args.think_time, results_dir=args.results_dir,
-            reports_dir=args.reports_dir,
+            reports_dir=args.reports_dir, diagnose=args.diagnose, db_url=args.db_url or _db_url_from_env(),
         )
     )  # fmt: skip
+
+
+def _db_url_from_env() -> str | None:
+    import os
+
+    return os.environ.get("OPS_DB_URL") or None
 
 
 if __name__ == "__main__":

@@ -67,6 +67,8 @@ class RunRequest:
     frontend_defects: bool = False
     page_tour: bool = False
     notification_poll: float | None = None
+    health_interval: float | None = None
+    """Seconds between OPS health samples (0: off); None: Locust's side's default (5)."""
     host: str | None = None
     results_dir: Path | None = None
     reports_dir: Path | None = None

@@ -12,13 +12,15 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from ops_perf.exitcodes import ExitCode
+from ops_perf.judge.causes import DiagnosisJudgement, RunCauses, judge_diagnosis, run_causes
 from ops_perf.judge.ceiling import Gateway, find_gateway, link_runs, near
 from ops_perf.judge.criteria import Criterion, success_criteria
 from ops_perf.judge.failures import Failures, classify_failures
 from ops_perf.judge.rows import Overall, Row, api_histogram, overall, split_rows
 from ops_perf.judge.statuses import DesignLimit, MetricStatus, RowStatus, design_limits, judge_aggregate, judge_rows
 from ops_perf.judge.validity import invalid_reasons
-from ops_perf.runfiles.load import AGGREGATED, Run, RunMeta
+from ops_perf.runfiles.diagnosis_json import Diagnosis
+from ops_perf.runfiles.load import AGGREGATED, Records, Run, RunMeta, ServerWatch
 from ops_perf.settings.targets import Status, Targets, normalise_env
 
 
@@ -61,6 +63,12 @@ class RunJudgement:
     """The requests/s tiers a closed run could not reach by design (its users and think time)."""
     histograms: Mapping[str, Mapping] | None = None
     """`<prefix>.json`'s histograms by row label (`Aggregated`: the API calls'), the figures' intervals."""
+    records: Records | None = None
+    server: ServerWatch | None = None
+    why: RunCauses = field(default_factory=RunCauses)
+    """The causes of slowness in the run's records and health samples (`judge.causes`)."""
+    diagnosis: DiagnosisJudgement | None = None
+    """A diagnosis of the run's environment, judged, when one was given (`ops-perf diagnose`)."""
 
     @property
     def rows(self) -> list[RowStatus]:
@@ -106,6 +114,8 @@ def _prepare(run: Run, targets: Targets, histograms: Mapping | None) -> RunJudge
         gateway=gateway,
         invalid=invalid_reasons(run),
         histograms=histograms if histograms is not None else run.raw_histograms,
+        records=run.records,
+        server=run.server,
     )
 
 
@@ -123,22 +133,34 @@ def _finish(j: RunJudgement) -> RunJudgement:
     j.criteria, j.criteria_verdict = success_criteria(
         j.overall, j.endpoints, j.meta, g, failures_known, j.targets.success
     )
+    j.why = run_causes(j.records, j.server, j.targets, j.rows)
     return j
 
 
-def judge_run(run: Run, targets: Targets, histograms: Mapping | None = None) -> RunJudgement:
+def _with_diagnosis(j: RunJudgement, diagnosis: Diagnosis | None) -> RunJudgement:
+    if diagnosis is not None:
+        j.diagnosis = judge_diagnosis(diagnosis, j.targets)
+    return j
+
+
+def judge_run(
+    run: Run, targets: Targets, histograms: Mapping | None = None, diagnosis: Diagnosis | None = None
+) -> RunJudgement:
     """Judge one loaded run against its targets. Pure: reads nothing, writes nothing.
 
     `histograms` (`<prefix>.json`, by row label; default: the run's own, each row's used only where it
     agrees with the stats CSV) give the percentiles of the API calls without the page views in a pages
-    run, and every figure's interval.
+    run, and every figure's interval. `diagnosis`: one of the run's environment, judged with it.
     """
-    return _finish(_prepare(run, targets, histograms))
+    return _with_diagnosis(_finish(_prepare(run, targets, histograms)), diagnosis)
 
 
-def judge_runs(runs: Sequence[tuple[Run, Targets, Mapping | None]]) -> list[RunJudgement]:
+def judge_runs(
+    runs: Sequence[tuple[Run, Targets, Mapping | None]], diagnoses: Mapping[str, Diagnosis] | None = None
+) -> list[RunJudgement]:
     """Judge several runs together: a gateway ceiling seen in one explains lone 504s in another of its
-    environment (that only adds evidence of a ceiling; statuses and breaches are each run's own)."""
+    environment (that only adds evidence of a ceiling; statuses and breaches are each run's own).
+    `diagnoses`: a diagnosis per run prefix, judged with that run."""
     prepared = [_prepare(run, targets, hists) for run, targets, hists in runs]
     link_runs([(normalise_env(j.meta.env), j.gateway) for j in prepared])
-    return [_finish(j) for j in prepared]
+    return [_with_diagnosis(_finish(j), (diagnoses or {}).get(j.prefix)) for j in prepared]

@@ -7,10 +7,11 @@
 | start-up | `startup`, `messages` | `init` | worker | message handlers for the master's ids and tokens; settings from the forwarded options |
 | warm-up | `warmup` | `test_start` | master / local | the one harvest (or `--warmup-ids FILE`), ids broadcast, statistics and the shape's clock reset after it |
 | warm-up | `warmup` | `test_start` | worker | settings from the options the master forwarded; its share of the open model |
-| messages | `messages` | custom messages | both | ids, token, hello, renew, page counts (the table in `messages`) |
+| messages | `messages` | custom messages | both | ids, token, hello, renew, page counts, record tallies (the table in `messages`) |
 | load | `progress` | (greenlets from `test_start`) | master / local | a progress line every tenth of the scenario; the token's watch |
+| load | `server_watch` | (a greenlet from `test_start`), `test_stop` | master / local | OPS's health every `--health-interval` s: its pool and its own time (`<prefix>_server.json`) |
 | load | `arrivals` | `test_stopping`, `test_stop` | all | the open model: the pacer, the rate shared across workers, dropped arrivals |
-| outputs | `outputs` | `quitting`, `quit` | master / local | the final CSVs, `<prefix>.json`, `<prefix>_run.json`, `<prefix>_pages.json` |
+| outputs | `outputs` | `quitting`, `quit` | master / local | the final CSVs, `<prefix>.json`, `<prefix>_run.json`, `<prefix>_pages.json`, `_records.json`, `_server.json` |
 
 The run's state lives on Locust's environment (`ops_perf.users.state.RunState`, `environment.ops_perf`).
 Every reach into Locust beyond its documented API is in `compat`.
@@ -18,6 +19,6 @@ Every reach into Locust beyond its documented API is in `compat`.
 
 from __future__ import annotations
 
-from ops_perf.plugin import arrivals, messages, options, outputs, progress, startup, warmup
+from ops_perf.plugin import arrivals, messages, options, outputs, progress, server_watch, startup, warmup
 
-__all__ = ["arrivals", "messages", "options", "outputs", "progress", "startup", "warmup"]
+__all__ = ["arrivals", "messages", "options", "outputs", "progress", "server_watch", "startup", "warmup"]

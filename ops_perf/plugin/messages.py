@@ -10,6 +10,7 @@ Workers never harvest and never renew tokens: the master does both once and send
 | `ops_perf_renew` | worker -> master | a worker saw a 401: the master renews (at most once per token) and broadcasts |
 | `ops_perf_pages` | worker -> master | the worker's page counts in its `test_stop`; the master merges them |
 | `ops_perf_answers` | worker -> master | the worker's designed answers (per endpoint and status) in its `test_stop` |
+| `ops_perf_records` | worker -> master | the worker's per-record tally in its `test_stop` (`ops_perf.server.records`); the master merges it |
 
 The open model's messages are `ops_perf.plugin.arrivals`'.
 """
@@ -25,6 +26,7 @@ from locust.runners import MasterRunner, WorkerRunner
 
 from ops_perf import auth
 from ops_perf import locust_compat as compat
+from ops_perf.server.records import MSG_RECORDS
 from ops_perf.users.pages.stats import MSG_PAGES
 from ops_perf.users.state import RunState, run_state
 
@@ -43,6 +45,7 @@ def register_worker(environment: LocustEnvironment) -> None:
     assert isinstance(runner, WorkerRunner)
     passive_provider(environment)
     events.test_stop.add_listener(lambda **_kw: _send_page_counts(environment))
+    events.test_stop.add_listener(lambda **_kw: _send_record_counts(environment))
     runner.register_message(MSG_IDS, _receive_ids)
     runner.register_message(MSG_TOKEN, _receive_token)
     # Ask for the ids and the token now that we can receive them: anything the master pushed on
@@ -59,6 +62,7 @@ def register_master(environment: LocustEnvironment) -> None:
     runner.register_message(MSG_RENEW, _renewal_requested)
     runner.register_message(MSG_PAGES, lambda environment, msg, **_kw: run_state(environment).pages.merge(msg.data))
     runner.register_message(MSG_ANSWERS, lambda environment, msg, **_kw: run_state(environment).answers.merge(msg.data))
+    runner.register_message(MSG_RECORDS, lambda environment, msg, **_kw: run_state(environment).records.merge(msg.data))
 
 
 def passive_provider(environment: LocustEnvironment) -> Any:
@@ -110,6 +114,14 @@ def _send_page_counts(environment: LocustEnvironment) -> None:
     if state.answers.counts:
         runner.send_message(MSG_ANSWERS, state.answers.as_dict())
         state.answers.clear()
+
+
+def _send_record_counts(environment: LocustEnvironment) -> None:
+    """A worker's per-record tally goes to the master at the end of its run, as its page counts do."""
+    tally = run_state(environment).records
+    if tally:
+        environment.runner.send_message(MSG_RECORDS, tally.as_message())  # type: ignore[union-attr]
+        tally.clear()
 
 
 def _receive_ids(environment: LocustEnvironment, msg: Any, **_: Any) -> None:

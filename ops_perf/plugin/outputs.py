@@ -3,7 +3,7 @@
 | event | what is written |
 |---|---|
 | `quitting` (before Locust picks its exit code) | the open model's drop rule; Locust's stats, failures and exceptions CSVs as of the end; `<prefix>.json` (per-endpoint stats with their histograms) |
-| `quit` (after the runner quit: the workers' counts are in) | `<prefix>_run.json`; `<prefix>_pages.json` for a pages run |
+| `quit` (after the runner quit: the workers' counts are in) | `<prefix>_run.json`; `<prefix>_pages.json` for a pages run; `<prefix>_records.json` (per record of the `[id]` endpoints and detail pages); `<prefix>_server.json` (OPS's health samples, `server_watch`) |
 
 None of them when no test ever started (a web UI closed before any test): nothing ran.
 """
@@ -21,12 +21,13 @@ from locust.runners import WorkerRunner
 
 from ops_perf import locust_compat as compat
 from ops_perf.plugin import arrivals as open_model
-from ops_perf.plugin import progress
+from ops_perf.plugin import progress, server_watch
 from ops_perf.plugin.run_record import run_record
 from ops_perf.runfiles.discover import (
     EXCEPTIONS_SUFFIX,
     FAILURES_SUFFIX,
     HISTOGRAMS_SUFFIX,
+    RECORDS_JSON_SUFFIX,
     RUN_JSON_SUFFIX,
     STATS_SUFFIX,
 )
@@ -73,7 +74,7 @@ def on_quitting(environment: LocustEnvironment, **_: Any) -> None:
 
 
 def on_quit(environment: LocustEnvironment, exit_code: int) -> None:
-    """`<prefix>_run.json` and the pages sidecar, once the runner has quit."""
+    """`<prefix>_run.json` and the sidecars (pages, records, health), once the runner has quit."""
     compat.stop_csv_writer()
     state, options = run_state(environment), environment.parsed_options
     if isinstance(environment.runner, WorkerRunner) or state.env is None or options is None:
@@ -85,3 +86,6 @@ def on_quit(environment: LocustEnvironment, exit_code: int) -> None:
     path.write_text(json.dumps(record, indent=2, sort_keys=True) + "\n", encoding="utf-8")
     if state.scenario is not None and state.scenario.user == "pages":
         state.pages.write(options.csv_prefix)  # after runner.quit(): the workers' counts are in
+    if state.records:
+        state.records.records().write(Path(f"{options.csv_prefix}{RECORDS_JSON_SUFFIX}"))
+    server_watch.write(state, options.csv_prefix)

@@ -20,7 +20,7 @@ from locust.runners import MasterRunner, WorkerRunner
 
 from ops_perf.exitcodes import ExitCode
 from ops_perf.plugin import arrivals as open_model
-from ops_perf.plugin import interrupt, messages, progress
+from ops_perf.plugin import interrupt, messages, progress, server_watch
 from ops_perf.plugin.startup import start_worker
 from ops_perf.runfiles.discover import WARMUP_JSON_SUFFIX
 from ops_perf.settings import Scenario
@@ -48,6 +48,7 @@ def on_test_start(environment: LocustEnvironment, **_: Any) -> None:
     if state.interrupted_at is not None:
         interrupt.stop_before_load(environment)
         return
+    server_watch.before_load(environment)  # health's own time on the idle server
     ids, summary = _ids(environment, state)
     state.ids.fill(ids)
     state.warmup = summary
@@ -68,6 +69,7 @@ def on_test_start(environment: LocustEnvironment, **_: Any) -> None:
     runner.stats.reset_all()
     state.pages.clear()
     state.answers.clear()
+    state.records.clear()
     if state.scenario is not None:
         _announce_pages(state, state.scenario)
     if environment.shape_class is not None:
@@ -75,6 +77,7 @@ def on_test_start(environment: LocustEnvironment, **_: Any) -> None:
     state.load_started_at, state.load_ended_at = time.time(), None
     open_model.start(environment)
     progress.start(environment)
+    server_watch.start(environment)
 
 
 def _ids(environment: LocustEnvironment, state: RunState) -> tuple[dict[str, list[Any]], WarmupSummary]:

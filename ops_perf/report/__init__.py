@@ -13,11 +13,19 @@ from pathlib import Path
 __all__ = ["main", "write_report"]
 
 
-def write_report(runs: list[Path], out_dir: Path, force: bool = False, *, targets_path: Path | None = None) -> Path:
-    """Write `out_dir/PERFORMANCE_REPORT.md` (+ `charts/`) for results folders or run prefixes."""
+def write_report(
+    runs: list[Path],
+    out_dir: Path,
+    force: bool = False,
+    *,
+    targets_path: Path | None = None,
+    diagnosis: Path | None = None,
+) -> Path:
+    """Write `out_dir/PERFORMANCE_REPORT.md` (+ `charts/`) for results folders or run prefixes; `diagnosis`:
+    a diagnose.json to read them with (else one of the same environment beside each run)."""
     from ops_perf.report.cli import write_report as _write_report
 
-    return _write_report(runs, out_dir, force, targets_path=targets_path)
+    return _write_report(runs, out_dir, force, targets_path=targets_path, diagnosis=diagnosis)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -29,6 +29,8 @@ from ops_perf.paths import PROJECT_ROOT
 from ops_perf.report.model import CatalogNames, RunAnalysis, TargetCell, ThresholdRow
 from ops_perf.report.pages import summarise_pages
 from ops_perf.report.recommend import Recommendation, recommendations
+from ops_perf.report.why import why_section
+from ops_perf.runfiles.diagnosis_json import Diagnosis
 from ops_perf.runfiles.load import Run
 from ops_perf.settings.targets import Status, SuccessCriteria, Targets, Tier
 
@@ -189,6 +191,7 @@ def _describe_run(run: Run, j: RunJudgement, catalog: CatalogNames | None) -> Ru
         history_rows=run.history.rows if run.history else 0,
         pages=summarise_pages(j, run.pages),
         pages_sidecar=run.pages is not None,
+        why=why_section(j),
     )
 
 
@@ -228,12 +231,14 @@ def analyse(
     targets: Mapping[str, Targets],
     default_targets: Targets,
     catalog: CatalogNames | None,
+    diagnoses: Mapping[str, Diagnosis] | None = None,
 ) -> Analysis:
     """Judge every run against its environment's targets (the judge), then describe them for the report.
 
     A pages run's aggregate is over its API calls only; their percentiles come from `<prefix>.json` as
-    written (the judge checks the API rows it merges against the CSV itself)."""
-    judged = judge_runs([(run, targets[run.prefix], run.raw_histograms) for run in runs])
+    written (the judge checks the API rows it merges against the CSV itself). `diagnoses`: a diagnosis
+    per run prefix, judged with its run (the "Why it is slow" section)."""
+    judged = judge_runs([(run, targets[run.prefix], run.raw_histograms) for run in runs], diagnoses)
     analysed = [_describe_run(run, j, catalog) for run, j in zip(runs, judged, strict=True)]
     found = findings(judged, {r.prefix: r.exceptions for r in analysed})
     thresholds, metrics = _thresholds(targets, default_targets)

@@ -1,4 +1,5 @@
-"""PNG charts of a run's history: response-time percentiles, requests/s, failures/s and users over time.
+"""PNG charts of a run's history: response-time percentiles, requests/s, failures/s and users over time,
+and OPS's database pool from the health samples (`<prefix>_server.json`) on the same time axis.
 
 Why it is built this way:
 - No pyplot and no global backend switch: figures are made with `matplotlib.figure.Figure` on an Agg
@@ -24,6 +25,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from ops_perf.runfiles.load import History, Run
+from ops_perf.runfiles.server_json import ServerWatch
 
 MAX_POINTS = 1500
 TOP_ENDPOINTS = 8
@@ -128,6 +130,47 @@ def endpoints_chart(prefix: str, history: History, slowest: Sequence[str], path:
         fig.savefig(path, **_SAVE)
 
 
+def pool_chart(prefix: str, server: ServerWatch, t0: float, path: Path) -> None:
+    """The pool (connections in use against `size`) and health's own time, per sample, over the run.
+
+    `t0`: the history's first timestamp, so the minutes line up with the timeline chart's."""
+    samples = server.samples
+    minutes = [(s.t - t0) / 60.0 for s in samples]
+    pooled = [(m, s.pool) for m, s in zip(minutes, samples, strict=True) if s.pool is not None]
+    with mpl.rc_context(_STYLE):
+        fig = Figure(figsize=(10, 6))
+        FigureCanvasAgg(fig)
+        axes = fig.subplots(2, 1, sharex=True, height_ratios=[3, 2])
+        ax = axes[0]
+        if pooled:
+            ax.step(
+                [m for m, _ in pooled], [p.checked_out for _, p in pooled], where="post", label="in use (checked_out)"
+            )
+            ax.plot([m for m, _ in pooled], [p.size for _, p in pooled], linestyle="--", color="tab:red", label="size")
+            ax.set_ylim(0, max(max(p.size, p.checked_out) for _, p in pooled) * 1.3)  # room for the legend
+            ax.legend(loc="upper left")
+        else:
+            ax.text(0.5, 0.5, "no pool_status in the health answers", ha="center", va="center", transform=ax.transAxes)
+        ax.set_ylabel("database connections")
+        ax.set_title(
+            f"{prefix}: OPS's pool per health sample (one gunicorn worker's each), every {server.interval_s:g} s"
+        )
+        ax = axes[1]
+        answered = [(m, s.ms) for m, s in zip(minutes, samples, strict=True) if s.answered]
+        timed_out = [(m, s.ms) for m, s in zip(minutes, samples, strict=True) if s.timed_out]
+        ax.plot([m for m, _ in answered], [v for _, v in answered], marker=".", label="health's time")
+        if timed_out:
+            ax.plot([m for m, _ in timed_out], [v for _, v in timed_out], "x", color="tab:red", label="timed out")
+        idle = [s.ms for s in server.baseline if s.answered]
+        if idle:
+            ax.axhline(sorted(idle)[len(idle) // 2], color="tab:gray", linestyle=":", label="before the load")
+        ax.set_ylabel("health (ms)")
+        ax.set_xlabel("minutes since the first history row")
+        ax.legend(loc="upper left")
+        fig.subplots_adjust(left=0.08, right=0.98, top=0.94, bottom=0.09, hspace=0.1)
+        fig.savefig(path, **_SAVE)
+
+
 def chart_name(prefix: str, kind: str) -> str:
     return f"{prefix}-{kind}.png"
 
@@ -136,6 +179,12 @@ def render_charts(run: Run, charts_dir: Path) -> dict[str, str]:
     """Draw every chart the run's history allows into `charts_dir`; returns kind -> file name."""
     out: dict[str, str] = {}
     history = run.history
+    if run.server is not None and run.server.samples:
+        has_history = history is not None and not history.aggregated.empty
+        t0 = float(history.aggregated["ts"].iloc[0]) if has_history else run.server.samples[0].t  # type: ignore[union-attr]
+        name = chart_name(run.prefix, "pool")
+        pool_chart(run.prefix, run.server, t0, charts_dir / name)
+        out["pool"] = name
     if history is None or history.aggregated.empty:
         return out
     name = chart_name(run.prefix, "timeline")

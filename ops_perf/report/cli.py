@@ -1,4 +1,4 @@
-"""`ops-perf report RUN [RUN ...] [-o DIR] [--force]` and `write_report()` for `ops-perf run`.
+"""`ops-perf report RUN [RUN ...] [-o DIR] [--force] [--diagnosis FILE]` and `write_report()` for `ops-perf run`.
 
 Why the writing is careful: a half-written report is worse than none, and an old report a reviewer has
 already read must not change under them. So everything is loaded and validated before anything is
@@ -26,6 +26,7 @@ from ops_perf.report.analyse import analyse
 from ops_perf.report.charts import render_charts
 from ops_perf.report.model import CatalogNames
 from ops_perf.report.render import InputFile, render_markdown
+from ops_perf.runfiles.diagnosis_json import Diagnosis, find_diagnoses, load_diagnosis
 from ops_perf.runfiles.load import Run, RunInputs, discover_runs, file_digest, load_run, read_json
 from ops_perf.settings.targets import Targets, load_targets
 
@@ -109,14 +110,20 @@ def _commit(tmp: Path, out_dir: Path, force: bool) -> None:
 
 
 def write_report(
-    runs: Sequence[Path | str | Run], out_dir: Path, force: bool = False, *, targets_path: Path | None = None
+    runs: Sequence[Path | str | Run],
+    out_dir: Path,
+    force: bool = False,
+    *,
+    targets_path: Path | None = None,
+    diagnosis: Path | None = None,
 ) -> Path:
     """Write `out_dir/PERFORMANCE_REPORT.md` and `out_dir/charts/*.png` for the given runs.
 
     `runs` are results folders or run prefixes (each loaded here, one at a time), or runs already
-    loaded (`ops-perf run` hands over the one it loaded for the store and the check). Raises
-    `OpsPerfError` (exit code USAGE_ERROR) for bad input or an existing report without `force`;
-    nothing is written then. Returns the report's path.
+    loaded (`ops-perf run` hands over the one it loaded for the store and the check). `diagnosis`: a
+    diagnose.json for the runs of its environment (else one of the same environment beside each run
+    is used, if any). Raises `OpsPerfError` (exit code USAGE_ERROR) for bad input or an existing report
+    without `force`; nothing is written then. Returns the report's path.
     """
     out_dir = Path(out_dir)
     _refuse_overwrite(out_dir, force)
@@ -125,6 +132,7 @@ def write_report(
         raise TypeError("write_report: pass either loaded runs or paths, not both")
     inputs = [r.inputs for r in given] or discover_runs([r for r in runs if not isinstance(r, Run)])
     default_targets = load_targets(targets_path)
+    named = load_diagnosis(diagnosis) if diagnosis is not None else None
     catalog = catalog_names()
     try:
         out_dir.parent.mkdir(parents=True, exist_ok=True)
@@ -137,7 +145,9 @@ def write_report(
     try:
         os.chmod(tmp, 0o755)  # mkdtemp makes it private; the report folder should not be
         loaded = iter(given) if given else (load_run(i) for i in inputs)
-        markdown = _markdown(loaded, tmp / CHARTS_DIR, default_targets, catalog, targets_path, release=not given)
+        markdown = _markdown(
+            loaded, tmp / CHARTS_DIR, default_targets, catalog, targets_path, release=not given, diagnosis=named
+        )
         with (tmp / REPORT_NAME).open("w", encoding="utf-8", newline="\n") as fh:
             fh.write(markdown)
         try:
@@ -156,6 +166,7 @@ def _markdown(
     catalog: list[str] | None,
     targets_path: Path | None,
     release: bool,
+    diagnosis: Diagnosis | None = None,
 ) -> str:
     """The report's text, its charts drawn into `charts_dir` as each run comes.
 
@@ -173,13 +184,43 @@ def _markdown(
             run.history.endpoints = None  # drawn; the analysis needs only the stats
         loaded.append(run)
     per_run = {run.prefix: load_targets(targets_path, env=run.meta.env) for run in loaded}
-    analysis = analyse(loaded, per_run, default_targets, catalog)
+    diagnoses = diagnoses_for(loaded, diagnosis)
+    for run in loaded:
+        found = diagnoses.get(run.prefix)
+        if found is not None and found.path is not None and found.path.is_file():
+            files.append(
+                InputFile(run.prefix, str(found.path), None, found.path.stat().st_size, file_digest(found.path)[:16])
+            )
+    analysis = analyse(loaded, per_run, default_targets, catalog, diagnoses)
     for run_analysis in analysis.runs:
         run_analysis.charts = charts.get(run_analysis.prefix, {})
     from ops_perf.history.section import trends_markdown  # earlier runs of the same env and scenario
 
     trends = trends_markdown(loaded, charts_dir, targets_path)
     return render_markdown(analysis, files, trends=trends)
+
+
+def diagnoses_for(runs: Sequence[Run], named: Diagnosis | None) -> dict[str, Diagnosis]:
+    """The diagnosis each run is read with: `named` for the runs of its environment, else the newest
+    diagnosis of the run's environment in its results folder (one made from that run first)."""
+    out: dict[str, Diagnosis] = {}
+    if named is not None:
+        out = {run.prefix: named for run in runs if run.env == named.env}
+        if not out:
+            envs = ", ".join(sorted({run.env or "unknown" for run in runs}))
+            raise OpsPerfError(
+                f"{named.label} is a diagnosis of {named.env or 'an unknown environment'}, the runs are of {envs}; "
+                "pass a diagnosis of the runs' environment"
+            )
+        return out
+    by_folder: dict[Path, list[Diagnosis]] = {}
+    for run in runs:
+        found = by_folder.setdefault(run.inputs.directory, find_diagnoses(run.inputs.directory))
+        same = [d for d in found if d.env is not None and d.env == run.env]
+        mine = [d for d in same if d.from_run and Path(d.from_run).name == run.prefix]
+        if mine or same:
+            out[run.prefix] = (mine or same)[0]
+    return out
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -208,6 +249,14 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--targets", metavar="FILE", type=Path, default=None, help="targets file (default: config/targets.toml)"
     )
+    parser.add_argument(
+        "--diagnosis",
+        metavar="FILE",
+        type=Path,
+        default=None,
+        help="a diagnose.json (ops-perf diagnose) for the runs of its environment (default: one of the same "
+        "environment beside the run, if any)",
+    )
     return parser
 
 
@@ -216,7 +265,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         out_dir = args.output if args.output is not None else default_out_dir(discover_runs(args.runs))
-        path = write_report(args.runs, out_dir, args.force, targets_path=args.targets)
+        path = write_report(args.runs, out_dir, args.force, targets_path=args.targets, diagnosis=args.diagnosis)
     except OpsPerfError as err:
         die(err, prog="ops-perf report")
     print(path)

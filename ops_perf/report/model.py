@@ -15,6 +15,7 @@ from ops_perf.judge.failures import FailingEndpoint, FailureClassRow, FailureDet
 from ops_perf.judge.rows import Overall, Row
 from ops_perf.judge.statuses import DesignLimit
 from ops_perf.report.pages import PageSummary
+from ops_perf.report.why import WhySection
 from ops_perf.runfiles.load import RunMeta
 
 
@@ -81,6 +82,8 @@ class RunAnalysis:
     charts: dict[str, str] = field(default_factory=dict)
     catalog_expected: int | None = None
     """How many endpoints the run's user is meant to request (the endpoint or the page catalog's)."""
+    why: WhySection | None = None
+    """The "Why it is slow" section (`why.py`): the judge's causes, the pool, a diagnosis."""
 
     # What the judge decided, under the names the templates use.
     @property

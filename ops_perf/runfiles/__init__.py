@@ -6,5 +6,7 @@ files by these suffixes. It imports nothing of the suite but the errors and the 
 
 Modules: `discover` (a folder or prefix -> the run's files; the suffixes), `prefix` (results names
 that never overwrite: `-2`, `-3`, reserved atomically), `csv_checks`, `stats_csv`, `history_csv`,
-`run_json`, `histograms` (the readers), `load` (`Run`, the one run model: `load_run`, `open_runs`).
+`run_json`, `histograms`, `records_json` (per record), `server_json` (OPS's health samples),
+`diagnosis_json` (`ops-perf diagnose`'s measurements) (the readers, and the formats of the last three),
+`load` (`Run`, the one run model: `load_run`, `open_runs`).
 """

@@ -2,7 +2,7 @@
 
 A run is the set of files Locust and the suite's hooks write under one prefix
 (`<env>-<scenario>_stats.csv`, `_stats_history.csv`, `_failures.csv`, `_exceptions.csv`, `_run.json`,
-`_warmup.json`, `_pages.json`, `.json`); only the stats file is required.
+`_warmup.json`, `_pages.json`, `_records.json`, `_server.json`, `.json`); only the stats file is required.
 """
 
 from __future__ import annotations
@@ -21,6 +21,8 @@ EXCEPTIONS_SUFFIX = "_exceptions.csv"
 RUN_JSON_SUFFIX = "_run.json"
 WARMUP_JSON_SUFFIX = "_warmup.json"
 PAGES_JSON_SUFFIX = "_pages.json"
+RECORDS_JSON_SUFFIX = "_records.json"
+SERVER_JSON_SUFFIX = "_server.json"
 HISTOGRAMS_SUFFIX = ".json"
 
 _ENV_ORDER = {"local": 0, "dev": 1, "stg": 2, "prod": 3}
@@ -41,6 +43,10 @@ class RunInputs:
     warmup_json: Path | None
     pages_json: Path | None = None
     """`<prefix>_pages.json`, the page user's per-page counts (calls, slowest call, failed calls)."""
+    records_json: Path | None = None
+    """`<prefix>_records.json`, per record (id) of the `[id]` endpoints and detail pages."""
+    server_json: Path | None = None
+    """`<prefix>_server.json`, OPS's health answers (its database pool) during the run."""
 
     @property
     def files(self) -> list[Path]:
@@ -54,6 +60,8 @@ class RunInputs:
                 self.run_json,
                 self.warmup_json,
                 self.pages_json,
+                self.records_json,
+                self.server_json,
             )
             if p is not None
         ]
@@ -129,6 +137,8 @@ def _strip_suffix(name: str) -> str:
         RUN_JSON_SUFFIX,
         WARMUP_JSON_SUFFIX,
         PAGES_JSON_SUFFIX,
+        RECORDS_JSON_SUFFIX,
+        SERVER_JSON_SUFFIX,
         ".html",
         ".json",
     ):
@@ -159,4 +169,6 @@ def _inputs_for(directory: Path, prefix: str) -> RunInputs:
         opt(RUN_JSON_SUFFIX),
         opt(WARMUP_JSON_SUFFIX),
         opt(PAGES_JSON_SUFFIX),
+        opt(RECORDS_JSON_SUFFIX),
+        opt(SERVER_JSON_SUFFIX),
     )

@@ -15,8 +15,9 @@ diagnosis, which then names the line.
 
 The readers live in modules of one job each: `discover` (a folder or prefix -> the run's files),
 `csv_checks` (row-by-row validation naming the line), `stats_csv` (stats, failures, exceptions),
-`history_csv` (the large history file), `run_json` (run.json -> `RunMeta`, the pages sidecar) and
-`histograms` (`<prefix>.json`, checked against the stats CSV). This module puts them together into
+`history_csv` (the large history file), `run_json` (run.json -> `RunMeta`, the pages sidecar),
+`histograms` (`<prefix>.json`, checked against the stats CSV), `records_json` (per record of the
+`[id]` endpoints), `server_json` (OPS's health samples) and `diagnosis_json` (`ops-perf diagnose`'s file). This module puts them together into
 the one run model, `Run` (`load_run`, `open_runs`), and is the one the rest of the suite imports from:
 the judge, the report, the verdicts and the history store all take a `Run`, so a run's files are read
 once however many of them look at it.
@@ -39,7 +40,9 @@ from ops_perf.runfiles.discover import (
     HISTOGRAMS_SUFFIX,
     HISTORY_SUFFIX,
     PAGES_JSON_SUFFIX,
+    RECORDS_JSON_SUFFIX,
     RUN_JSON_SUFFIX,
+    SERVER_JSON_SUFFIX,
     STATS_SUFFIX,
     WARMUP_JSON_SUFFIX,
     RunInputs,
@@ -57,7 +60,9 @@ from ops_perf.runfiles.histograms import (
     parse_histograms,
 )
 from ops_perf.runfiles.history_csv import History, file_digest, read_history
+from ops_perf.runfiles.records_json import Records, read_records
 from ops_perf.runfiles.run_json import RunMeta, build_meta, read_json, read_pages, split_prefix
+from ops_perf.runfiles.server_json import ServerWatch, read_server
 from ops_perf.runfiles.stats_csv import STATS_COLUMNS, percentile_key, read_exceptions, read_failures, read_stats
 from ops_perf.settings.targets import normalise_env
 
@@ -94,6 +99,12 @@ class Run:
     when absent, unreadable or disagreeing (a note says why). What comparisons and the store use."""
     notes: list[str] = field(default_factory=list)
     """Why a part of the run could not be used (e.g. histograms inconsistent with the CSV)."""
+    records: Records | None = None
+    """`<prefix>_records.json` (per record of the `[id]` endpoints and detail pages), None when absent
+    or unreadable."""
+    server: ServerWatch | None = None
+    """`<prefix>_server.json` (OPS's health answers and its pool during the run), None when absent or
+    unreadable."""
 
     @property
     def has_pages(self) -> bool:
@@ -156,6 +167,8 @@ def load_run(inputs: RunInputs, record: dict[str, Any] | None = None) -> Run:
         raw_histograms=raw,
         histograms=checked,
         notes=unread + disagree,
+        records=read_records(inputs.records_json) if inputs.records_json is not None else None,
+        server=read_server(inputs.server_json) if inputs.server_json is not None else None,
     )
 
 
@@ -196,14 +209,18 @@ __all__ = [
     "NA_TOKENS",
     "PAGES_JSON_SUFFIX",
     "PAGE_TYPE",
+    "RECORDS_JSON_SUFFIX",
     "RUN_JSON_SUFFIX",
+    "SERVER_JSON_SUFFIX",
     "STATS_COLUMNS",
     "STATS_SUFFIX",
     "WARMUP_JSON_SUFFIX",
     "History",
+    "Records",
     "Run",
     "RunInputs",
     "RunMeta",
+    "ServerWatch",
     "build_meta",
     "discover_runs",
     "distinct_runs",

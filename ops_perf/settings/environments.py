@@ -43,6 +43,8 @@ class Environment:
     warmup_ids_per_pool: int
     capacity_allowed: bool = False
     """Whether `ops-perf capacity` may load this environment past its targets on purpose."""
+    diagnose_allowed: bool = False
+    """Whether `ops-perf diagnose` may probe this environment (sweeps up to 8 in flight, never on prod)."""
     max_rate_rps: float = DEFAULT_MAX_RATE_RPS
     """Cap on the offered rate of an open run (endpoint tasks per second) and on a capacity search."""
     max_people_per_min: float = DEFAULT_MAX_PEOPLE_PER_MIN
@@ -84,6 +86,7 @@ def _environment(name: str, table: Any, path: Path) -> Environment:
         warmup_deadline_s=reader.number("warmup_deadline_s", minimum=0.001),
         warmup_ids_per_pool=int(reader.number("warmup_ids_per_pool", minimum=1, integer=True)),
         capacity_allowed=reader.optional_boolean("capacity", default=False),
+        diagnose_allowed=reader.optional_boolean("diagnose", default=False),
         max_rate_rps=reader.optional_number("max_rate_rps", DEFAULT_MAX_RATE_RPS, minimum=0.001),
         max_people_per_min=reader.optional_number("max_people_per_min", DEFAULT_MAX_PEOPLE_PER_MIN, minimum=0.001),
     )

@@ -115,6 +115,10 @@ def run_options() -> tuple[RunOption, ...]:
         RunOption("notification_poll", ("--notification-poll",), "pages: seconds between notification polls "
                   "(default 60, the frontend's)", kind=float, env_var="OPS_NOTIFICATION_POLL",
                   locust_flag="--notification-poll", metavar="SECONDS", locust_default=60.0),
+        RunOption("health_interval", ("--health-interval",), "seconds between samples of OPS's /api/v1/health/ "
+                  "(its database pool) during the run, outside Locust's statistics; 0: off (default 5)", kind=float,
+                  env_var="OPS_HEALTH_INTERVAL", locust_flag="--health-interval", metavar="SECONDS",
+                  locust_default=5.0),
     )  # fmt: skip
 
 

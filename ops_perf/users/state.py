@@ -1,7 +1,7 @@
 """What a Locust process knows of its run: one `RunState`, kept on Locust's `environment.ops_perf`.
 
 Locust creates users by class, not by factory, so what they need of the run (the settings resolved
-at start-up, the token's headers, the warm-up's ids, the open model's queue, the page counts)
+at start-up, the token's headers, the warm-up's ids, the open model's queue, the page and record counts)
 reaches them through their `environment`: the plugin fills the state at start-up, users read it as
 `run_state(self.environment)`. Nothing of a run lives in module globals, so two environments in one
 process (tests, library use) never share one.
@@ -16,6 +16,7 @@ from typing import Any
 
 from locust.event import EventHook
 
+from ops_perf.server.records import RecordTally
 from ops_perf.settings import Environment, Scenario
 from ops_perf.users.answers import AnswerTally
 from ops_perf.users.arrivals import ArrivalPool, OpenShare
@@ -66,6 +67,12 @@ class RunState:
     """The page user's per-route counts (`<prefix>_pages.json`), merged on the master."""
     answers: AnswerTally = field(default_factory=AnswerTally)
     """OPS's designed answers per endpoint and status (run.json `designed_answers`), merged on the master."""
+    records: RecordTally = field(default_factory=RecordTally)
+    """Per record (id) of the `[id]` endpoints and detail pages (`<prefix>_records.json`), merged on
+    the master."""
+    health: Any = None
+    """The health sampler of this process (`ops_perf.server.health.HealthSampler`), master or local
+    runner only; None when off (`--health-interval 0`) or on a worker."""
     started_at: float | None = None
     load_started_at: float | None = None
     load_ended_at: float | None = None

@@ -160,6 +160,8 @@ def summary_lines(result: CheckResult) -> list[str]:
             f"  aggregate over the {j.overall.requests} API calls only "
             f"({j.overall.page_views} page views left out of it)"
         )
+    for cause in j.why.causes:  # the judge's causes of slowness (records, health): not part of the gate
+        lines.append(f"  why: {cause.line()}")
     lines.append(f"  success criteria (report): {j.criteria_verdict}; not part of the gate")
     return lines
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import random
 import re
+import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -62,7 +63,7 @@ def make_task(endpoint: Endpoint) -> Callable[[OPSUser], None]:
                 values[id_field] = picked
             if needs_fy:
                 values["fiscal_year"] = random.choice(FISCAL_YEARS)
-            user.request(template.format_map(values), name)
+            user.request(template.format_map(values), name, values.get(id_field) if id_field else None)
 
     task.__name__ = f"get {name}"
     task.__qualname__ = task.__name__
@@ -175,13 +176,15 @@ class OPSUser(FastHttpUser):
             return arrivals.open_wait(self, self.run_state.arrivals)
         return think(self.run_state)
 
-    def request(self, url: str, name: str) -> None:
+    def request(self, url: str, name: str, record: object = None) -> None:
+        """One GET; `record`: the id an `[id]` endpoint was sent for, counted per record (`state.records`)."""
         self._reschedules = 0
         auth = auth_headers(self.run_state, self.index)
         if auth is None:
             return
         token, headers = auth
         late = arrivals.late_ms(self, self.run_state.arrivals)
+        started = time.perf_counter() if record is not None else 0.0
 
         def send() -> Any:
             with self.client.get(url, name=name, headers=headers, catch_response=True) as response:
@@ -191,7 +194,12 @@ class OPSUser(FastHttpUser):
             return response
 
         response = unless_unfinished(self.environment, "GET", name, send)
-        after_response(self.run_state, token, response.status_code)
+        status = response.status_code
+        after_response(self.run_state, token, status)
+        if record is not None:
+            ms = (time.perf_counter() - started) * 1000.0 + late
+            failed = (status == 0 or status >= 400) and not is_designed(name, status)
+            self.run_state.records.add(name, record, ms, len(response.content or b""), failed)
 
     def skip_id_less(self) -> None:
         """This endpoint's pool is empty (reported by the warm-up): pick another task at once."""

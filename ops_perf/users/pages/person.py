@@ -32,6 +32,7 @@ from locust import FastHttpUser, task
 from locust.env import Environment as LocustEnvironment
 
 from ops_perf.auth.tokens import parse_token
+from ops_perf.server.records import record_id
 from ops_perf.users import arrivals
 from ops_perf.users.answers import is_designed, not_json, unless_unfinished
 from ops_perf.users.endpoints.user import after_response, auth_headers, judge_answer, start_user, think
@@ -237,7 +238,13 @@ class PersonUser(FastHttpUser):
                 )
         end = time.perf_counter()
         after_response(self.run_state, token, status)
-        return Result(name, response.content, (end - start) * 1000, end, failed, designed)
+        content = response.content
+        ms = (end - start) * 1000
+        if "[id]" in name:  # an [id] endpoint: counted per record (`<prefix>_records.json`)
+            found = record_id(url, name)
+            if found is not None:
+                self.run_state.records.add(name, found, ms, len(content) if content else 0, failed)
+        return Result(name, content, ms, end, failed, designed)
 
     def _record(self, view: View, started: float) -> None:
         """One PAGE entry: failed only when a call that blocks the page failed (what a person sees);
@@ -247,14 +254,17 @@ class PersonUser(FastHttpUser):
         exception = None
         if view.failures:
             exception = PageViewFailed(f"{len(view.failures)} call(s) failed: {', '.join(sorted(set(view.failures)))}")
+        page_ms, page_bytes = (last - started) * 1000, sum(r.length for r in view.sent)
         self.environment.events.request.fire(
             request_type="PAGE",
             name=view.page.route,
-            response_time=(last - started) * 1000,
-            response_length=sum(r.length for r in view.sent),
+            response_time=page_ms,
+            response_length=page_bytes,
             exception=exception,
             context={},
         )
+        if view.page_id is not None:  # a detail page: counted per record too
+            self.run_state.records.add(view.page.route, view.page_id, page_ms, page_bytes, bool(view.failures), "page")
         self.run_state.pages.record(
             view.page.route, len(view.sent), slowest.name if slowest else None, view.failures, view.degraded
         )
