@@ -59,7 +59,7 @@ def build_series(
     return out
 
 
-def row_value(row: Mapping[str, Any], metric: str, buckets: Mapping[int, int] | None) -> float | None:
+def row_value(row: Mapping[str, Any], metric: str, buckets: Mapping[float, int] | None) -> float | None:
     """One run's value of `metric` for one row: a CSV cell, or computed from the row's histogram."""
     if metric in HISTOGRAM_METRICS:
         return histogram_metric(metric, buckets)

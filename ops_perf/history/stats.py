@@ -25,7 +25,7 @@ HISTOGRAM_METRICS = ("center_ms",)
 """Metrics that only a stored histogram gives; a run without one gives no point for them."""
 
 
-def center_ms(buckets: Mapping[int, int]) -> float | None:
+def center_ms(buckets: Mapping[float, int]) -> float | None:
     """Geometric mean of the middle 60 % of the requests of one histogram; None when it is empty."""
     from scipy.stats import trim_mean  # scipy comes with Otava; loaded only when there is work
 
@@ -37,7 +37,7 @@ def center_ms(buckets: Mapping[int, int]) -> float | None:
     return float(math.exp(trim_mean(logs, CENTER_TRIM)))
 
 
-def histogram_metric(metric: str, buckets: Mapping[int, int] | None) -> float | None:
+def histogram_metric(metric: str, buckets: Mapping[float, int] | None) -> float | None:
     """The value of a histogram-only metric for one row (None without a histogram)."""
     if buckets is None:
         return None

@@ -47,6 +47,7 @@ from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, IntegrityError, NoSuchModuleError, SQLAlchemyError
 
 from ops_perf.errors import OpsPerfError
+from ops_perf.runfiles.histograms import bucket
 
 SCHEMA_VERSION = 1
 DEFAULT_STORE = "sqlite:///results/history.sqlite"
@@ -286,24 +287,24 @@ class Store:
                 out.extend(dict(r._mapping) for r in conn.execute(select(rows).where(rows.c.run_id.in_(chunk))))
         return out
 
-    def histograms_of(self, run_ids: Sequence[str]) -> dict[tuple[str, str, str], dict[int, int]]:
+    def histograms_of(self, run_ids: Sequence[str]) -> dict[tuple[str, str, str], dict[float, int]]:
         """Every stored histogram of these runs by (run_id, method, name): one query per 500 runs, not per row."""
-        out: dict[tuple[str, str, str], dict[int, int]] = {}
+        out: dict[tuple[str, str, str], dict[float, int]] = {}
         with self.engine.connect() as conn:
             for start in range(0, len(run_ids), 500):
                 chunk = list(run_ids[start : start + 500])
                 for r in conn.execute(select(histograms).where(histograms.c.run_id.in_(chunk))):
-                    buckets = {int(k): int(v) for k, v in json.loads(r.buckets).items()}
+                    buckets = _buckets(r.buckets)
                     out[(r.run_id, r.method, r.name)] = buckets
         return out
 
-    def histogram(self, run_id: str, method: str, name: str) -> dict[int, int] | None:
+    def histogram(self, run_id: str, method: str, name: str) -> dict[float, int] | None:
         query = select(histograms.c.buckets).where(
             histograms.c.run_id == run_id, histograms.c.method == method, histograms.c.name == name
         )
         with self.engine.connect() as conn:
             found = conn.execute(query).scalar()
-        return None if found is None else {int(k): int(v) for k, v in json.loads(found).items()}
+        return None if found is None else _buckets(found)
 
     def counts(self) -> Mapping[str, int]:
         with self.engine.connect() as conn:
@@ -311,6 +312,11 @@ class Store:
                 table.name: int(conn.execute(select(func.count()).select_from(table)).scalar_one())
                 for table in (runs, rows, histograms)
             }
+
+
+def _buckets(text: str) -> dict[float, int]:
+    """A stored histogram: keys in ms as floats (the suite's buckets are not whole ms: `"19.87"`)."""
+    return {bucket(k): int(v) for k, v in json.loads(text).items()}
 
 
 def _reason(err: SQLAlchemyError) -> str:

@@ -42,9 +42,9 @@ class Sides:
 
     name: str
     base: list[RowStats]
-    base_histograms: list[dict[int, int] | None]
+    base_histograms: list[dict[float, int] | None]
     cand: RowStats | None
-    cand_histogram: dict[int, int] | None
+    cand_histogram: dict[float, int] | None
 
     @property
     def base_requests(self) -> float:
