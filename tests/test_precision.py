@@ -162,3 +162,44 @@ def test_run_json_records_the_workers_precision_under_a_master() -> None:
         assert percentile_precision(state) == LOCUST_DEFAULT
     with bucketing(plain=True):
         assert percentile_precision(RunState()) == LOCUST_DEFAULT
+
+
+def test_the_report_says_each_runs_precision_and_prints_what_it_holds(tmp_path: Path) -> None:
+    """A run of the suite's buckets and one of Locust's default: the report names each one's precision,
+    and a figure below 100 ms keeps its digits (13.65 ms printed as 13.7, not 14: 2.6 % off)."""
+    from test_verdict import Sample, write_run
+
+    from ops_perf.report import write_report
+    from ops_perf.report.render import fmt_ms
+
+    fast = {"/api/v1/cans/": Sample([13.65] * 40)}
+    with bucketing(plain=False):
+        precise = write_run(tmp_path / "a", "local-smoke", fast, extra={"percentile_precision": PRECISE})
+    default = write_run(tmp_path / "b", "local-baseline", {"/api/v1/cans/": Sample([147.0] * 40)})
+    text = write_report([precise, default], tmp_path / "out").read_text(encoding="utf-8")
+    assert "local-smoke within 1 % (the suite's log-spaced buckets)" in text
+    assert "local-baseline Locust's default rounding (about two significant digits: up to ~5 % off)" in text
+    assert "| 13.7 |" in text  # the median cell of the precise run
+    assert [fmt_ms(v) for v in (13.65, 150.0, 1234.5, 4.237, 0.5, None)] == [
+        "13.7",
+        "150",
+        "1235",
+        "4.24",
+        "0.500",
+        "n/a",
+    ]
+
+
+def test_compare_notes_runs_of_different_precision(tmp_path: Path) -> None:
+    from test_verdict import Sample, write_run
+
+    from ops_perf.runfiles.load import open_runs
+    from ops_perf.verdict.compare.comparability import noted_differences
+
+    times = {"/api/v1/cans/": Sample([150.0] * 40)}
+    old = write_run(tmp_path / "a", "local-smoke", times)
+    new = write_run(tmp_path / "b", "local-smoke", times, extra={"percentile_precision": PRECISE})
+    baseline, candidate = open_runs([old, new])
+    (note,) = [n for n in noted_differences([baseline], candidate) if n.startswith("percentile precision")]
+    assert "candidate within 1 %" in note and "Locust's default" in note
+    assert not [n for n in noted_differences([candidate], candidate) if n.startswith("percentile precision")]
