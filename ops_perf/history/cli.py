@@ -66,7 +66,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _import(store, runs)
     config = load_history_config(getattr(args, "targets", None))
     env = normalise_env(args.env)
-    with Store(args.store) as store:
+    with Store(args.store, create=False) as store:  # reading: a store that is not there is a typo, not empty
         if args.action == "detect":
             return _detect(store, config, env, args.scenario, args.json)
         if args.action == "trend":
@@ -152,7 +152,7 @@ def _list(store: Store, env: str | None, scenario: str | None) -> int:
         flag = "" if run["valid"] else f"  (left out: {run['invalid_reason']})"
         print(
             f"{run['started_at'][:19].replace('T', ' ')}  {run['env'] or '-'}/{run['scenario'] or '-'}  "
-            f"{run['prefix']}  {run['requests']} requests{flag}"
+            f"{run['prefix']}  {run['requests']} requests  percentiles {run['percentile_precision']}{flag}"
         )
     print(f"ops-perf history: {len(found)} run(s)")
     return int(ExitCode.OK)

@@ -100,6 +100,7 @@ def from_run(run: Run, run_id: str | None = None) -> StoredRun:
         "host": meta.host,
         "sim_profile": _text(record.get("sim_profile")),
         "locust_version": meta.locust_version,
+        "percentile_precision": meta.percentile_precision,
         "catalog_fingerprint": _text(record.get("catalog_fingerprint")),
         "requests": total.requests if total else 0,
         "failures": total.failures if total else 0,
