@@ -23,7 +23,9 @@ from ops_perf.history.detect import (
     build_series,
     changes_in,
     changes_of,
+    metrics_of_row,
     recent_regressions,
+    series_lines,
 )
 from ops_perf.history.recent import alarm_levels, level_key, recent_step
 from ops_perf.history.stats import center_ms, histogram_metric
@@ -159,3 +161,26 @@ def test_center_series_come_from_the_stored_histograms(tmp_path: Path) -> None:
     center = [round(p.value, 1) for p in by_metric["center_ms"].points]
     assert center == [round(math.sqrt(100 * 300), 1), 200.0]
     assert [p.value for p in by_metric["p50_ms"].points] == [100.0, 120.0, 200.0]
+
+
+def test_runs_without_histograms_give_a_stand_in_series_of_their_own(tmp_path: Path) -> None:
+    """Plain Locust's runs (no <prefix>.json) used to give no endpoint point at all under `center_ms`: they
+    give `p50_ms` instead, a series of its own that says why; runs with histograms keep `center_ms`."""
+    config = HistoryConfig(endpoint_metrics=("center_ms",), aggregate_metrics=(), min_requests=5)
+    with Store(f"sqlite:///{tmp_path / 'h.sqlite'}") as store:
+        for i in range(3):
+            store.add(_stored(i, None, 100.0 + i))  # plain nights first
+        for i in range(3, 5):
+            store.add(_stored(i, {150: 8}, 150.0))  # then the suite's
+        series = build_series(store, config, "stg", "nightly")
+        precisions = {r["run_id"]: r["percentile_precision"] for r in store.runs()}
+    by_metric = {s.metric: s for s in series}
+    assert sorted(by_metric) == ["center_ms", "p50_ms"]  # never one series mixing the two
+    assert [p.value for p in by_metric["p50_ms"].points] == [100.0, 101.0, 102.0]
+    assert [round(p.value, 6) for p in by_metric["center_ms"].points] == [150.0, 150.0]
+    assert "in place of center_ms" in by_metric["p50_ms"].why and "without a histogram" in by_metric["p50_ms"].why
+    assert "from the stored histograms" in by_metric["center_ms"].why
+    lines = series_lines(series, precisions)
+    assert any(line.startswith("endpoint p50_ms (1 series over 3 runs): in place of center_ms") for line in lines)
+    assert any(line.startswith("endpoint center_ms (1 series over 2 runs)") for line in lines)
+    assert metrics_of_row(("center_ms", "p50_ms"), has_histogram=False) == ["p50_ms"]  # the cell once

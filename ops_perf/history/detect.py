@@ -14,6 +14,7 @@ run after each change, the relative change of the means, and whether it starts a
 from __future__ import annotations
 
 import math
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from typing import Any
@@ -21,8 +22,9 @@ from typing import Any
 from ops_perf.history.config import HistoryConfig
 from ops_perf.history.recent import alarm_levels, level_key, recent_step
 from ops_perf.history.series import FLOOR_MS, Change, Point, Series
-from ops_perf.history.stats import HISTOGRAM_METRICS, histogram_metric
+from ops_perf.history.stats import CSV_STAND_IN, HISTOGRAM_METRICS, histogram_metric
 from ops_perf.history.store import Store
+from ops_perf.runfiles.precision import LOCUST_DEFAULT
 
 SERIES_KINDS = ("aggregate", "page", "endpoint")
 """Report order: the whole run first, then what people see, then the API."""
@@ -31,7 +33,11 @@ SERIES_KINDS = ("aggregate", "page", "endpoint")
 def build_series(
     store: Store, config: HistoryConfig, env: str | None = None, scenario: str | None = None
 ) -> list[Series]:
-    """Every series of the store (or of one env / scenario), from valid runs only."""
+    """Every series of the store (or of one env / scenario), from valid runs only.
+
+    Every run gives points, whatever wrote it: a row whose run has no histogram gives, for a histogram
+    metric (`center_ms`), its CSV stand-in (`p50_ms`) instead, which is a series of its own (`why` says so).
+    """
     all_runs = store.runs(env, scenario, valid_only=True)
     by_id = {r["run_id"]: r for r in all_runs}
     order = {r["run_id"]: i for i, r in enumerate(all_runs)}
@@ -43,8 +49,9 @@ def build_series(
         kind = row["kind"]
         if kind != "aggregate" and row["requests"] < config.min_requests:
             continue
-        for metric in config.metrics_for(kind):
-            value = row_value(row, metric, hists.get((row["run_id"], row["method"], row["name"])))
+        buckets = hists.get((row["run_id"], row["method"], row["name"]))
+        for metric in metrics_of_row(config.metrics_for(kind), has_histogram=buckets is not None):
+            value = row_value(row, metric, buckets)
             if value is None or not math.isfinite(float(value)):
                 continue
             point = Point(run["run_id"], run["prefix"], run["started_at"], float(value))
@@ -52,11 +59,55 @@ def build_series(
                 (order[run["run_id"]], point)
             )
     out = [
-        Series(env_, scen, kind, name, metric, tuple(p for _, p in sorted(points, key=lambda item: item[0])))
+        Series(
+            env_, scen, kind, name, metric, tuple(p for _, p in sorted(points, key=lambda item: item[0])),
+            why=metric_reason(kind, metric, config),
+        )
         for (env_, scen, kind, name, metric), points in grouped.items()
-    ]
+    ]  # fmt: skip
     out.sort(key=lambda s: (s.env or "", s.scenario or "", SERIES_KINDS.index(s.kind), s.name, s.metric))
     return out
+
+
+def metrics_of_row(configured: Sequence[str], *, has_histogram: bool) -> list[str]:
+    """The metrics one row gives points to: the configured ones, a histogram metric's CSV stand-in in its
+    place where the run has no histogram (each once)."""
+    out: list[str] = []
+    for metric in configured:
+        used = metric if has_histogram or metric not in HISTOGRAM_METRICS else CSV_STAND_IN[metric]
+        if used not in out:
+            out.append(used)
+    return out
+
+
+def metric_reason(kind: str, metric: str, config: HistoryConfig) -> str:
+    """Why a series of `kind` follows `metric`, and where its values come from (one line, no counts)."""
+    setting = f"[history] {kind}_metrics"
+    configured = config.metrics_for(kind)
+    if metric in configured:
+        source = "the stored histograms" if metric in HISTOGRAM_METRICS else "the stats CSV's cells"
+        return f"{setting}; from {source}"
+    stands_for = [m for m in configured if CSV_STAND_IN.get(m) == metric]
+    return (
+        f"in place of {', '.join(stands_for)} ({setting}) for runs without a histogram (plain Locust's CSVs, "
+        f"no <prefix>.json): the stats CSV's {metric} cell, a series of its own"
+    )
+
+
+def series_lines(series: Sequence[Series], precisions: Mapping[str, str]) -> list[str]:
+    """Per kind and metric: how many series, which metric and why, how many runs, at which precision.
+
+    `precisions`: each run's percentile precision (runfiles/precision) by run id."""
+    groups: dict[tuple[str, str, str], list[Series]] = {}
+    for s in series:
+        groups.setdefault((s.kind, s.metric, s.why), []).append(s)
+    lines = []
+    for (kind, metric, why), members in groups.items():
+        run_ids = {p.run_id for s in members for p in s.points}
+        counts = Counter(precisions.get(r, LOCUST_DEFAULT) for r in run_ids)
+        precision = ", ".join(f"{p} in {n} run(s)" for p, n in sorted(counts.items()))
+        lines.append(f"{kind} {metric} ({len(members)} series over {len(run_ids)} runs): {why}; precision {precision}")
+    return lines
 
 
 def row_value(row: Mapping[str, Any], metric: str, buckets: Mapping[float, int] | None) -> float | None:

@@ -29,6 +29,9 @@ class Series:
     name: str
     metric: str
     points: tuple[Point, ...]
+    why: str = ""
+    """Why the series follows this metric (configured; or a CSV cell standing in for a histogram metric,
+    for runs without histograms) and where its values come from: what `detect` says per series."""
 
     @property
     def key(self) -> tuple[str, str, str]:

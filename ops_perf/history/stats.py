@@ -22,7 +22,12 @@ CENTER_TRIM = 0.2
 FLOOR_MS = 0.1
 """A 0 ms bucket (a sub-millisecond simulator) is taken as this before the logarithm."""
 HISTOGRAM_METRICS = ("center_ms",)
-"""Metrics that only a stored histogram gives; a run without one gives no point for them."""
+"""Metrics that only a stored histogram gives; a run without one gives its `CSV_STAND_IN` instead."""
+CSV_STAND_IN = {"center_ms": "p50_ms"}
+"""The stats CSV's cell that stands in for a histogram metric where a run has no histogram (plain Locust's
+CSVs, runs made before `<prefix>.json`): the median, the cell nearest to what `center_ms` follows (the
+typical request; both move by the same factor under a slowdown that multiplies response times). It is a
+metric of its own, so one series never mixes the two."""
 
 
 def center_ms(buckets: Mapping[float, int]) -> float | None:

@@ -115,7 +115,8 @@ def _run_at(trend: Trend, change: Change) -> str | None:
 def as_text(trend: Trend) -> str:
     """The series as lines: start time, prefix, value, and a marker where a change starts."""
     starts = {(c.prefix, c.started_at): c for c in trend.changes}
-    lines = [f"{trend.title} ({len(trend.series.points)} runs)"]
+    why = f": {trend.series.why}" if trend.series.why else ""
+    lines = [f"{trend.title} ({len(trend.series.points)} runs){why}"]
     for p in trend.series.points:
         change = starts.get((p.prefix, p.started_at))
         mark = f"  <- {change.direction} {change.change_pct:+.1f}%" if change else ""
