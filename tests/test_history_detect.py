@@ -184,3 +184,49 @@ def test_runs_without_histograms_give_a_stand_in_series_of_their_own(tmp_path: P
     assert any(line.startswith("endpoint p50_ms (1 series over 3 runs): in place of center_ms") for line in lines)
     assert any(line.startswith("endpoint center_ms (1 series over 2 runs)") for line in lines)
     assert metrics_of_row(("center_ms", "p50_ms"), has_histogram=False) == ["p50_ms"]  # the cell once
+
+
+def _month(seed: int, slow_at: int | None = None, series_count: int = 64, nights: int = 30) -> list[Series]:
+    """A month of a nightly's series: the aggregate's two and `series_count` endpoints, log-normal night noise
+    (sd 0.15, an endpoint's median of ~9 requests), the first endpoint 2x from night `slow_at` (1-based)."""
+    rng = random.Random(seed)
+    out = []
+    for kind, names in (
+        ("aggregate", ["Aggregated", "Aggregated95"]),
+        ("endpoint", [f"/e{i}" for i in range(series_count)]),
+    ):
+        for j, name in enumerate(names):
+            level = rng.uniform(20, 2000)
+            values = [
+                level
+                * math.exp(rng.gauss(0, 0.15))
+                * (2.0 if kind == "endpoint" and j == 0 and slow_at and n >= slow_at else 1.0)
+                for n in range(1, nights + 1)
+            ]
+            points = tuple(
+                Point(f"r{n}", "stg-nightly", f"2026-01-{n:02d}T06:17:00Z", v) for n, v in enumerate(values, 1)
+            )
+            out.append(Series("stg", "nightly", kind, name, "p50_ms", points))
+    return out
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_a_clean_month_lists_no_change_point(seed: int) -> None:
+    """Otava's p-values are those of its best split: at max_pvalue 0.001 alone a clean month of 66 series
+    listed 1-2 change points. Held to each series' share of the budget over its split positions: none."""
+    config = load_history_config()
+    assert analyse(_month(seed), config) == []
+
+
+def test_a_step_of_the_history_is_listed_once_and_never_alarms_again() -> None:
+    """A 2x step from night 21: one change at night 21 and nothing at 26 (the step test used to compare
+    nights 26-30 with nights 1-25, half of them already slow, and flag a second step there)."""
+    config = load_history_config()
+    month = _month(4, slow_at=21)
+    slowed = month[2]
+    (change,) = analyse(month, config)
+    assert (change.name, change.direction) == (slowed.name, "slower") and abs(change.index - 20) <= 1
+    assert recent_regressions([change], config) == []  # 10 nights ago: the history, not tonight's alarm
+    for night in range(26, 31):  # and no night after the alarm window raises it again
+        shorter = [Series(s.env, s.scenario, s.kind, s.name, s.metric, s.points[:night]) for s in month]
+        assert [c.index for c in analyse(shorter, config)] == [change.index], night

@@ -112,7 +112,8 @@ def _detect(store: Store, config: HistoryConfig, env: str | None, scenario: str 
     analysed = sum(1 for s in series if len(s.points) >= config.min_runs)
     print(
         f"ops-perf history: {len(series)} series, {analysed} with at least {config.min_runs} runs analysed; "
-        f"{len(changes)} change point(s) (p < {config.max_pvalue:g}, at least {config.min_change_pct:g}%); "
+        f"{len(changes)} change point(s) (p < {config.max_pvalue:g} and below the series' share of the "
+        f"budget over its split positions, at least {config.min_change_pct:g}%); "
         f"a slower step into the newest {config.min_runs_after}-{config.recent_runs} runs fails within a "
         f"false-alarm budget of {config.alarm_rate:g} per night over all series"
     )

@@ -26,7 +26,8 @@ class HistoryConfig:
     """Defaults are what `bench/detection_power.py` measured on the 2025-10-15 noise (see docs/NIGHTLY.md)."""
 
     max_pvalue: float = 0.001
-    """Significance: a change point is kept only when its t-test p-value is below this (Otava's max_pvalue)."""
+    """Significance: a change point is kept only when its t-test p-value is below this (Otava's max_pvalue),
+    and below its series' share of `alarm_rate` divided over the series' split positions (detect.history_level)."""
     min_change_pct: float = 20.0
     """Minimum magnitude: smaller mean shifts are not reported, however significant (Otava's min_magnitude)."""
     window: int = 30

@@ -137,10 +137,13 @@ def changes_of(series: Series, config: HistoryConfig, level: float) -> list[Chan
     step test's change replaces it, so one change is listed once.
     """
     # Otava's p-values come after it chose where to split (and between its other, chance splits),
-    # so they are not false-alarm rates: its change points are the history, listed and drawn. What
-    # fails the nightly is the step test, held to the series' share of the night's budget.
-    changes = [replace(c, alarm_level=0.0) for c in changes_in(series, config)]
-    step = recent_step(series, config, level)
+    # so they are not false-alarm rates: its change points are the history, listed and drawn, each
+    # held to the series' share of the budget over its possible split positions. What fails the
+    # nightly is the step test, held to the series' share of the night's budget and run against the
+    # runs since the last change before it, so a step of the history is not found again later.
+    tries = max(1, config.recent_runs - config.min_runs_after + 1)
+    changes = [replace(c, alarm_level=0.0) for c in changes_in(series, config, history_level(series, level * tries))]
+    step = recent_step(series, config, level, [c.index for c in changes])
     if step is not None:
         step = replace(step, alarm_level=level)
         near = [c for c in changes if c.regression and abs(c.index - step.index) <= 1]
@@ -149,8 +152,21 @@ def changes_of(series: Series, config: HistoryConfig, level: float) -> list[Chan
     return changes
 
 
-def changes_in(series: Series, config: HistoryConfig) -> list[Change]:
-    """Otava's change points of one series (none when it is shorter than `min_runs`)."""
+def history_level(series: Series, share: float) -> float:
+    """The p-value a change point of `series` must be below to be listed, given the series' `share` of the
+    false-alarm budget (`alarm_levels`, before its division over k): the share divided over the positions
+    a split could take (Bonferroni).
+
+    Otava picks its splits where the series differs most and then tests them, so its p-values are those
+    of the best of up to n-1 splits: at `max_pvalue` 0.001 alone, seeded months of 66 clean series listed
+    1-2 false change points each (p 2e-5 to 9e-4). Divided over the positions and over the series like the
+    alarm, a clean month lists none, where a real step of a few nights sits at p of 1e-10 or below."""
+    return share / max(1, len(series.points) - 1)
+
+
+def changes_in(series: Series, config: HistoryConfig, level: float | None = None) -> list[Change]:
+    """Otava's change points of one series (none when it is shorter than `min_runs`), each below
+    `max_pvalue` and, when given, below `level` (`history_level`)."""
     if len(series.points) < config.min_runs:
         return []
     from otava.analysis import compute_change_points  # heavy (scipy): only when there is work
@@ -164,7 +180,7 @@ def changes_in(series: Series, config: HistoryConfig) -> list[Change]:
     for index, before, after, pvalue in _final_segments(logs, sorted({int(cp.index) for cp in found})):
         ratio = math.exp(after - before)
         pct = (ratio - 1.0) * 100.0
-        if pvalue >= config.max_pvalue or abs(pct) < config.min_change_pct:
+        if pvalue >= min(config.max_pvalue, level if level is not None else 1.0) or abs(pct) < config.min_change_pct:
             continue
         if len(series.points) - index < config.min_runs_after:
             continue

@@ -41,10 +41,14 @@ def level_key(series: Series) -> tuple[str, str, str, str, str]:
     return (series.env or "", series.scenario or "", series.kind, series.name, series.metric)
 
 
-def recent_step(series: Series, config: HistoryConfig, level: float) -> Change | None:
+def recent_step(series: Series, config: HistoryConfig, level: float, changes_at: Sequence[int] = ()) -> Change | None:
     """The slower step into the newest runs, if one is significant at `level` and big enough.
 
     Of the k that pass, the one with the smallest p-value names the first run after the change.
+    `changes_at`: where the series changed before (Otava's change points): the newest k runs are compared
+    with the runs since the last change before them, the series' present level, so that a step already
+    in the history is not found again a few runs later against the runs from before it; a k whose runs
+    start fewer than `MIN_BEFORE` runs after such a change is not tried (that step is the change's).
     """
     from scipy.stats import ttest_ind
 
@@ -54,7 +58,10 @@ def recent_step(series: Series, config: HistoryConfig, level: float) -> Change |
     logs = [math.log(max(p.value, FLOOR_MS)) for p in series.points]
     best: tuple[float, int, float, float] | None = None
     for k in range(config.min_runs_after, config.recent_runs + 1):
-        before, after = logs[max(0, n - k - config.window) : n - k], logs[n - k :]
+        since = max([c for c in changes_at if c < n - k], default=0)
+        if n - k - since < MIN_BEFORE:
+            continue
+        before, after = logs[max(since, n - k - config.window) : n - k], logs[n - k :]
         if len(before) < MIN_BEFORE or len(after) < k:
             continue
         mean_before, mean_after = sum(before) / len(before), sum(after) / len(after)
