@@ -101,13 +101,14 @@ def write_night(
         for name, times in samples.items():
             for t in times:
                 env.stats.log_request("GET", name, t, 1024)
+        precision = compat.precision()
     for entry in [*env.stats.entries.values(), env.stats.total]:  # the night's clock, not the writing's
         entry.start_time = started.timestamp()
         entry.last_request_timestamp = started.timestamp() + NIGHT_S
     if plain:
         _write_as_locust(env, base)
     else:
-        _write_as_suite(env, base, started)
+        _write_as_suite(env, base, started, precision)
     _write_history(env, base, started)
     return base
 
@@ -123,7 +124,7 @@ def _write_as_locust(env: Environment, base: Path) -> None:
             write(csv.writer(fh))
 
 
-def _write_as_suite(env: Environment, base: Path, started: datetime) -> None:
+def _write_as_suite(env: Environment, base: Path, started: datetime, precision: str) -> None:
     compat.write_final_csvs(
         env, Path(f"{base}_stats.csv"), Path(f"{base}_failures.csv"), Path(f"{base}_exceptions.csv")
     )
@@ -142,7 +143,7 @@ def _write_as_suite(env: Environment, base: Path, started: datetime) -> None:
         "load_started_at": _iso(started + timedelta(seconds=5)),
         "ended_at": _iso(started + timedelta(seconds=NIGHT_S + 5)),
         "duration_s": float(NIGHT_S),
-        "percentile_precision": compat.precision(),
+        "percentile_precision": precision,
     }
     Path(f"{base}_run.json").write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
 

@@ -107,6 +107,7 @@ def _stand_in_note() -> str:
 
 def _detect(store: Store, config: HistoryConfig, env: str | None, scenario: str | None, json_path: Path | None) -> int:
     from ops_perf.history.detect import describe, detect, recent_regressions, series_lines
+    from ops_perf.history.sensitivity import POWER, sensitivity_lines
 
     series, changes = detect(store, config, env, scenario)
     analysed = sum(1 for s in series if len(s.points) >= config.min_runs)
@@ -121,6 +122,16 @@ def _detect(store: Store, config: HistoryConfig, env: str | None, scenario: str 
     print("series by kind and metric (which metric, why, from what):")
     for line in series_lines(series, precisions):
         print(f"  {line}")
+    visible = sensitivity_lines(series, config)
+    if visible:
+        print(
+            f"smallest slower step detect sees within {config.recent_runs} nights ({POWER:.0%} of the time), "
+            "at this store's own night-to-night noise:"
+        )
+        for line in visible:
+            print(f"  {line}")
+    if changes:
+        print("change points (from the first run after each):")
     for change in changes:
         print(f"  {describe(change)}")
     if json_path is not None:
