@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import matplotlib as mpl
@@ -56,7 +56,7 @@ class Trends:
 
 
 def last_runs(series: Series, count: int) -> Series:
-    return Series(series.env, series.scenario, series.kind, series.name, series.metric, series.points[-count:])
+    return replace(series, points=series.points[-count:])
 
 
 def find_trends(
