@@ -166,28 +166,23 @@ def test_run_json_records_the_workers_precision_under_a_master() -> None:
 
 def test_the_report_says_each_runs_precision_and_prints_what_it_holds(tmp_path: Path) -> None:
     """A run of the suite's buckets and one of Locust's default: the report names each one's precision,
-    and a figure below 100 ms keeps its digits (13.65 ms printed as 13.7, not 14: 2.6 % off)."""
+    and a figure below 1,000 ms keeps its digits (13.65 ms printed as 13.65, not 14: 2.6 % off)."""
     from test_verdict import Sample, write_run
 
     from ops_perf.report import write_report
     from ops_perf.report.render import fmt_ms
 
-    fast = {"/api/v1/cans/": Sample([13.65] * 40)}
+    fast = {"/api/v1/cans/": Sample([13.2] * 20 + [13.65] * 20 + [14.1])}  # median 13.65: a key, not min or max
     with bucketing(plain=False):
         precise = write_run(tmp_path / "a", "local-smoke", fast, extra={"percentile_precision": PRECISE})
     default = write_run(tmp_path / "b", "local-baseline", {"/api/v1/cans/": Sample([147.0] * 40)})
     text = write_report([precise, default], tmp_path / "out").read_text(encoding="utf-8")
     assert "local-smoke within 1 % (the suite's log-spaced buckets)" in text
     assert "local-baseline Locust's default rounding (about two significant digits: up to ~5 % off)" in text
-    assert "| 13.7 |" in text  # the median cell of the precise run
-    assert [fmt_ms(v) for v in (13.65, 150.0, 1234.5, 4.237, 0.5, None)] == [
-        "13.7",
-        "150",
-        "1235",
-        "4.24",
-        "0.500",
-        "n/a",
-    ]
+    assert f"| {compat.bucket_response_time(13.65)} |" in text  # the median cell of the precise run: its key
+    assert [fmt_ms(v) for v in (13.65, 150.0, 1234.5, 147.34, 4.2372, 0.5, None)] == [
+        "13.65", "150", "1235", "147.3", "4.237", "0.5000", "n/a",
+    ]  # fmt: skip
 
 
 def test_compare_notes_runs_of_different_precision(tmp_path: Path) -> None:
@@ -203,3 +198,12 @@ def test_compare_notes_runs_of_different_precision(tmp_path: Path) -> None:
     (note,) = [n for n in noted_differences([baseline], candidate) if n.startswith("percentile precision")]
     assert "candidate within 1 %" in note and "Locust's default" in note
     assert not [n for n in noted_differences([candidate], candidate) if n.startswith("percentile precision")]
+
+
+def test_the_final_median_is_the_50_percent_rule_on_every_locust() -> None:
+    """Locust before 2.46 writes the lower middle of an even count as the Median; the suite's final CSV
+    writes the 50 % percentile (the upper middle, kept within min and max) on every supported Locust."""
+    values = [10.0, 20.0, 30.0, 40.0]  # even: lower middle 20, Locust's 50 % rule sorted[int(4 * 0.5)] = 30
+    with bucketing(plain=False):
+        row = _csv_row(values, compat.PreciseStatsCSV)
+    assert float(row["Median Response Time"]) == float(row["50%"]) == compat.bucket_response_time(30.0)

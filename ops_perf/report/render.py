@@ -3,7 +3,7 @@
 Why templates and filters: the report's wording lives in one readable file a reviewer can edit, and
 every number passes through one of a handful of filters below, so formatting is decided once:
 counts as integers, failure % with 2 decimals, average with 1, requests/s with 2, median, percentiles
-and min/max as whole ms from 100 ms up and as 3 significant digits below (the suite's percentiles are
+and min/max as whole ms from 1,000 ms up and with 4 significant digits below (the suite's percentiles are
 within 1 %, which whole ms would lose below 100 ms; Locust's default cells are whole numbers and print as such). Rounding is half-up on the number as Locust printed it (see `analyse.round_half_up`).
 
 Determinism: the only varying line is "Generated ..."; it honours `SOURCE_DATE_EPOCH` (the
@@ -37,14 +37,14 @@ def fmt_int(value: float | None) -> str:
 
 
 def fmt_ms(value: float | None) -> str:
-    """Milliseconds at the figure's own precision: whole ms from 100 ms up and for whole numbers (`190.0` ->
-    `190`, `20173.145` -> `20173`), else 3 significant digits (`19.87` -> `19.9`, `4.237` -> `4.24`), so that
-    a percentile within 1 % (runfiles/precision) stays within 1 % once printed."""
+    """Milliseconds at the figure's own precision: whole ms from 1,000 ms up and for whole numbers (`190.0` ->
+    `190`, `20173.145` -> `20173`), else 4 significant digits, the suite's bucket keys as they are (`19.87`,
+    `147.3`): a percentile within 1 % (runfiles/precision) stays within 1 % once printed."""
     if value is None:
         return NA
-    if value >= 100 or float(value).is_integer():
+    if value >= 1000 or float(value).is_integer():
         return str(round_half_up(value))
-    places = 1 if value >= 10 else 2 if value >= 1 else 3
+    places = 1 if value >= 100 else 2 if value >= 10 else 3 if value >= 1 else 4
     return str(round_half_up(value, places))
 
 
