@@ -147,6 +147,7 @@ SLOW_FIRST = (
     "e2e/test_judge_e2e.py",
     "e2e/test_pages_e2e.py",
     "e2e/test_history_nights_e2e.py",
+    "e2e/test_precision_e2e.py",
     "e2e/test_run_e2e.py",
     "e2e/test_report_e2e.py",
     "e2e/test_pages_distributed.py",
