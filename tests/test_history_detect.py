@@ -95,10 +95,13 @@ def test_the_nights_budget_is_shared_by_kind_then_by_series_and_k() -> None:
     endpoints = [_series([1.0] * 6, name=f"/e{i}") for i in range(60)]
     aggregate = [_series([1.0] * 6, kind="aggregate", name="Aggregated")]
     levels = alarm_levels(endpoints + aggregate, CONFIG)
-    tries = CONFIG.recent_runs - CONFIG.min_runs_after + 1
-    assert levels[level_key(aggregate[0])] == pytest.approx(0.03 / 2 / 1 / tries)
-    assert levels[level_key(endpoints[0])] == pytest.approx(0.03 / 2 / 60 / tries)
-    assert sum(levels.values()) * tries == pytest.approx(0.03)  # Bonferroni: the whole budget, no more
+    assert levels[level_key(aggregate[0])] == pytest.approx(0.03 / 2 / 1)
+    assert levels[level_key(endpoints[0])] == pytest.approx(0.03 / 2 / 60)
+    assert sum(levels.values()) == pytest.approx(0.03)  # Bonferroni: the whole budget, no more
+    # ... and each series' share by the night's tests, one per k of step_runs:
+    step = recent_step(_series(_noisy(30, 100.0, 5) + _noisy(10, 300.0, 6)), CONFIG, 0.03)
+    assert step is not None and step.alarm_level == pytest.approx(0.03 / 2)  # k = 3 and 5 (CONFIG's recent_runs: 5)
+    assert step.index == 30  # where the step is, though neither k tried is its 10 nights
 
 
 def test_only_the_step_test_fails_the_nightly_and_a_step_is_listed_once() -> None:
@@ -106,7 +109,8 @@ def test_only_the_step_test_fails_the_nightly_and_a_step_is_listed_once() -> Non
     step = _series(_noisy(20, 100.0, 11) + _noisy(4, 200.0, 12))
     changes = changes_of(step, CONFIG, level)
     assert [(c.index, c.direction) for c in changes] == [(20, "slower")]  # Otava's split replaced, not doubled
-    assert recent_regressions(changes, CONFIG) == changes and changes[0].alarm_level == level
+    assert recent_regressions(changes, CONFIG) == changes
+    assert changes[0].alarm_level == pytest.approx(level)  # one test: k = 5 (k = 3 starts just after Otava's split)
     # An old change found by Otava is history: listed, never an alarm (its p-value follows its own split).
     old = _series(_noisy(10, 100.0, 13) + _noisy(15, 200.0, 14))
     history = changes_of(old, CONFIG, level)
@@ -230,3 +234,13 @@ def test_a_step_of_the_history_is_listed_once_and_never_alarms_again() -> None:
     for night in range(26, 31):  # and no night after the alarm window raises it again
         shorter = [Series(s.env, s.scenario, s.kind, s.name, s.metric, s.points[:night]) for s in month]
         assert [c.index for c in analyse(shorter, config)] == [change.index], night
+
+
+def test_step_runs_is_read_and_checked(tmp_path: Path) -> None:
+    path = tmp_path / "t.toml"
+    path.write_text("[history]\nstep_runs = [10, 3]\n")
+    assert load_history_config(path).step_runs == (3, 10)
+    for bad, words in (("[2, 5]", "must lie within"), ("[]", "list of whole numbers"), ('["3"]', "list of whole")):
+        path.write_text(f"[history]\nstep_runs = {bad}\n")
+        with pytest.raises(OpsPerfError, match=words):
+            load_history_config(path)

@@ -107,7 +107,7 @@ def _stand_in_note() -> str:
 
 def _detect(store: Store, config: HistoryConfig, env: str | None, scenario: str | None, json_path: Path | None) -> int:
     from ops_perf.history.detect import describe, detect, recent_regressions, series_lines
-    from ops_perf.history.sensitivity import POWER, sensitivity_lines
+    from ops_perf.history.sensitivity import NIGHTS, POWER, sensitivity_lines
 
     series, changes = detect(store, config, env, scenario)
     analysed = sum(1 for s in series if len(s.points) >= config.min_runs)
@@ -125,7 +125,7 @@ def _detect(store: Store, config: HistoryConfig, env: str | None, scenario: str 
     visible = sensitivity_lines(series, config)
     if visible:
         print(
-            f"smallest slower step detect sees within {config.recent_runs} nights ({POWER:.0%} of the time), "
+            f"smallest slower step detect sees within {min(NIGHTS, config.recent_runs)} nights ({POWER:.0%} of the time), "
             "at this store's own night-to-night noise:"
         )
         for line in visible:

@@ -20,9 +20,9 @@ from dataclasses import replace
 from typing import Any
 
 from ops_perf.history.config import HistoryConfig
-from ops_perf.history.recent import alarm_levels, level_key, recent_step
+from ops_perf.history.recent import Prior, alarm_levels, level_key, recent_step, variance_priors
 from ops_perf.history.series import FLOOR_MS, Change, Point, Series
-from ops_perf.history.stats import CSV_STAND_IN, HISTOGRAM_METRICS, histogram_metric
+from ops_perf.history.stats import CSV_STAND_IN, HISTOGRAM_METRICS, histogram_metric, log_variance
 from ops_perf.history.store import Store
 from ops_perf.runfiles.precision import LOCUST_DEFAULT
 
@@ -54,7 +54,7 @@ def build_series(
             value = row_value(row, metric, buckets)
             if value is None or not math.isfinite(float(value)):
                 continue
-            point = Point(run["run_id"], run["prefix"], run["started_at"], float(value))
+            point = Point(run["run_id"], run["prefix"], run["started_at"], float(value), log_variance(metric, buckets))
             grouped.setdefault((run["env"], run["scenario"], kind, row["name"], metric), []).append(
                 (order[run["run_id"]], point)
             )
@@ -124,14 +124,15 @@ def analyse(series: Sequence[Series], config: HistoryConfig) -> list[Change]:
     Together, because the newest-runs step test shares the night's false-alarm budget over all the
     series watched (history/recent.py).
     """
-    levels = alarm_levels(series, config)
-    return [c for s in series for c in changes_of(s, config, levels[level_key(s)])]
+    levels, priors = alarm_levels(series, config), variance_priors(series, config)
+    return [c for s in series for c in changes_of(s, config, levels[level_key(s)], priors.get(level_key(s)))]
 
 
-def changes_of(series: Series, config: HistoryConfig, level: float) -> list[Change]:
+def changes_of(series: Series, config: HistoryConfig, level: float, prior: Prior | None = None) -> list[Change]:
     """Otava's change points of one series, and the newest-runs step test's change if it finds one.
 
-    `level` is the series' share of the night's false-alarm budget (`alarm_levels`). The step test
+    `level` is the series' share of the night's false-alarm budget (`alarm_levels`), `prior` what its
+    kind's series tell about its night-to-night variance (`variance_priors`; None: its runs alone). The step test
     asks only whether the newest k runs sit above the ones before, which is what a nightly has on the
     3rd to 5th night of a slowdown; where Otava put a slower split at (or next to) the same run, the
     step test's change replaces it, so one change is listed once.
@@ -141,11 +142,9 @@ def changes_of(series: Series, config: HistoryConfig, level: float) -> list[Chan
     # held to the series' share of the budget over its possible split positions. What fails the
     # nightly is the step test, held to the series' share of the night's budget and run against the
     # runs since the last change before it, so a step of the history is not found again later.
-    tries = max(1, config.recent_runs - config.min_runs_after + 1)
-    changes = [replace(c, alarm_level=0.0) for c in changes_in(series, config, history_level(series, level * tries))]
-    step = recent_step(series, config, level, [c.index for c in changes])
+    changes = [replace(c, alarm_level=0.0) for c in changes_in(series, config, history_level(series, level))]
+    step = recent_step(series, config, level, [c.index for c in changes], prior)
     if step is not None:
-        step = replace(step, alarm_level=level)
         near = [c for c in changes if c.regression and abs(c.index - step.index) <= 1]
         changes = [c for c in changes if c not in near] + [step]  # the same step, once: the one that alarms
         changes.sort(key=lambda c: c.index)
@@ -154,7 +153,7 @@ def changes_of(series: Series, config: HistoryConfig, level: float) -> list[Chan
 
 def history_level(series: Series, share: float) -> float:
     """The p-value a change point of `series` must be below to be listed, given the series' `share` of the
-    false-alarm budget (`alarm_levels`, before its division over k): the share divided over the positions
+    false-alarm budget (`alarm_levels`): the share divided over the positions
     a split could take (Bonferroni).
 
     Otava picks its splits where the series differs most and then tests them, so its p-values are those

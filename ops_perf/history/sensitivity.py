@@ -6,11 +6,13 @@ nights could have shown. The answer depends on the series' own night-to-night sp
 night's noise: what the budget of requests buys), on how many runs are before the change, and on the
 series' share of the false-alarm budget (history/recent.py), so it is computed from exactly those.
 
-For each series with at least `min_runs` runs: its spread is the robust spread of the night-to-night
-differences of its logarithms (the median absolute successive difference, so a past step or one wild
-night does not inflate it); the step test compares the newest k = `recent_runs` runs with up to `window`
-before at the series' level for one k; the smallest step found with 90 % probability is where the
-one-sided t-test's noncentral distribution puts 90 % beyond its critical value. The minimum magnitude
+For each series with at least `min_runs` runs: its spread is its variance prior where its kind gives one
+(recent.variance_priors: its nights' sampling noise and its kind's common night noise), else the robust
+spread of the night-to-night differences of its logarithms (the median absolute successive difference,
+so a past step or one wild night does not inflate it); the step test compares the 5 runs since the step
+with up to `window` before at the series' level for one test (its share over the night's `step_runs`);
+the smallest step found with 90 % probability is where the one-sided t-test's
+noncentral distribution puts 90 % beyond its critical value. The minimum magnitude
 (`min_change_pct`) is a floor. The figure assumes the spread stays what it was, and is per series; a
 kind's line gives the median series and the range.
 """
@@ -24,11 +26,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from ops_perf.history.config import HistoryConfig
-from ops_perf.history.recent import MIN_BEFORE, alarm_levels, level_key
+from ops_perf.history.recent import MIN_BEFORE, alarm_levels, level_key, variance_priors
 from ops_perf.history.series import FLOOR_MS, Series
 
 POWER = 0.9
 """"Can see": found this often (the issue's goal for detection)."""
+NIGHTS = 5
+"""Within how many nights of the change (the issue's question; at most `recent_runs`)."""
 MAD_TO_SD = 1.4826
 """Median absolute deviation -> standard deviation, for normal values."""
 
@@ -52,14 +56,17 @@ def spread_of(values: Sequence[float]) -> float:
     return MAD_TO_SD * statistics.median(diffs) / math.sqrt(2.0)
 
 
-def smallest_step(spread: float, before: int, nights: int, level: float, config: HistoryConfig) -> float:
+def smallest_step(
+    spread: float, before: int, nights: int, level: float, config: HistoryConfig, prior_df: float = 0.0
+) -> float:
     """The smallest slower step (percent) that a one-sided pooled t-test of `nights` runs against `before`
-    runs at `level` finds `POWER` of the time, with night-to-night sd `spread` (in logs)."""
+    runs at `level` finds `POWER` of the time, with night-to-night sd `spread` (in logs); `prior_df`: the
+    degrees of freedom a variance prior adds (`recent.variance_priors`)."""
     from scipy.optimize import brentq
     from scipy.stats import nct
     from scipy.stats import t as student
 
-    df = before + nights - 2
+    df = before + nights - 2 + prior_df
     critical = float(student.isf(level, df))
     shift = brentq(lambda ncp: float(nct.sf(critical, df, ncp)) - POWER, 0.0, critical + 50.0)
     step = shift * spread * math.sqrt(1.0 / nights + 1.0 / before)
@@ -67,19 +74,22 @@ def smallest_step(spread: float, before: int, nights: int, level: float, config:
 
 
 def sensitivities(series: Sequence[Series], config: HistoryConfig) -> list[Sensitivity]:
-    """Each analysable series' smallest visible step within `recent_runs` nights, at the level `detect`
-    gives it among all the series (the same `alarm_levels`)."""
-    levels = alarm_levels(series, config)
-    nights = config.recent_runs
+    """Each analysable series' smallest visible step within `NIGHTS` nights, at the level `detect` gives it
+    among all the series (the same `alarm_levels`, shared by the night's `step_runs`)."""
+    levels, priors = alarm_levels(series, config), variance_priors(series, config)
+    nights = min(NIGHTS, config.recent_runs)
     out = []
     for s in series:
         if len(s.points) < config.min_runs:
             continue
         before = max(MIN_BEFORE, min(config.window, len(s.points)))
-        spread = spread_of([p.value for p in s.points])
+        prior = priors.get(level_key(s))
+        spread = math.sqrt(prior.variance) if prior is not None else spread_of([p.value for p in s.points])
         if not math.isfinite(spread):
             continue
-        out.append(Sensitivity(s, spread, smallest_step(spread, before, nights, levels[level_key(s)], config)))
+        level = levels[level_key(s)] / len(config.step_runs)  # the night's tests share the series' share
+        size = smallest_step(spread, before, nights, level, config, prior.df if prior is not None else 0.0)
+        out.append(Sensitivity(s, spread, size))
     return out
 
 

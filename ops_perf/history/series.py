@@ -6,6 +6,7 @@ that fails the nightly), which both take and give these.
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -19,6 +20,8 @@ class Point:
     prefix: str
     started_at: str
     value: float
+    var: float = math.nan
+    """The sampling variance of log(value) as the run's own histogram tells it (NaN: unknown; stats.log_variance)."""
 
 
 @dataclass(frozen=True)
