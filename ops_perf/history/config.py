@@ -29,7 +29,8 @@ class HistoryConfig:
     """Significance: a change point is kept only when its t-test p-value is below this (Otava's max_pvalue),
     and below its series' share of `alarm_rate` divided over the series' split positions (detect.history_level)."""
     min_change_pct: float = 20.0
-    """Minimum magnitude: smaller mean shifts are not reported, however significant (Otava's min_magnitude)."""
+    """Minimum magnitude: smaller mean shifts are not listed, however significant (Otava's min_magnitude);
+    the step test flags no step that is credibly (one-sided 95 %) smaller than this (history/recent.py)."""
     window: int = 30
     """Otava's sliding window (runs) for the first, E-divisive pass."""
     recent_runs: int = 10

@@ -28,6 +28,9 @@ from ops_perf.history.series import FLOOR_MS, Change, Series
 
 MIN_BEFORE = 4
 """Runs before the newest k needed for the test: fewer cannot give a variance worth trusting."""
+FLOOR_Z = 1.645
+"""A step is below `min_change_pct` only when it is credibly so (one-sided 95 %): its estimate's own noise
+would otherwise drop a true 25 % step under a 20 % floor one night in four (a noisy aggregate p95)."""
 MIN_SERIES_FOR_PRIOR = 8
 """A kind of series lends its series a variance prior only when this many of them tell their sampling noise."""
 MAX_PRIOR_DF = 1000.0
@@ -154,14 +157,14 @@ def recent_step(
     is the least-squares location of one step in the runs it compared (`_step_at`), since the k tried
     need not be the change's own night count.
     `changes_at`: where the series changed before (Otava's change points): the newest k runs are compared
-    with the runs since the last change before them, the series' present level, so that a step already
-    in the history is not found again a few runs later against the runs from before it; a k whose runs
-    start fewer than `MIN_BEFORE` runs after such a change is not tried (that step is the change's).
+    with the runs since the last change at least `MIN_BEFORE` runs before them, the series' present
+    level, so that a step already in the history is not found again a few runs later against the runs
+    from before it (a change closer than that to the k runs is taken as their own step: Otava may place
+    it a run or two off, and the step found is placed where it is, `_step_at`).
     `prior`: the series' variance prior (`variance_priors`): the test's variance is then the runs' pooled
     variance moderated by it, with the prior's degrees of freedom added (a plain t-test without one).
     """
     from scipy.stats import t as student
-    from scipy.stats import ttest_ind
 
     n = len(series.points)
     if n < config.min_runs:
@@ -169,9 +172,9 @@ def recent_step(
     logs = [math.log(max(p.value, FLOOR_MS)) for p in series.points]
     windows = []
     for k in (k for k in config.step_runs if config.min_runs_after <= k <= config.recent_runs):
-        since = max([c for c in changes_at if c < n - k], default=0)
+        since = max([c for c in changes_at if c <= n - k - MIN_BEFORE], default=0)
         lo = max(since, n - k - config.window)
-        if n - k - since >= MIN_BEFORE and n - k - lo >= MIN_BEFORE and k <= n:
+        if n - k - lo >= MIN_BEFORE and k <= n:
             windows.append((k, lo, n - k))
     if not windows:
         return None
@@ -179,19 +182,16 @@ def recent_step(
     best: tuple[float, int, int] | None = None
     for _k, lo, hi in windows:
         before, after = logs[lo:hi], logs[hi:]
-        mean_before, mean_after = sum(before) / len(before), sum(after) / len(after)
-        if (math.exp(mean_after - mean_before) - 1.0) * 100.0 < config.min_change_pct:
-            continue
-        if max(before) == min(before) and max(after) == min(after):
-            pvalue = 0.0  # two flat segments at different levels (a test double; real runs are noisy)
-        elif prior is None:
-            pvalue = float(ttest_ind(after, before, equal_var=True, alternative="greater").pvalue)
-        else:
-            df = len(before) + len(after) - 2
-            own = (_ss(before) + _ss(after)) / df
-            moderated = (prior.df * prior.variance + df * own) / (prior.df + df)
-            t = (mean_after - mean_before) / math.sqrt(moderated * (1 / len(after) + 1 / len(before)))
-            pvalue = float(student.sf(t, prior.df + df))
+        mean_before, mean_after = statistics.fmean(before), statistics.fmean(after)
+        step, df = mean_after - mean_before, len(before) + len(after) - 2
+        variance = (_ss(before) + _ss(after)) / df
+        if prior is not None:  # moderated by the kind's prior (`variance_priors`)
+            variance, df = (prior.df * prior.variance + df * variance) / (prior.df + df), df + prior.df
+        spread = math.sqrt(variance * (1 / len(after) + 1 / len(before)))
+        if step < math.log1p(config.min_change_pct / 100.0) - FLOOR_Z * spread:
+            continue  # credibly smaller than the minimum change
+        # spread 0: two flat segments, the later one at least min_change_pct higher (a test double)
+        pvalue = float(student.sf(step / spread, df)) if spread > 0 else 0.0
         if math.isfinite(pvalue) and pvalue < level and (best is None or pvalue < best[0]):
             best = (pvalue, lo, hi)
     if best is None:
