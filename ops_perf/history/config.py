@@ -23,7 +23,8 @@ LATENCY_METRICS = ("p50_ms", "p95_ms", "p99_ms", "avg_ms", "center_ms")
 
 @dataclass(frozen=True)
 class HistoryConfig:
-    """Defaults are what `bench/detection_power.py` measured on the 2025-10-15 noise (see docs/NIGHTLY.md)."""
+    """Defaults are what `bench/detection_power.py` measured on a store's nights and on the 2025-10-15 noise
+    (see docs/NIGHTLY.md)."""
 
     max_pvalue: float = 0.001
     """Significance: a change point is kept only when its t-test p-value is below this (Otava's max_pvalue),
