@@ -1,265 +1,106 @@
-"""Detection power of `ops-perf history detect` on nights simulated from the real 2025-10-15 runs.
+"""What a nightly budget buys: the detection power of `ops-perf history detect`, per budget and mix, against
+the bound for any detector, on nights simulated from a team's own store or from the 2025-10-15 runs.
 
-    .venv/bin/python bench/detection_power.py [--trials 320] [--fa-histories 6] [--seed 1] [--mix even]
+    .venv/bin/python bench/detection_power.py                                    # the 2025-10-15 noise
+    .venv/bin/python bench/detection_power.py --store sqlite:///results/history.sqlite --env stg --scenario nightly
+    options: [--budgets 600,1200,3000] [--mixes weighted,even] [--trials 128] [--global-trials 64]
+             [--fa-histories 4] [--seed 1] [--precision 1%|locust-default] [--pages N]
 
-The noise model, fitted to ../shared/reference/results-2025-10-15 (printed first):
-- per endpoint, a lognormal response time: median = the endpoint's p50 in the 3-user baseline run
-  (stg, dev, prod) where it had the most requests; spread sigma from its p75 against p50 (robust
-  with ~10 requests); a 5 % tail of slow answers sized so that its p95 is reproduced. The catalog's
-  endpoints that no reference run has (23 of 64, added since) borrow the parameters of a fitted one
-  (the fitted ones in turn, by name): they still spend the budget and still are series.
-- night to night, two log-normal factors: one for the whole night (every endpoint moves together)
-  and one per endpoint and night. The reference has no two nights of one environment and scenario;
-  its two same-environment pairs (stg-baseline vs stg-baseline-normal, production-baseline vs
-  production-baseline-normal) differ in load too (3 vs 10 users). The per-endpoint factor is fitted
-  from them (residual spread of the log ratio of endpoint medians, less the sampling noise of a
-  median of n requests), which overstates night noise: conservative. The whole-night factor is
-  assumed (`--night-sd`, default 0.05): the pairs' common shift (~0.7) measures the load, not nights.
-- a night is summarised as the real pipeline does: each response time is bucketed with Locust's own
-  `bucket_response_time`, the percentile cells come from Locust's `calculate_response_time_percentile`
-  over that histogram (the stats CSV's cells, which the store keeps), and histogram metrics
-  (`center_ms`) from the same histogram through the store's `row_value`.
-- pages (no page runs exist yet): a page view is the slowest of 4 parallel API calls (drawn from the
-  endpoint model); a page night spends the whole budget on `--pages` pages (600 calls = 150 views).
+The noise model (bench/power_model.py, printed first) comes from the store's nights of that environment
+and scenario (each endpoint's spread, the night-to-night variation common to all endpoints and per
+endpoint, with the sampling noise of each night's requests taken out), or from the reference runs.
 
-A night spends the baseline's budget, 600 requests at 3 users, over the 64 endpoints of the catalog
-by their weights (`--mix weighted`, today's baseline) or evenly (`--mix even`). Each trial: `HISTORY`
-clean nights, then a persistent slowdown from the next night on (50 % on one endpoint, or 25 % on
-every request for the aggregate and page p95); after each new night the series go through
-`ops_perf.history.detect.changes_of` (the production path: Otava's change points plus the
-newest-runs step test, at the significance level that `alarm_levels` gives that series among all of
-the night's series), with the `[history]` settings of config/targets.toml. A trial counts as found
-when a slower change starting at the planted night (+-1) is reported within the window (5 nights;
-3 for aggregate and page). False alarms: clean histories of `HISTORY` + 30 nights, every series
-analysed after each of the 30 nights; each distinct slower change flagged as recent (what would
-fail the nightly) is one false alarm.
+For each budget (requests a night at the baseline's concurrency: 600 = the nightly's 3 users x 10
+minutes, 1,200 = 20 minutes, 3,000 = 50 minutes) and mix (the catalog's weights, or even), a row:
+- a 50 % slower endpoint: trials of `HISTORY` clean nights, then that endpoint slowed from the next
+  night on (each endpoint in turn); found when the production path flags it (`changes_of` at the level
+  `alarm_levels` gives the series among all of the night's series, then `recent_regressions`: what
+  fails the nightly) with the change starting at the planted night (one before to two after: a noisy
+  first slow night can place it later, as the issue's "at night 21-23"), within 5 and within 10 nights;
+- a 25 % slower aggregate p95 (every request 25 % slower), the same way;
+- false alarms per 30 nights: clean histories of `HISTORY` + 30 nights, every series analysed after
+  each night; each distinct slower change flagged is one;
+- the bound for any detector at that budget and the same false-alarm share: each series' night-to-night
+  spread of its value measured on clean nights (sampling and night noise, as a detector sees it), and a
+  one-sided z-test that knows that spread and the night of the change, with all 5 (or 10) nights after it
+  against the `HISTORY` before (those of them on which the series has a point: an endpoint with fewer
+  than `min_requests` requests in a night has none), at the series' whole share of the night's budget.
+Goal for the shipped detector at every row: at least 90 % of the bound, at most one false alarm per 30
+nights. Every night is summarised as a real one is (power_model.night: the suite's 1 % buckets, Locust's
+percentile rule, `center_ms` through the store's `row_value`).
 """
 
 from __future__ import annotations
 
 import argparse
 import math
-import statistics
 import sys
 import time
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
-from locust.stats import bucket_response_time, calculate_response_time_percentile
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
 
+from power_model import REFERENCE, Design, Model, bucketer, fit_reference, fit_store, night  # noqa: E402
+
+from ops_perf.errors import OpsPerfError  # noqa: E402
 from ops_perf.history.config import HistoryConfig, load_history_config  # noqa: E402
-from ops_perf.history.detect import Point, Series, changes_of, recent_regressions, row_value  # noqa: E402
-from ops_perf.history.recent import alarm_levels, level_key  # noqa: E402
-from ops_perf.runfiles.load import discover_runs, load_run  # noqa: E402
-from ops_perf.users.endpoints.catalog import ENDPOINTS  # noqa: E402  (data only, no Locust user code)
+from ops_perf.history.detect import Point, Series, changes_of, recent_regressions  # noqa: E402
+from ops_perf.history.recent import alarm_levels, level_key, variance_priors  # noqa: E402
 
-REFERENCE = ROOT.parent / "shared" / "reference" / "results-2025-10-15"
-BASELINE_RUNS = ("stg-baseline", "dev-baseline", "production-baseline")
-NIGHT_PAIRS = (("stg-baseline", "stg-baseline-normal"), ("production-baseline", "production-baseline-normal"))
-BUDGET = 600
-"""Requests per night: today's baseline (3 users, 10 minutes, 1-3 s think time)."""
 HISTORY = 20
 """Clean nights in the store before the change (three weeks of nightlies)."""
-CALLS_PER_VIEW = 4
-ENDPOINT_WINDOW, GLOBAL_WINDOW = 5, 3
+WINDOWS = (5, 10)
+"""Nights after the change within which a detection counts (the table's columns)."""
 FA_NIGHTS = 30
-NIGHT_SD = 0.05
-"""The whole-night factor (log sd) assumed by default (see the module docstring)."""
-SIGMA_BOUNDS = (0.05, 1.5)
-TAIL_SHARE = 0.05
-PAGE_SEED = 12
+ENDPOINT_SLOWDOWN, GLOBAL_SLOWDOWN = 1.5, 1.25
+AGG_KEY = "aggregate:Aggregated:p95_ms"
 
 
-@dataclass(frozen=True)
-class Model:
-    names: tuple[str, ...]
-    fitted: np.ndarray
-    """True where the endpoint's parameters are its own (False: borrowed from a fitted one)."""
-    mu: np.ndarray
-    sigma: np.ndarray
-    tail: np.ndarray
-    """Factor on the slowest 5 % of an endpoint's requests (1 = no extra tail)."""
-    weights: np.ndarray
-    night_sd: float
-    endpoint_night_sd: float
-
-
-def fit() -> Model:
-    runs = {r.prefix: load_run(r) for r in discover_runs([REFERENCE])}
-    best: dict[str, tuple[int, tuple[float, float, float]]] = {}
-    for prefix in BASELINE_RUNS:
-        for rec in runs[prefix].endpoints.to_dict("records"):
-            name, n = str(rec["name"]), int(rec["requests"] or 0)
-            if not n or not rec.get("p50") or (name in best and best[name][0] >= n):
-                continue
-            p50 = float(rec["p50"])
-            p75, p95 = float(rec.get("p75") or p50), float(rec.get("p95") or p50)
-            # The core spread from p75 (robust with ~10 requests); the tail as a 5 % share of requests
-            # slowed so that the endpoint's p95 is reproduced (OPS's occasional slow answer).
-            sigma = min(max(math.log(max(p75, p50) / p50) / 0.674, SIGMA_BOUNDS[0]), SIGMA_BOUNDS[1])
-            tail = max(1.0, (p95 / p50) / math.exp(1.645 * sigma))
-            best[name] = (n, (math.log(p50), sigma, tail))
-    params = {name: value for name, (_, value) in best.items()}
-    catalog = [ep for ep in ENDPOINTS if ep.weight > 0]
-    names = tuple(ep.locust_name for ep in catalog)
-    own = sorted(n for n in names if n in params)
-    donors = iter(own * len(names))
-    chosen = [params[n] if n in params else params[next(donors)] for n in names]
-    mu = np.array([c[0] for c in chosen])
-    sigma = np.array([c[1] for c in chosen])
-    tail = np.array([c[2] for c in chosen])
-    weights = np.array([ep.weight for ep in catalog], dtype=float)
-    shifts, resid_vars = [], []
-    for a, b in NIGHT_PAIRS:
-        ra = {r["name"]: r for r in runs[a].endpoints.to_dict("records")}
-        rb = {r["name"]: r for r in runs[b].endpoints.to_dict("records")}
-        d, sampling = [], []
-        for name in set(ra) & set(rb) & set(params):
-            na, nb = ra[name]["requests"], rb[name]["requests"]
-            if na >= 5 and nb >= 5 and ra[name].get("p50") and rb[name].get("p50"):
-                d.append(math.log(float(ra[name]["p50"])) - math.log(float(rb[name]["p50"])))
-                s = params[name][1]
-                sampling.append((math.pi / 2) * s * s * (1 / na + 1 / nb))
-        shift = statistics.median(d)
-        shifts.append(shift)
-        resid_vars.append(max(0.0, statistics.pvariance([x - shift for x in d]) - statistics.mean(sampling)) / 2)
-    night_sd = math.sqrt(statistics.mean(s * s for s in shifts))
-    endpoint_night_sd = math.sqrt(statistics.mean(resid_vars))
-    fitted = np.array([n in params for n in names])
-    return Model(names, fitted, mu, sigma, tail, weights, night_sd, endpoint_night_sd)
-
-
-def buckets(times_ms: np.ndarray) -> dict[int, int]:
-    """Locust's `response_times` histogram of these response times (its own bucketing)."""
-    x = np.asarray(times_ms, dtype=float)
-    out = np.where(
-        x < 100, np.round(x), np.where(x < 1000, np.round(x, -1), np.where(x < 10000, np.round(x, -2), np.round(x, -3)))
-    )
-    keys, counts = np.unique(out.astype(np.int64), return_counts=True)
-    return {int(k): int(c) for k, c in zip(keys, counts, strict=True)}
-
-
-def check_buckets(rng: np.random.Generator) -> None:
-    """The vectorised bucketing above must be Locust's, value for value (numpy rounds half to even,
-    as Python's round does)."""
-    x = np.exp(rng.uniform(0, math.log(60000), 20000))
-    mine = buckets(x)
-    theirs: dict[int, int] = {}
-    for value in x:
-        key = bucket_response_time(float(value))
-        theirs[key] = theirs.get(key, 0) + 1
-    assert mine == theirs, "bench bucketing differs from locust.stats.bucket_response_time"
-
-
-def summary(hist: dict[int, int], metrics: Sequence[str]) -> dict[str, float]:
-    """A row as the store holds it (cells from Locust's percentile method) -> the series values."""
-    n = sum(hist.values())
-    row = {
-        "p50_ms": float(calculate_response_time_percentile(hist, n, 0.5)),
-        "p95_ms": float(calculate_response_time_percentile(hist, n, 0.95)),
-    }
-    out = {}
-    for metric in metrics:
-        value = row_value(row, metric, hist)
-        out[metric] = math.nan if value is None else value
-    return out
-
-
-@dataclass(frozen=True)
-class Design:
+@dataclass
+class Row:
+    budget: int
     mix: str
-    """`weighted` (catalog weights, today's baseline) or `even`."""
-    pages: int = 0
-    """0: an endpoint night; otherwise a page night of this many pages (the whole budget as views)."""
+    endpoint: dict[int, float]
+    aggregate: dict[int, float]
+    endpoint_bound: dict[int, float]
+    aggregate_bound: dict[int, float]
+    false_alarms: float
+    red_nights: float
+    series: int
+    seconds: float
+
+    def ratio(self) -> float:
+        """The detector's worst share of the bound over the four detection columns."""
+        shares = [self.endpoint[w] / self.endpoint_bound[w] for w in WINDOWS if self.endpoint_bound[w] > 0]
+        shares += [self.aggregate[w] / self.aggregate_bound[w] for w in WINDOWS if self.aggregate_bound[w] > 0]
+        return min(shares) if shares else math.nan
 
 
-def night(
-    model: Model, design: Design, config: HistoryConfig, rng: np.random.Generator, slow: np.ndarray, page_slow: float
-) -> dict[str, float]:
-    """One night's series values, keyed `<kind>:<name>:<metric>`."""
-    g = rng.normal(0, model.night_sd)
-    h = rng.normal(0, model.endpoint_night_sd, len(model.names))
-    out: dict[str, float] = {}
-    if design.pages:
-        views = BUDGET // CALLS_PER_VIEW // design.pages
-        calls_of = np.random.default_rng(PAGE_SEED).integers(0, len(model.names), size=(design.pages, CALLS_PER_VIEW))
-        pooled = []
-        for p in range(design.pages):
-            idx = np.broadcast_to(calls_of[p], (views, CALLS_PER_VIEW))
-            calls = np.exp(model.mu[idx] + g + h[idx] + model.sigma[idx] * rng.standard_normal(idx.shape))
-            calls = np.where(rng.random(calls.shape) < TAIL_SHARE, calls * model.tail[idx], calls) * page_slow
-            pooled.append(calls.ravel())
-            for metric, value in summary(buckets(calls.max(axis=1)), config.page_metrics).items():
-                out[f"page:p{p}:{metric}"] = value
-    else:
-        k = len(model.names)
-        if design.mix == "even":
-            counts = np.full(k, BUDGET // k)
-            counts[rng.choice(k, BUDGET - counts.sum(), replace=False)] += 1
-        elif design.mix == "spread":
-            counts = rng.multinomial(BUDGET, spread_shares(model, config))
-        else:
-            counts = rng.multinomial(BUDGET, model.weights / model.weights.sum())
-        pooled = []
-        for i, n in enumerate(counts):
-            if n == 0:
-                continue
-            x = np.exp(model.mu[i] + g + h[i] + model.sigma[i] * rng.standard_normal(n)) * slow[i]
-            x = np.where(rng.random(n) < TAIL_SHARE, x * model.tail[i], x)
-            pooled.append(x)
-            if n >= config.min_requests:
-                for metric, value in summary(buckets(x), config.endpoint_metrics).items():
-                    out[f"endpoint:e{i}:{metric}"] = value
-    for metric, value in summary(buckets(np.concatenate(pooled)), config.aggregate_metrics).items():
-        out[f"aggregate:Aggregated:{metric}"] = value
-    return out
+Values = dict[str, tuple[float, float]]
+"""One night: `<kind>:<name>:<metric>` -> (value, sampling variance of its log), as `build_series` has them."""
+NAN = (math.nan, math.nan)
 
 
-def spread_shares(model: Model, config: HistoryConfig) -> np.ndarray:
-    """A mix no scenario has (bench only): requests in proportion to each endpoint's spread squared,
-    so every endpoint's night value gets about the same sampling noise, with `min_requests` + 1 each
-    at least. What the best allocation of the same budget would buy, if the spreads were known."""
-    floor = (config.min_requests + 1) / BUDGET
-    raw = model.sigma**2 / (model.sigma**2).sum()
-    shares = np.maximum(raw * (1 - floor * len(raw)), 0) + floor
-    return shares / shares.sum()
-
-
-def oracle(
-    model: Model, design: Design, config: HistoryConfig, rng: np.random.Generator, keys: Sequence[str],
-    levels: dict[str, float], factor: float, window: int, nights: int = 240,
-) -> dict[str, float]:  # fmt: skip
-    """An upper bound on any detector's power at the same false-alarm share: each series' night-to-night
-    sd of its log value measured on clean nights (sampling and night noise, as the detector sees
-    them), then a one-sided z-test that knows that sd and the night of the change, with all `window`
-    nights after it against the `HISTORY` before, at the series' whole share of the budget."""
-    from scipy.stats import norm
-
-    k = len(model.names)
-    values = [night(model, design, config, rng, np.ones(k), 1.0) for _ in range(nights)]
-    tries = max(1, config.recent_runs - config.min_runs_after + 1)
-    out = {}
-    for key in keys:
-        logs = np.log([v[key] for v in values if key in v and not math.isnan(v[key])])
-        if len(logs) < 10:
-            out[key] = 0.0
-            continue
-        se = float(np.std(logs, ddof=1)) * math.sqrt(1 / window + 1 / HISTORY)
-        z = math.log(factor) / max(se, 1e-9)
-        out[key] = float(norm.cdf(z - norm.isf(levels[key] * tries)))
-    return out
-
-
-def series(key: str, values: Sequence[float]) -> Series:
+def series(key: str, nights: Sequence[Values]) -> Series:
     kind, name, metric = key.split(":")
-    pts = tuple(Point(str(i), f"n{i}", f"{i:04d}", v) for i, v in enumerate(values) if not math.isnan(v))
+    values = [n.get(key, NAN) for n in nights]
+    pts = tuple(Point(str(i), f"n{i}", f"{i:04d}", v, var) for i, (v, var) in enumerate(values) if not math.isnan(v))
     return Series("sim", "nightly", kind, name, metric, pts)
+
+
+def night_series(
+    nights: Sequence[Values], keys: Sequence[str], config: HistoryConfig
+) -> tuple[dict[str, Series], dict]:
+    """Every series after these nights and their variance priors: what `analyse` computes each night."""
+    every = {key: series(key, nights) for key in keys}
+    return every, variance_priors(list(every.values()), config)
 
 
 def levels_for(keys: Sequence[str], config: HistoryConfig) -> dict[str, float]:
@@ -269,188 +110,213 @@ def levels_for(keys: Sequence[str], config: HistoryConfig) -> dict[str, float]:
     return {key: levels[level_key(s)] for key, s in zip(keys, every, strict=True)}
 
 
-def found_within(
-    values: list[float], key: str, change_at: int, window: int, config: HistoryConfig, level: float
-) -> bool:
+def first_found(
+    nights: list[Values], keys: Sequence[str], key: str, change_at: int, window: int, config: HistoryConfig,
+    level: float,
+) -> int | None:  # fmt: skip
+    """The first night (1-based, after the change) on which the nightly flags the planted change, if any."""
     for k in range(1, window + 1):
-        s = series(key, values[: change_at + k])
+        every, priors = night_series(nights[: change_at + k], keys, config)
+        s = every[key]
         target = next((i for i, p in enumerate(s.points) if p.prefix == f"n{change_at}"), None)
         if target is None:
             continue
-        for c in changes_of(s, config, level):
-            if c in recent_regressions([c], config) and abs(c.index - target) <= 1:
-                return True
-    return False
+        for c in recent_regressions(changes_of(s, config, level, priors.get(level_key(s))), config):
+            if -1 <= c.index - target <= 2:  # placed at the change, or up to 2 nights late (issue 18: 21-23)
+                return k
+    return None
+
+
+Night = Callable[[np.ndarray, float], Values]
+"""(per-endpoint slowdown factors, page slowdown) -> one night's values."""
 
 
 def power_endpoint(
-    model: Model, design: Design, trials: int, config: HistoryConfig, rng: np.random.Generator, levels: dict[str, float],
-    window: int, factor: float, metric: str,
-) -> tuple[float, float, list[int]]:  # fmt: skip
-    k = len(model.names)
-    hits, tries = np.zeros(k), np.zeros(k)
+    make: Night, k: int, trials: int, config: HistoryConfig, levels: dict[str, float], keys: Sequence[str]
+) -> dict[int, float]:
+    metric = config.endpoint_metrics[0]
+    found = dict.fromkeys(WINDOWS, 0)
     for t in range(trials):
         e = t % k
         slow = np.ones(k)
-        nights = [night(model, design, config, rng, slow, 1.0) for _ in range(HISTORY)]
-        slow[e] = factor
-        nights += [night(model, design, config, rng, slow, 1.0) for _ in range(window)]
+        nights = [make(slow, 1.0) for _ in range(HISTORY)]
+        slow[e] = ENDPOINT_SLOWDOWN
+        nights += [make(slow, 1.0) for _ in range(max(WINDOWS))]
         key = f"endpoint:e{e}:{metric}"
-        tries[e] += 1
-        hits[e] += found_within([n.get(key, math.nan) for n in nights], key, HISTORY, window, config, levels[key])
-    rates = np.where(tries > 0, hits / np.maximum(tries, 1), np.nan)
-    worst = [int(i) for i in np.argsort(rates)[:5]]
-    return float(hits.sum() / tries.sum()), float(np.nanmin(rates)), worst
+        first = first_found(nights, keys, key, HISTORY, max(WINDOWS), config, levels[key])
+        for w in WINDOWS:
+            found[w] += first is not None and first <= w
+    return {w: found[w] / trials for w in WINDOWS}
 
 
-def power_global(
-    model: Model, design: Design, trials: int, config: HistoryConfig, rng: np.random.Generator, key: str, levels: dict[str, float]
-) -> float:  # fmt: skip
-    k = len(model.names)
-    hits = 0
+def power_aggregate(
+    make: Night, k: int, trials: int, config: HistoryConfig, levels: dict[str, float], keys: Sequence[str]
+) -> dict[int, float]:
+    found = dict.fromkeys(WINDOWS, 0)
     for _ in range(trials):
-        nights = [night(model, design, config, rng, np.ones(k), 1.0) for _ in range(HISTORY)]
-        if key.startswith("aggregate"):
-            nights += [night(model, design, config, rng, np.full(k, 1.25), 1.0) for _ in range(GLOBAL_WINDOW)]
-        else:
-            nights += [night(model, design, config, rng, np.ones(k), 1.25) for _ in range(GLOBAL_WINDOW)]
-        hits += found_within([n.get(key, math.nan) for n in nights], key, HISTORY, GLOBAL_WINDOW, config, levels[key])
-    return hits / trials
+        nights = [make(np.ones(k), 1.0) for _ in range(HISTORY)]
+        nights += [make(np.full(k, GLOBAL_SLOWDOWN), 1.0) for _ in range(max(WINDOWS))]
+        first = first_found(nights, keys, AGG_KEY, HISTORY, max(WINDOWS), config, levels[AGG_KEY])
+        for w in WINDOWS:
+            found[w] += first is not None and first <= w
+    return {w: found[w] / trials for w in WINDOWS}
 
 
-def false_alarms(
-    model: Model, design: Design, histories: int, config: HistoryConfig, rng: np.random.Generator
-) -> tuple[int, int, dict[str, int], int]:
-    """(false alarms, nights watched, alarms by kind, red nights) over clean histories of HISTORY +
-    FA_NIGHTS nights. A false alarm is each distinct (series, first run) flagged as a recent slower
-    change (one bump flagged from two different runs counts twice); a red night is a night on which
-    some series is flagged (the nightly would fail)."""
-    alarms, by_kind, red = 0, {}, set()
-    k = len(model.names)
-    for h_i in range(histories):
-        nights = [night(model, design, config, rng, np.ones(k), 1.0) for _ in range(HISTORY + FA_NIGHTS)]
+def false_alarms(make: Night, k: int, histories: int, config: HistoryConfig) -> tuple[int, int, int]:
+    """(false alarms, nights watched, red nights) over clean histories of HISTORY + FA_NIGHTS nights."""
+    alarms, red = 0, set()
+    for h in range(histories):
+        nights = [make(np.ones(k), 1.0) for _ in range(HISTORY + FA_NIGHTS)]
         keys = sorted({key for n in nights for key in n})
         levels = levels_for(keys, config)
-        for key in keys:
-            flagged: set[str] = set()
-            values = [n.get(key, math.nan) for n in nights]
-            for t in range(HISTORY + 1, HISTORY + FA_NIGHTS + 1):
-                for c in recent_regressions(changes_of(series(key, values[:t]), config, levels[key]), config):
-                    flagged.add(c.prefix)
-                    red.add((h_i, t))
-            alarms += len(flagged)
-            if flagged:
-                by_kind[key.split(":")[0]] = by_kind.get(key.split(":")[0], 0) + len(flagged)
-    return alarms, histories * FA_NIGHTS, by_kind, len(red)
+        flagged: dict[str, set[str]] = {key: set() for key in keys}
+        for t in range(HISTORY + 1, HISTORY + FA_NIGHTS + 1):
+            every, priors = night_series(nights[:t], keys, config)
+            for key, s in every.items():
+                for c in recent_regressions(changes_of(s, config, levels[key], priors.get(level_key(s))), config):
+                    flagged[key].add(c.prefix)
+                    red.add((h, t))
+        alarms += sum(len(f) for f in flagged.values())
+    return alarms, histories * FA_NIGHTS, len(red)
+
+
+def bound(
+    clean: list[Values], keys: Sequence[str], levels: dict[str, float], factor: float, window: int,
+    config: HistoryConfig,
+) -> float:  # fmt: skip
+    """The mean over `keys` of the power of the known-noise, known-night z-test (module docstring)."""
+    from scipy.stats import norm
+
+    out = []
+    for key in keys:
+        logs = np.log([v[key][0] for v in clean if key in v and not math.isnan(v[key][0])])
+        if len(logs) < 10:
+            out.append(0.0)
+            continue
+        present = len(logs) / len(clean)  # nights with fewer than min_requests give the series no point
+        se = float(np.std(logs, ddof=1)) * math.sqrt(1 / (window * present) + 1 / (HISTORY * present))
+        z = math.log(factor) / max(se, 1e-9)
+        out.append(float(norm.cdf(z - norm.isf(levels[key]))))
+    return float(np.mean(out))
+
+
+def measure(model: Model, design: Design, config: HistoryConfig, args: argparse.Namespace) -> Row:
+    started = time.perf_counter()
+    bucket = bucketer(args.precision)
+    rng = np.random.default_rng([args.seed, design.budget, 0 if design.mix == "weighted" else 1])
+    k = len(model.names)
+
+    def make(slow: np.ndarray, page_slow: float) -> Values:
+        return night(model, design, config, rng, slow, page_slow, bucket)
+
+    clean = [make(np.ones(k), 1.0) for _ in range(args.clean_nights)]
+    keys = sorted({key for n in clean for key in n})
+    levels = levels_for(keys, config)
+    ends = [key for key in keys if key.startswith("endpoint:")]
+    endpoint = (
+        power_endpoint(make, k, args.trials, config, levels, keys) if args.trials else dict.fromkeys(WINDOWS, math.nan)
+    )
+    aggregate = (
+        power_aggregate(make, k, args.global_trials, config, levels, keys)
+        if args.global_trials
+        else dict.fromkeys(WINDOWS, math.nan)
+    )
+    alarms, nights, red = false_alarms(make, k, args.fa_histories, config) if args.fa_histories else (0, 0, 0)
+    return Row(
+        design.budget, design.mix, endpoint, aggregate,
+        {w: bound(clean, ends, levels, ENDPOINT_SLOWDOWN, w, config) for w in WINDOWS},
+        {w: bound(clean, [AGG_KEY], levels, GLOBAL_SLOWDOWN, w, config) for w in WINDOWS},
+        alarms * 30 / nights if nights else math.nan, red * 30 / nights if nights else math.nan,
+        len(keys), time.perf_counter() - started,
+    )  # fmt: skip
+
+
+def table(rows: Sequence[Row]) -> str:
+    pct = lambda x: "–" if math.isnan(x) else f"{x:.0%}"  # noqa: E731
+    lines = [
+        "| budget (requests/night) | mix | 50 % slower endpoint, ≤ 5 / ≤ 10 nights | bound | "
+        "25 % slower aggregate p95, ≤ 5 / ≤ 10 nights | bound | false alarms per 30 nights | detector / bound (worst) |",
+        "|---:|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    for r in rows:
+        lines.append(
+            f"| {r.budget:,} | {r.mix} | {pct(r.endpoint[5])} / {pct(r.endpoint[10])} | "
+            f"{pct(r.endpoint_bound[5])} / {pct(r.endpoint_bound[10])} | {pct(r.aggregate[5])} / {pct(r.aggregate[10])} | "
+            f"{pct(r.aggregate_bound[5])} / {pct(r.aggregate_bound[10])} | {r.false_alarms:.2f} | {pct(r.ratio())} |"
+        )
+    return "\n".join(lines)
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--trials", type=int, default=320, help="trials per endpoint-slowdown figure (0: none)")
-    parser.add_argument("--global-trials", type=int, default=200, help="trials per aggregate/page figure")
-    parser.add_argument("--fa-histories", type=int, default=6, help="clean histories of 30 nights for false alarms")
+    parser.add_argument("--store", help="fit the noise model to this store's nights (a URL, as for `history`)")
+    parser.add_argument("--env", help="with --store: the environment whose nights to fit")
+    parser.add_argument("--scenario", help="with --store: the scenario whose nights to fit")
+    parser.add_argument("--budgets", default="600,1200,3000", help="requests a night, comma-separated")
+    parser.add_argument("--mixes", default="weighted,even", help="weighted and/or even, comma-separated")
+    parser.add_argument("--trials", type=int, default=128, help="endpoint-slowdown trials per row (0: none)")
+    parser.add_argument("--global-trials", type=int, default=64, help="aggregate-slowdown trials per row (0: none)")
+    parser.add_argument("--fa-histories", type=int, default=4, help="clean histories of 30 nights per row")
+    parser.add_argument("--clean-nights", type=int, default=200, help="clean nights for each series' spread (bound)")
     parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument(
-        "--mix", choices=("weighted", "even", "spread"), action="append",
-        help="endpoint mix(es) to measure (spread: bench only, requests by each endpoint's spread squared)",
-    )  # fmt: skip
-    parser.add_argument("--pages", type=int, default=2, help="pages of the page night (0: no page figures)")
-    parser.add_argument(
-        "--endpoint-night-sd", type=float, default=None, help="per-endpoint night sd (log) instead of the fitted one"
-    )
-    parser.add_argument("--endpoint-window", type=int, default=ENDPOINT_WINDOW, help="nights allowed (endpoint)")
-    parser.add_argument("--slowdown", type=float, default=1.5, help="planted factor on one endpoint")
+    parser.add_argument("--precision", choices=("1%", "locust-default"), default="1%", help="the nights' buckets")
+    parser.add_argument("--endpoint-night-sd", type=float, help="per-endpoint night sd (log) instead of the fitted")
+    parser.add_argument("--night-sd", type=float, help="whole-night sd (log) instead of the fitted/assumed one")
     parser.add_argument("--endpoint-metric", help="override [history] endpoint_metrics with this one metric")
-    parser.add_argument("--min-change-pct", type=float, help="override [history] min_change_pct")
-    parser.add_argument("--max-pvalue", type=float, help="override [history] max_pvalue")
-    parser.add_argument("--alarm-rate", type=float, help="override [history] alarm_rate")
-    parser.add_argument("--min-runs-after", type=int, help="override [history] min_runs_after")
-    parser.add_argument(
-        "--night-sd", type=float, default=NIGHT_SD,
-        help=f"whole-night factor sd (log), default {NIGHT_SD}; 0 to use the fitted one (confounded by load)",
-    )  # fmt: skip
+    for key in ("alarm_rate", "min_change_pct", "max_pvalue"):
+        parser.add_argument(f"--{key.replace('_', '-')}", type=float, help=f"override [history] {key}")
+    for key in ("recent_runs", "min_runs_after"):
+        parser.add_argument(f"--{key.replace('_', '-')}", type=int, help=f"override [history] {key}")
     args = parser.parse_args()
-    if not REFERENCE.is_dir():
-        print(f"skipped: {REFERENCE} is missing (the 2025-10-15 reference runs fit the noise model)")
-        return 0
-    config = load_history_config()
-    for field, value in (
-        ("min_change_pct", args.min_change_pct), ("max_pvalue", args.max_pvalue),
-        ("alarm_rate", args.alarm_rate), ("min_runs_after", args.min_runs_after),
-    ):  # fmt: skip
-        if value is not None:
-            config = replace(config, **{field: value})
-    if args.endpoint_metric:
-        config = replace(config, endpoint_metrics=(args.endpoint_metric,))
-    warnings.filterwarnings("ignore", "Precision loss", RuntimeWarning)  # scipy on equal rounded values
-    check_buckets(np.random.default_rng(0))
-    model = fit()
+    try:
+        config = load_history_config()
+        for key in ("alarm_rate", "min_change_pct", "max_pvalue", "recent_runs", "min_runs_after"):
+            if getattr(args, key) is not None:
+                config = replace(config, **{key: getattr(args, key)})
+        if args.endpoint_metric:
+            config = replace(config, endpoint_metrics=(args.endpoint_metric,))
+        if args.store:
+            if not (args.env and args.scenario):
+                raise OpsPerfError("--store needs --env and --scenario: the nights of one environment and scenario")
+            model = fit_store(args.store, args.env, args.scenario, config)
+        elif not REFERENCE.is_dir():
+            print(
+                f"skipped: {REFERENCE} is missing (the 2025-10-15 reference runs fit the noise model); or pass --store"
+            )
+            return 0
+        else:
+            model = fit_reference()
+        budgets = [int(b) for b in args.budgets.split(",")]
+        mixes = args.mixes.split(",")
+        if not set(mixes) <= {"weighted", "even"}:
+            raise OpsPerfError(f"--mixes {args.mixes}: use weighted and/or even")
+    except (OpsPerfError, ValueError) as err:
+        print(f"detection_power: error: {err}", file=sys.stderr)
+        return 2
     if args.endpoint_night_sd is not None:
-        print(f"fitted per-endpoint night sd {model.endpoint_night_sd:.3f} replaced by {args.endpoint_night_sd:g}")
         model = replace(model, endpoint_night_sd=args.endpoint_night_sd)
-    if args.night_sd:
-        print(
-            f"night factor sd {args.night_sd:g} assumed (fitted {model.night_sd:.3f}, but from runs at 3 vs 10 users)"
-        )
+    if args.night_sd is not None:
         model = replace(model, night_sd=args.night_sd)
-    print(f"noise model from {REFERENCE.name}: {len(model.names)} endpoints ({int(model.fitted.sum())} fitted, "
-          f"the rest borrow a fitted one's); response-time sigma (log) median {np.median(model.sigma):.2f} "
-          f"[{model.sigma.min():.2f}..{model.sigma.max():.2f}]; night factor sd {model.night_sd:.3f}, "
+    warnings.filterwarnings("ignore", "Precision loss", RuntimeWarning)  # scipy on equal values
+    print(f"noise model: {model.source}: {len(model.names)} endpoints ({int(model.fitted.sum())} fitted, the rest "
+          f"borrow a fitted one's); response-time sigma (log) median {np.median(model.sigma):.2f} "
+          f"[{model.sigma.min():.2f}..{model.sigma.max():.2f}]; whole-night sd {model.night_sd:.3f}, "
           f"per-endpoint night sd {model.endpoint_night_sd:.3f} (log)")  # fmt: skip
-    metric = config.endpoint_metrics[0]
-    print(f"[history] endpoint_metrics={list(config.endpoint_metrics)} max_pvalue={config.max_pvalue:g} "
-          f"alarm_rate={config.alarm_rate:g} min_change_pct={config.min_change_pct:g} window={config.window} "
-          f"recent_runs={config.recent_runs} min_runs_after={config.min_runs_after} min_requests={config.min_requests}; "
-          f"{HISTORY} clean nights before each change; {BUDGET} requests a night; seed {args.seed}")  # fmt: skip
-    for mix in (args.mix or ["weighted", "even"]) if args.trials > 0 else []:  # --trials 0: the page night only
-        design = Design(mix)
-        rng = np.random.default_rng(args.seed)
-        started = time.perf_counter()
-        keys = sorted(night(model, Design("even"), config, np.random.default_rng(0), np.ones(len(model.names)), 1.0))
-        levels = levels_for(keys, config)
-        overall, worst, worst_idx = power_endpoint(
-            model, design, args.trials, config, rng, levels, args.endpoint_window, args.slowdown, metric
-        )
-        agg = power_global(model, design, args.global_trials, config, rng, "aggregate:Aggregated:p95_ms", levels)
-        alarms, nights, by_kind, red = false_alarms(model, design, args.fa_histories, config, rng)
-        ends = [key for key in keys if key.startswith("endpoint:")]
-        bound = oracle(model, design, config, rng, ends, levels, args.slowdown, args.endpoint_window)
-        agg_key = "aggregate:Aggregated:p95_ms"
-        agg_bound = oracle(model, design, config, rng, [agg_key], levels, 1.25, GLOBAL_WINDOW)[agg_key]
-        label = {
-            "even": "an even spread",
-            "weighted": "catalog weight",
-            "spread": "each endpoint's spread (bench only)",
-        }
-        print(f"\nendpoint night, requests by {label[mix]} ({len(keys)} series):")
-        print(f"  {(args.slowdown - 1) * 100:.0f}% slower {metric}, one endpoint, within {args.endpoint_window} nights: "
-              f"{overall:6.1%} of {args.trials} trials (worst endpoint {worst:.0%}; weakest: "
-              f"{', '.join(model.names[i] for i in worst_idx[:3])})   goal >= 90%")  # fmt: skip
-        print(
-            f"  25% slower aggregate p95, within {GLOBAL_WINDOW} nights: {agg:6.1%} of {args.global_trials} trials   goal >= 90%"
-        )
-        print(f"  bound for any detector at the same false-alarm share (known noise, known night): endpoint "
-              f"{np.mean([bound[key] for key in ends]):.1%} (under 50 % for {sum(b < 0.5 for b in bound.values())} "
-              f"of {len(ends)} endpoints), aggregate p95 {agg_bound:.1%}")  # fmt: skip
-        print(f"  false alarms over all {len(keys)} series: {alarms} in {nights} nights = {alarms * 30 / nights:.2f} "
-              f"per 30 nights {dict(sorted(by_kind.items()))}; red nights {red * 30 / nights:.2f} per 30   goal <= 1")  # fmt: skip
-        print(f"  ({time.perf_counter() - started:.0f} s)")
-    if args.pages:
-        design = Design("even", pages=args.pages)
-        rng = np.random.default_rng(args.seed)
-        started = time.perf_counter()
-        keys = sorted(night(model, design, config, np.random.default_rng(0), np.ones(len(model.names)), 1.0))
-        levels = levels_for(keys, config)
-        page = power_global(model, design, args.global_trials, config, rng, "page:p0:p95_ms", levels)
-        alarms, nights, by_kind, red = false_alarms(model, design, args.fa_histories, config, rng)
-        views = BUDGET // CALLS_PER_VIEW // args.pages
-        print(f"\npage night: {args.pages} page(s), {views} views each ({len(keys)} series):")
-        print(
-            f"  25% slower page p95, within {GLOBAL_WINDOW} nights: {page:6.1%} of {args.global_trials} trials   goal >= 90%"
-        )
-        print(f"  false alarms over all {len(keys)} series: {alarms} in {nights} nights = {alarms * 30 / nights:.2f} "
-              f"per 30 nights {dict(sorted(by_kind.items()))}; red nights {red * 30 / nights:.2f} per 30")  # fmt: skip
-        print(f"  ({time.perf_counter() - started:.0f} s)")
+    print(f"[history] endpoint_metrics={list(config.endpoint_metrics)} alarm_rate={config.alarm_rate:g} "
+          f"min_change_pct={config.min_change_pct:g} recent_runs={config.recent_runs} "
+          f"min_runs_after={config.min_runs_after} window={config.window}; {HISTORY} clean nights before each "
+          f"change; buckets {args.precision}; seed {args.seed}; per row {args.trials} endpoint trials, "
+          f"{args.global_trials} aggregate trials, {args.fa_histories} x 30 clean nights")  # fmt: skip
+    rows = []
+    for budget in budgets:
+        for mix in mixes:
+            row = measure(model, Design(mix, budget), config, args)
+            rows.append(row)
+            print(f"  {budget} {mix}: endpoint {row.endpoint} (bound {row.endpoint_bound}), aggregate "
+                  f"{row.aggregate} (bound {row.aggregate_bound}), false alarms {row.false_alarms:.2f} per 30 nights, "
+                  f"red nights {row.red_nights:.2f}; {row.series} series; {row.seconds:.0f} s", flush=True)  # fmt: skip
+    print()
+    print(table(rows))
     return 0
 
 

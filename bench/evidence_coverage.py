@@ -30,7 +30,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from locust.stats import bucket_response_time
 from scipy import optimize, stats
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -44,6 +43,7 @@ from ops_perf.judge.evidence import (  # noqa: E402
     log_bucket,
     order_statistic_ranks,
 )
+from ops_perf.locust_compat import LOCUST_BUCKETING  # noqa: E402
 
 NS = (10, 100, 1000)
 QUANTILES = (0.50, 0.95, 0.99)
@@ -104,7 +104,9 @@ DISTRIBUTIONS: tuple[Distribution, ...] = (
     _mixture((80.0, 0.3), (1500.0, 0.4), 0.15),
 )
 
-_locust_keys = np.vectorize(bucket_response_time, otypes=[float])
+# Locust's own buckets, whatever a plugin installed since (`ops_perf.plugin.precision` replaces them).
+assert LOCUST_BUCKETING is not None, "needs Locust >= 2.43.4"
+_locust_keys = np.vectorize(LOCUST_BUCKETING, otypes=[float])
 
 Bucketing = tuple[Callable[[np.ndarray], np.ndarray], BucketRange]
 RULES: dict[str, Bucketing] = {

@@ -5,13 +5,14 @@ Supported: Locust 2.43.4 to 2.47.x (`ops_perf.plugin.versions`; pyproject.toml a
 Each function names what it relies on and why Locust has no public way for it; where Locust has one,
 the suite uses that instead and nothing is here (`User.wait()` for the open model's first arrival,
 `locust.tag` for the catalog's tags, Flask's `before_request`/`after_request` on `web_ui.app` for the
-web UI's form, `locust.stats.bucket_response_time` for the percentiles' precision).
+web UI's form, `locust.stats.bucket_response_time` for the percentiles' precision, installed here).
 
 Differences between the supported releases that the suite meets (checked in both sources):
 - `--processes` with `--csv-full-history`: forked workers exit before 2.45 (`plugin.versions`);
 - the failures CSV has `First Seen`/`Last Seen` from 2.44 (the readers accept both);
 - `/swarm` copies the form's users into `parsed_options.users` before 2.46.7, `num_users` after;
-- the Median column is the lower middle of an even count before 2.46, the upper after.
+- the Median column is the lower middle of an even count before 2.46, the upper after (the suite's final
+  stats CSV writes the upper, `PreciseStatsCSV`, so its runs read alike on both).
 """
 
 from __future__ import annotations
@@ -19,13 +20,126 @@ from __future__ import annotations
 import argparse
 import csv
 import gc
+import math
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
 import gevent
+import locust.stats
 from locust.env import Environment as LocustEnvironment
-from locust.stats import PERCENTILES_TO_REPORT, StatsCSV, StatsCSVFileWriter
+from locust.stats import PERCENTILES_TO_REPORT, StatsCSV, StatsCSVFileWriter, StatsEntry, sort_stats
+
+from ops_perf.runfiles.precision import LOCUST_DEFAULT, PRECISE
+
+# ---- the percentiles' precision (issue 18) ---------------------------------------------------------
+
+LOCUST_BUCKETING: Callable[[float], float] | None = getattr(locust.stats, "bucket_response_time", None)
+"""Locust's own bucketing, as found before anything was installed (None before 2.43.4): what a plain
+Locust run has, for tests and benches that write such runs."""
+
+BUCKET_RATIO = 1.019
+"""Bucket edges grow by this factor; the key of bucket [a, a*r) is a*2r/(1+r), (r-1)/(r+1) = 0.94 % from
+either edge, so every time in a bucket is within 0.94 % of its key (4 significant digits add <= 0.05 %)."""
+_LOG_RATIO = math.log(BUCKET_RATIO)
+_INV_LOG_RATIO = 1.0 / _LOG_RATIO
+_MIDDLE = 2.0 * BUCKET_RATIO / (1.0 + BUCKET_RATIO)
+BUCKET_FLOOR_MS = 0.001
+"""Below 1 microsecond every time shares one bucket (key 0.001 ms); 0 stays 0."""
+_INV_FLOOR = 1.0 / BUCKET_FLOOR_MS
+
+
+def _bucket_key(index: int) -> float:
+    key = BUCKET_FLOOR_MS * math.exp(index * _LOG_RATIO) * _MIDDLE
+    return round(key, 3 - math.floor(math.log10(key)))  # 4 significant digits: a readable JSON key
+
+
+_KEYS = [_bucket_key(i) for i in range(1200)]
+"""Keys of buckets 0..1199 (1 us to about 6 hours), computed once: a call is one log and a list lookup."""
+
+
+def bucket_response_time(response_time: float) -> float:
+    """Locust's `bucket_response_time` replaced: log-spaced buckets, float keys in ms, <= 1 % from any time.
+
+    About 585 keys from 1 ms to 60 s where Locust's default has 330; about 0.2 us a call, as the default."""
+    if response_time <= 0:
+        return 0
+    if response_time < BUCKET_FLOOR_MS:
+        return BUCKET_FLOOR_MS
+    index = int(math.log(response_time * _INV_FLOOR) * _INV_LOG_RATIO)  # int() floors: the log is >= 0
+    return _KEYS[index] if index < len(_KEYS) else _bucket_key(index)
+
+
+def install_buckets(bucketing: Callable[[float], float]) -> bool:
+    """Make Locust bucket every response time of this process with `bucketing`; False where it cannot.
+
+    Documented since 2.43.4 ("Customizing response time bucketing": assign `locust.stats.bucket_response_time`,
+    which `StatsEntry._log_response_time` looks up at each call). Before, the rounding was inline and the
+    assignment would do nothing, hence the check. Only processes that log requests bucket (the local
+    runner, workers); a master merges the workers' keys as they come (`StatsEntry.extend`, msgpack keeps
+    float keys), so it needs nothing, and forked `--processes` workers inherit the parent's function."""
+    if not callable(getattr(locust.stats, "bucket_response_time", None)):
+        return False
+    locust.stats.bucket_response_time = bucketing
+    return True
+
+
+def precision() -> str:
+    """The precision this process's Locust buckets at: `PRECISE` with the suite's buckets installed."""
+    return PRECISE if getattr(locust.stats, "bucket_response_time", None) is bucket_response_time else LOCUST_DEFAULT
+
+
+class PreciseStatsCSV(StatsCSV):
+    """Locust's stats CSV writer with the percentile cells as the buckets' keys, not truncated to whole ms,
+    and one Median rule on every supported Locust.
+
+    `StatsCSV._percentile_fields` (the same signature in 2.43.4 and 2.47) writes `int(percentile)`: 13.65 ms
+    becomes 13, 2.6 % off, where the buckets are within 1 %. The Median column (`median_response_time`) is
+    the 50 % percentile from 2.46 on, but before it the lower middle of an even count (`median_from_dict`),
+    a neighbouring request that can be several % away with a few dozen requests: here it is the 50 %
+    percentile kept within the exact min and max, as 2.46+ writes it (and as `judge.histogram.median`).
+    Locust's once-a-second files (the stats CSV during the run, `_stats_history.csv`) keep its own cells;
+    the final stats CSV is this writer's."""
+
+    def _percentile_fields(self, stats_entry: StatsEntry, use_current: bool = False) -> list[Any]:
+        if not stats_entry.num_requests:
+            return list(self.percentiles_na)
+        return [_cell(stats_entry.get_response_time_percentile(q) or 0) for q in self.percentiles_to_report]
+
+    def _requests_data_rows(self, csv_writer: Any) -> None:
+        rows = _Rows()
+        super()._requests_data_rows(rows)  # Locust's row code (its entries' order), then the Median cell
+        stats, column = self.environment.stats, self.requests_csv_columns.index("Median Response Time")
+        for row, entry in zip(rows.rows, [*sort_stats(stats.entries), stats.total], strict=True):
+            row[column] = _cell(_median(entry))
+            csv_writer.writerow(row)
+
+
+class _Rows:
+    """A csv writer that keeps the rows (Locust's row code writes through `writerow`)."""
+
+    def __init__(self) -> None:
+        self.rows: list[list[Any]] = []
+
+    def writerow(self, row: Iterable[Any]) -> None:
+        self.rows.append(list(row))
+
+
+def _median(entry: StatsEntry) -> float:
+    """The 50 % percentile within the exact min and max (`median_response_time` of Locust 2.46+)."""
+    if not entry.response_times:
+        return 0
+    median = entry.get_response_time_percentile(0.5) or 0
+    if median > entry.max_response_time:
+        return entry.max_response_time
+    if entry.min_response_time is not None and median < entry.min_response_time:
+        return entry.min_response_time
+    return median
+
+
+def _cell(value: float) -> float | int:
+    """A whole number as an int (`150`, as Locust writes it), else the key as it is (`19.87`)."""
+    return int(value) if float(value).is_integer() else value
 
 
 def write_final_csvs(environment: LocustEnvironment, stats: Path, failures: Path, exceptions: Path) -> None:
@@ -33,9 +147,10 @@ def write_final_csvs(environment: LocustEnvironment, stats: Path, failures: Path
 
     Locust rewrites them once a second and not again at shutdown, so the last second (for a run
     stopped by the auth guard: every failure it recorded) could be missing. Same writer (`StatsCSV`:
-    its row methods are public but undocumented; the same in 2.43.4 and 2.47), same files.
+    its row methods are public but undocumented; the same in 2.43.4 and 2.47), same files, with the
+    percentile cells at the buckets' precision (`PreciseStatsCSV`).
     """
-    writer = StatsCSV(environment, PERCENTILES_TO_REPORT)
+    writer = PreciseStatsCSV(environment, PERCENTILES_TO_REPORT)
     for path, write in (
         (stats, writer.requests_csv),
         (failures, writer.failures_csv),
@@ -51,10 +166,9 @@ def serialized_entries(environment: LocustEnvironment) -> list[dict[str, Any]]:
 
     Not `--json-file` itself: Locust's JSON writer resets every entry as it serialises, and its CSV
     writer, still alive after `quit`, could then rewrite the stats CSV with zeros."""
-    assert environment.runner is not None
     return [
         entry.serialize()
-        for entry in environment.runner.stats.entries.values()
+        for entry in environment.stats.entries.values()  # the runner's stats (`Runner.stats` is this)
         if entry.num_requests or entry.num_failures
     ]
 

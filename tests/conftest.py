@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import os
 import socket
+import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -45,6 +47,29 @@ def pytest_configure(config: pytest.Config) -> None:
 
     if worker:
         _unpatch_xdist_queue(config)
+
+
+@pytest.fixture(autouse=True)
+def _locusts_default_buckets() -> Iterator[None]:
+    """Each test starts with Locust's own response-time buckets, whatever was imported before it.
+
+    Importing `ops_perf.plugin.hooks` (as locustfile.py does, and test modules that test the hooks)
+    installs the suite's buckets process-wide (`ops_perf.plugin.precision`), and pytest imports every
+    module at collection: a test that writes runs through Locust's stats in this process would get one
+    precision or the other depending on which modules were collected with it. A test that wants the
+    suite's asks for it (`tests/nights_helpers.bucketing`)."""
+    stats = sys.modules.get("locust.stats")
+    if stats is None or not hasattr(stats, "bucket_response_time"):
+        yield
+        return
+    from ops_perf import locust_compat
+
+    before = stats.bucket_response_time
+    stats.bucket_response_time = locust_compat.LOCUST_BUCKETING
+    try:
+        yield
+    finally:
+        stats.bucket_response_time = before
 
 
 POLL_S = 0.01
@@ -125,6 +150,8 @@ SLOW_FIRST = (
     "e2e/test_diagnose_e2e.py",
     "e2e/test_pages_e2e.py",
     "e2e/test_answers_e2e.py",
+    "e2e/test_history_nights_e2e.py",
+    "e2e/test_precision_e2e.py",
     "e2e/test_run_e2e.py",
     "e2e/test_report_e2e.py",
     "e2e/test_pages_distributed.py",

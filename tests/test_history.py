@@ -171,6 +171,58 @@ def test_a_missing_path_is_refused_before_the_store_is_made(tmp_path: Path) -> N
     assert not db.exists()
 
 
+@pytest.mark.parametrize("action", [["detect"], ["runs"], ["trend", "Aggregated"]])
+def test_reading_a_store_that_is_not_there_is_refused_and_makes_none(
+    action: list[str], store_url: str, tmp_path: Path
+) -> None:
+    """A mistyped --store used to make an empty store and exit 0 (a nightly with a typo passed): the reading
+    commands refuse it in one line; only `import` and a run make a store."""
+    missing = f"sqlite:///{tmp_path / 'typo' / 'histroy.sqlite'}" if store_url.startswith("sqlite") else store_url
+    proc = run_cli(["history", *action, "--store", missing])
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    (line,) = proc.stderr.strip().splitlines()
+    assert ("no store there" in line or "not an ops-perf history store" in line) and "history import" in line
+    assert "Traceback" not in proc.stderr
+    if store_url.startswith("sqlite"):
+        assert not (tmp_path / "typo").exists()
+    else:  # an empty database stays empty: no tables were made in it
+        from sqlalchemy import create_engine, inspect
+
+        engine = create_engine(store_url.replace("postgresql://", "postgresql+psycopg://"))
+        try:
+            with engine.connect() as conn:
+                assert inspect(conn).get_table_names() == []
+        finally:
+            engine.dispose()
+
+
+def test_a_store_of_schema_1_is_brought_up_to_date_with_each_runs_precision(store_url: str, tmp_path: Path) -> None:
+    """Schema 2 added `runs.percentile_precision`: a store written before gets the column, filled from the
+    run.json it kept (Locust's default where the run has none or says none)."""
+    from sqlalchemy import text
+
+    suite = write_run(tmp_path / "a", basic_run("stg-smoke"))
+    (suite.parent / "stg-smoke_run.json").write_text(
+        json.dumps({"schema": 1, "env": "stg", "scenario": "smoke", "percentile_precision": "1%"})
+    )
+    plain = write_run(tmp_path / "b", basic_run("dev-smoke"))
+    with Store(store_url) as store:
+        for run in find_runs([suite.parent, plain.parent]):
+            store.add(stored_run(run))
+        with store.engine.begin() as conn:  # as schema 1 left it
+            conn.execute(text("ALTER TABLE runs DROP COLUMN percentile_precision"))
+            conn.execute(schema_version.delete())
+            conn.execute(schema_version.insert().values(version=1, applied_at="before"))
+    with Store(store_url, create=False) as store:
+        assert store.version() == SCHEMA_VERSION == 2
+        assert {r["prefix"]: r["percentile_precision"] for r in store.runs()} == {
+            "stg-smoke": "1%",
+            "dev-smoke": "locust-default",
+        }
+    listed = run_cli(["history", "runs", "--store", store_url]).stdout
+    assert "stg-smoke  " in listed and "percentiles 1%" in listed and "percentiles locust-default" in listed
+
+
 # ---- config -----------------------------------------------------------------------------------------
 
 

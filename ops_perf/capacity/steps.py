@@ -191,7 +191,7 @@ def _throughput(step: Step, run: Run, prefix: Path, pages: bool) -> Outcome:
     )
 
 
-def _histograms(run: Run) -> dict[str, dict[int, int]]:
+def _histograms(run: Run) -> dict[str, dict[float, int]]:
     """The checked histograms by row label with `Aggregated` (the API calls); the file as written when
     it disagrees with the CSV by more than its slack (a step's last second), with the API sum made here."""
     if run.histograms is not None:

@@ -72,7 +72,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _import(store, runs)
     config = load_history_config(getattr(args, "targets", None))
     env = normalise_env(args.env)
-    with Store(args.store) as store:
+    with Store(args.store, create=False) as store:  # reading: a store that is not there is a typo, not empty
         if args.action == "detect":
             return _detect(store, config, env, args.scenario, args.json)
         if args.action == "trend":
@@ -82,30 +82,62 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _import(store: Store, runs: list[RunInputs]) -> int:
     added = skipped = 0
+    without: list[str] = []
     for inputs in runs:
         if store.has_run(run_identity(inputs)):
             skipped += 1
             continue
-        if store.add(stored_run(inputs)):
+        stored = stored_run(inputs)
+        if store.add(stored):
             added += 1
-            print(f"added {inputs.directory}/{inputs.prefix}")
+            print(f"added {inputs.directory}/{inputs.prefix}{'' if stored.histograms else '  (no histograms)'}")
+            if not stored.histograms:
+                without.append(inputs.prefix)
         else:
             skipped += 1
     print(f"ops-perf history: {added} run(s) added, {skipped} already stored")
+    if without:
+        print(
+            f"ops-perf history: {len(without)} of the added runs have no histograms (no <prefix>.json, e.g. "
+            f"plain Locust's CSVs): {_stand_in_note()}"
+        )
     return int(ExitCode.OK)
 
 
+def _stand_in_note() -> str:
+    from ops_perf.history.stats import CSV_STAND_IN
+
+    pairs = ", ".join(f"{cell} instead of {metric}" for metric, cell in CSV_STAND_IN.items())
+    return f"their endpoint and page series use the stats CSV's cells ({pairs}), series of their own"
+
+
 def _detect(store: Store, config: HistoryConfig, env: str | None, scenario: str | None, json_path: Path | None) -> int:
-    from ops_perf.history.detect import describe, detect, recent_regressions
+    from ops_perf.history.detect import describe, detect, recent_regressions, series_lines
+    from ops_perf.history.sensitivity import NIGHTS, POWER, sensitivity_lines
 
     series, changes = detect(store, config, env, scenario)
     analysed = sum(1 for s in series if len(s.points) >= config.min_runs)
     print(
         f"ops-perf history: {len(series)} series, {analysed} with at least {config.min_runs} runs analysed; "
-        f"{len(changes)} change point(s) (p < {config.max_pvalue:g}, at least {config.min_change_pct:g}%); "
+        f"{len(changes)} change point(s) (p < {config.max_pvalue:g} and below the series' share of the "
+        f"budget over its split positions, at least {config.min_change_pct:g}%); "
         f"a slower step into the newest {config.min_runs_after}-{config.recent_runs} runs fails within a "
         f"false-alarm budget of {config.alarm_rate:g} per night over all series"
     )
+    precisions = {r["run_id"]: r["percentile_precision"] for r in store.runs(env, scenario, valid_only=True)}
+    print("series by kind and metric (which metric, why, from what):")
+    for line in series_lines(series, precisions):
+        print(f"  {line}")
+    visible = sensitivity_lines(series, config)
+    if visible:
+        print(
+            f"smallest slower step detect sees within {min(NIGHTS, config.recent_runs)} nights ({POWER:.0%} of the time), "
+            "at this store's own night-to-night noise:"
+        )
+        for line in visible:
+            print(f"  {line}")
+    if changes:
+        print("change points (from the first run after each):")
     for change in changes:
         print(f"  {describe(change)}")
     if json_path is not None:
@@ -138,10 +170,13 @@ def _trend(
 ) -> int:
     from ops_perf.history.trend import as_text, chart_name, draw, find_trends
 
-    trends = [t for t in find_trends(store, config, env, scenario, name) if metric in (None, t.series.metric)]
+    named = find_trends(store, config, env, scenario, name)
+    trends = [t for t in named if metric in (None, t.series.metric)]
     if not trends:
+        others = sorted({t.series.metric for t in named})
+        hint = f" (its series follow {', '.join(others)}: runs without histograms have CSV cells)" if others else ""
         raise OpsPerfError(
-            f"no series named {name!r}{f' with metric {metric}' if metric else ''} in the store; "
+            f"no series named {name!r}{f' with metric {metric}' if metric else ''} in the store{hint}; "
             "see `ops-perf history runs`, and check --env/--scenario (an endpoint needs "
             f"{config.min_requests} requests per run to have a point)"
         )
@@ -158,7 +193,7 @@ def _list(store: Store, env: str | None, scenario: str | None) -> int:
         flag = "" if run["valid"] else f"  (left out: {run['invalid_reason']})"
         print(
             f"{run['started_at'][:19].replace('T', ' ')}  {run['env'] or '-'}/{run['scenario'] or '-'}  "
-            f"{run['prefix']}  {run['requests']} requests{flag}"
+            f"{run['prefix']}  {run['requests']} requests  percentiles {run['percentile_precision']}{flag}"
         )
     print(f"ops-perf history: {len(found)} run(s)")
     return int(ExitCode.OK)

@@ -23,18 +23,26 @@ LATENCY_METRICS = ("p50_ms", "p95_ms", "p99_ms", "avg_ms", "center_ms")
 
 @dataclass(frozen=True)
 class HistoryConfig:
-    """Defaults are what `bench/detection_power.py` measured on the 2025-10-15 noise (see docs/NIGHTLY.md)."""
+    """Defaults are what `bench/detection_power.py` measured on a store's nights and on the 2025-10-15 noise
+    (see docs/NIGHTLY.md)."""
 
     max_pvalue: float = 0.001
-    """Significance: a change point is kept only when its t-test p-value is below this (Otava's max_pvalue)."""
+    """Significance: a change point is kept only when its t-test p-value is below this (Otava's max_pvalue),
+    and below its series' share of `alarm_rate` divided over the series' split positions (detect.history_level)."""
     min_change_pct: float = 20.0
-    """Minimum magnitude: smaller mean shifts are not reported, however significant (Otava's min_magnitude)."""
+    """Minimum magnitude: smaller mean shifts are not listed, however significant (Otava's min_magnitude);
+    the step test flags no step that is credibly (one-sided 95 %) smaller than this (history/recent.py)."""
     window: int = 30
     """Otava's sliding window (runs) for the first, E-divisive pass."""
-    recent_runs: int = 5
+    recent_runs: int = 10
     """`detect` exits REGRESSION when a slower change starts within the newest this-many runs."""
     min_runs_after: int = 3
     """A change is reported once this many runs show it: one or two bad nights never fail the nightly."""
+    step_runs: tuple[int, ...] = (3, 5, 10)
+    """The newest-runs step test's k, tried every night (history/recent.py): each k is the exact split on
+    the k-th night of a change, and the night's budget is shared by the k tried, so a few well spread
+    ones (the 3rd night for a large step, the 5th and the 10th for the issue's windows) beat every k.
+    Those outside `min_runs_after`..`recent_runs` are not tried (given explicitly, they are refused)."""
     alarm_rate: float = 0.033
     """The night's false-alarm budget: the chance that the newest-runs step test (history/recent.py)
     flags some series of an unchanged OPS on a given night, shared out over all series (Bonferroni);
@@ -77,7 +85,11 @@ def _parse(section: Mapping[str, Any], path: Path) -> HistoryConfig:
             raise OpsPerfError(f"{path}: [history] has unknown key {key!r}; known: {', '.join(known)}")
         default = getattr(HistoryConfig, key)
         where = f"{path}: [history] {key}"
-        if isinstance(default, tuple):
+        if key == "step_runs":
+            if not isinstance(value, list) or not value or not all(isinstance(v, int) and v >= 1 for v in value):
+                raise OpsPerfError(f"{where} must be a list of whole numbers of runs, e.g. [3, 5, 10]")
+            values[key] = tuple(sorted(set(value)))
+        elif isinstance(default, tuple):
             if not isinstance(value, list) or not all(v in LATENCY_METRICS for v in value):
                 raise OpsPerfError(f"{where} must be a list of {', '.join(LATENCY_METRICS)}")
             values[key] = tuple(value)
@@ -96,4 +108,9 @@ def _parse(section: Mapping[str, Any], path: Path) -> HistoryConfig:
         raise OpsPerfError(f"{path}: [history] alarm_rate must be between 0 and 1, not {config.alarm_rate}")
     if config.window < 2:
         raise OpsPerfError(f"{path}: [history] window must be at least 2")
+    if "step_runs" in section and not all(config.min_runs_after <= k <= config.recent_runs for k in config.step_runs):
+        raise OpsPerfError(
+            f"{path}: [history] step_runs {list(config.step_runs)} must lie within min_runs_after "
+            f"({config.min_runs_after}) and recent_runs ({config.recent_runs})"
+        )
     return config

@@ -20,6 +20,7 @@ from ops_perf.errors import OpsPerfError
 from ops_perf.history.store import StoredRun
 from ops_perf.judge.figures import RowStats, total_figures
 from ops_perf.judge.validity import invalid_reasons
+from ops_perf.runfiles.histograms import key_text
 from ops_perf.runfiles.load import (
     AGGREGATED,
     PAGE_TYPE,
@@ -99,6 +100,7 @@ def from_run(run: Run, run_id: str | None = None) -> StoredRun:
         "host": meta.host,
         "sim_profile": _text(record.get("sim_profile")),
         "locust_version": meta.locust_version,
+        "percentile_precision": meta.percentile_precision,
         "catalog_fingerprint": _text(record.get("catalog_fingerprint")),
         "requests": total.requests if total else 0,
         "failures": total.failures if total else 0,
@@ -163,7 +165,7 @@ def _histograms(run: Run) -> Iterable[dict[str, Any]]:
     names[AGGREGATED] = ("", AGGREGATED)
     for label, hist in run.histograms.items():
         method, name = names.get(label, ("", label))
-        yield {"method": method, "name": name, "buckets": json.dumps({str(k): v for k, v in sorted(hist.items())})}
+        yield {"method": method, "name": name, "buckets": json.dumps({key_text(k): v for k, v in sorted(hist.items())})}
 
 
 def _num(value: Any) -> float | None:

@@ -53,7 +53,7 @@ def trends_markdown(runs: Sequence[Run], charts_dir: Path, targets_path: Path | 
             if key in seen:
                 continue
             seen.add(key)
-            with Store(url) as store:
+            with Store(url, create=False) as store:
                 trends = trends_for_report(store, config, env, scenario, charts_dir)
             if trends is not None:
                 parts.append(_render(trends, safe_url(url), charts_dir))

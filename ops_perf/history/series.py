@@ -6,6 +6,7 @@ that fails the nightly), which both take and give these.
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -19,6 +20,8 @@ class Point:
     prefix: str
     started_at: str
     value: float
+    var: float = math.nan
+    """The sampling variance of log(value) as the run's own histogram tells it (NaN: unknown; stats.log_variance)."""
 
 
 @dataclass(frozen=True)
@@ -29,6 +32,9 @@ class Series:
     name: str
     metric: str
     points: tuple[Point, ...]
+    why: str = ""
+    """Why the series follows this metric (configured; or a CSV cell standing in for a histogram metric,
+    for runs without histograms) and where its values come from: what `detect` says per series."""
 
     @property
     def key(self) -> tuple[str, str, str]:

@@ -12,7 +12,10 @@ Guarantees:
   write (so SQLite's busy timeout, not an immediate "database is locked", handles the other writer;
   WAL lets readers go on meanwhile), and a duplicate identity is a no-op, not an error.
 - The schema is versioned (`schema_version`); a store written by a newer ops-perf is refused in one line
-  rather than misread.
+  rather than misread, an older one is brought up to date when opened (schema 2 added each run's
+  percentile precision, filled in from the run.json the store kept).
+- Only writers create a store (`ops-perf history import`, a run's end); the reading commands open an
+  existing one (`create=False`), so a mistyped `--store` is one line, not an empty store that passes.
 """
 
 from __future__ import annotations
@@ -47,11 +50,15 @@ from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, IntegrityError, NoSuchModuleError, SQLAlchemyError
 
 from ops_perf.errors import OpsPerfError
+from ops_perf.runfiles.histograms import bucket
+from ops_perf.runfiles.precision import precision_of
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+"""1: runs, rows, histograms (issue 12). 2: `runs.percentile_precision` (issue 18)."""
 DEFAULT_STORE = "sqlite:///results/history.sqlite"
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 """How long a writer waits for another (a run ending at the same moment) before giving up."""
+MISSING_HINT = "check the path or URL (only `ops-perf history import` and a run create a store)"
 INIT_ATTEMPTS = 5
 """Two processes creating the schema at once: the loser retries (its tables then exist)."""
 
@@ -85,6 +92,7 @@ runs = Table(
     Column("host", Text),
     Column("sim_profile", String(255)),
     Column("locust_version", String(32)),
+    Column("percentile_precision", String(32)),
     Column("catalog_fingerprint", String(64)),
     Column("requests", Integer, nullable=False),
     Column("failures", Integer, nullable=False),
@@ -146,7 +154,7 @@ def safe_url(url: str) -> str:
         return "<unparseable store URL>"
 
 
-def _engine(url: str) -> Engine:
+def _engine(url: str, create: bool = True) -> Engine:
     try:
         parsed = make_url(url)
     except ArgumentError:
@@ -160,7 +168,10 @@ def _engine(url: str) -> Engine:
         database = parsed.database or ""
         if database in ("", ":memory:"):
             raise OpsPerfError(f"--store {url}: name a file, e.g. sqlite:///results/history.sqlite")
-        Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        path = Path(database).expanduser()
+        if not create and not path.is_file():
+            raise OpsPerfError(f"--store {url}: no store there; {MISSING_HINT}")
+        path.parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(parsed, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
@@ -187,10 +198,14 @@ def _now() -> str:
 class Store:
     """An open results store. Use `open_store(url)`; `close()` (or `with`) releases the connections."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, *, create: bool = True) -> None:
+        """`create=False`: open an existing store only (what the reading commands do); refused in one line
+        when there is none, so a mistyped `--store` never becomes an empty store that finds nothing."""
         self.url = url
-        self.engine = _engine(url)
+        self.engine = _engine(url, create)
         try:
+            if not create:
+                self._require_schema()
             self._init_schema()
         except SQLAlchemyError as err:
             self.engine.dispose()
@@ -206,13 +221,23 @@ class Store:
         self.engine.dispose()
 
     # ---- schema ----------------------------------------------------------------------------------
+    def _require_schema(self) -> None:
+        from sqlalchemy import inspect
+
+        with self.engine.connect() as conn:
+            if not inspect(conn).has_table("schema_version"):
+                self.engine.dispose()
+                raise OpsPerfError(f"--store {safe_url(self.url)}: not an ops-perf history store; {MISSING_HINT}")
+
     def _init_schema(self) -> None:
         for attempt in range(INIT_ATTEMPTS):
             try:
                 with self.engine.begin() as conn:
-                    self._check_version(conn)
+                    found = self._check_version(conn)
                     metadata.create_all(conn, checkfirst=True)
-                    if conn.execute(select(func.count()).select_from(schema_version)).scalar_one() == 0:
+                    if found is not None and found < SCHEMA_VERSION:
+                        _upgrade(conn, found)
+                    if found is None or found < SCHEMA_VERSION:
                         conn.execute(insert(schema_version).values(version=SCHEMA_VERSION, applied_at=_now()))
                 return
             except (IntegrityError, DBAPIError) as err:
@@ -221,17 +246,19 @@ class Store:
                     raise
                 time.sleep(0.2 * (attempt + 1))
 
-    def _check_version(self, conn: Connection) -> None:
+    def _check_version(self, conn: Connection) -> int | None:
+        """The store's schema version (None: a new store); a newer one than this ops-perf reads is refused."""
         from sqlalchemy import inspect
 
         if not inspect(conn).has_table("schema_version"):
-            return
+            return None
         found = conn.execute(select(func.max(schema_version.c.version))).scalar()
         if found is not None and int(found) > SCHEMA_VERSION:
             raise OpsPerfError(
                 f"--store {safe_url(self.url)}: schema version {found} was written by a newer ops-perf "
                 f"(this one reads up to {SCHEMA_VERSION}); upgrade ops-perf, or use another store"
             )
+        return None if found is None else int(found)
 
     def version(self) -> int:
         with self.engine.connect() as conn:
@@ -286,24 +313,24 @@ class Store:
                 out.extend(dict(r._mapping) for r in conn.execute(select(rows).where(rows.c.run_id.in_(chunk))))
         return out
 
-    def histograms_of(self, run_ids: Sequence[str]) -> dict[tuple[str, str, str], dict[int, int]]:
+    def histograms_of(self, run_ids: Sequence[str]) -> dict[tuple[str, str, str], dict[float, int]]:
         """Every stored histogram of these runs by (run_id, method, name): one query per 500 runs, not per row."""
-        out: dict[tuple[str, str, str], dict[int, int]] = {}
+        out: dict[tuple[str, str, str], dict[float, int]] = {}
         with self.engine.connect() as conn:
             for start in range(0, len(run_ids), 500):
                 chunk = list(run_ids[start : start + 500])
                 for r in conn.execute(select(histograms).where(histograms.c.run_id.in_(chunk))):
-                    buckets = {int(k): int(v) for k, v in json.loads(r.buckets).items()}
+                    buckets = _buckets(r.buckets)
                     out[(r.run_id, r.method, r.name)] = buckets
         return out
 
-    def histogram(self, run_id: str, method: str, name: str) -> dict[int, int] | None:
+    def histogram(self, run_id: str, method: str, name: str) -> dict[float, int] | None:
         query = select(histograms.c.buckets).where(
             histograms.c.run_id == run_id, histograms.c.method == method, histograms.c.name == name
         )
         with self.engine.connect() as conn:
             found = conn.execute(query).scalar()
-        return None if found is None else {int(k): int(v) for k, v in json.loads(found).items()}
+        return None if found is None else _buckets(found)
 
     def counts(self) -> Mapping[str, int]:
         with self.engine.connect() as conn:
@@ -311,6 +338,31 @@ class Store:
                 table.name: int(conn.execute(select(func.count()).select_from(table)).scalar_one())
                 for table in (runs, rows, histograms)
             }
+
+
+def _upgrade(conn: Connection, found: int) -> None:
+    """Bring a store of schema `found` up to `SCHEMA_VERSION`, in the caller's transaction."""
+    from sqlalchemy import inspect, text, update
+
+    if found < 2:
+        if "percentile_precision" not in {c["name"] for c in inspect(conn).get_columns("runs")}:
+            conn.execute(text("ALTER TABLE runs ADD COLUMN percentile_precision VARCHAR(32)"))
+        for run_id, record in conn.execute(select(runs.c.run_id, runs.c.record)).all():
+            value = precision_of(_record(record))
+            conn.execute(update(runs).where(runs.c.run_id == run_id).values(percentile_precision=value))
+
+
+def _record(text: str) -> dict[str, Any]:
+    try:
+        data = json.loads(text)
+    except ValueError:
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def _buckets(text: str) -> dict[float, int]:
+    """A stored histogram: keys in ms as floats (the suite's buckets are not whole ms: `"19.87"`)."""
+    return {bucket(k): int(v) for k, v in json.loads(text).items()}
 
 
 def _reason(err: SQLAlchemyError) -> str:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import matplotlib as mpl
@@ -18,7 +18,7 @@ from matplotlib.figure import Figure
 
 from ops_perf.history.config import HistoryConfig
 from ops_perf.history.detect import Change, Series, build_series, changes_of
-from ops_perf.history.recent import alarm_levels, level_key
+from ops_perf.history.recent import alarm_levels, level_key, variance_priors
 from ops_perf.history.store import Store
 
 _STYLE = {"svg.hashsalt": "ops-perf", "font.family": "DejaVu Sans", "font.size": 9.0, "axes.grid": True,
@@ -56,7 +56,7 @@ class Trends:
 
 
 def last_runs(series: Series, count: int) -> Series:
-    return Series(series.env, series.scenario, series.kind, series.name, series.metric, series.points[-count:])
+    return replace(series, points=series.points[-count:])
 
 
 def find_trends(
@@ -66,13 +66,14 @@ def find_trends(
     shown over the last `trend_runs` runs."""
     out: list[Trend] = []
     every = build_series(store, config, env, scenario)
-    levels = alarm_levels(every, config)  # the same levels as `detect`: the same changes
+    levels, priors = alarm_levels(every, config), variance_priors(every, config)  # as `detect`: the same changes
     for series in every:
         if name is not None and series.name != name:
             continue
         shown = last_runs(series, config.trend_runs)
         offset = len(series.points) - len(shown.points)
-        changes = [c for c in changes_of(series, config, levels[level_key(series)]) if c.index >= offset]
+        key = level_key(series)
+        changes = [c for c in changes_of(series, config, levels[key], priors.get(key)) if c.index >= offset]
         out.append(Trend(shown, changes))
     return out
 
@@ -115,7 +116,8 @@ def _run_at(trend: Trend, change: Change) -> str | None:
 def as_text(trend: Trend) -> str:
     """The series as lines: start time, prefix, value, and a marker where a change starts."""
     starts = {(c.prefix, c.started_at): c for c in trend.changes}
-    lines = [f"{trend.title} ({len(trend.series.points)} runs)"]
+    why = f": {trend.series.why}" if trend.series.why else ""
+    lines = [f"{trend.title} ({len(trend.series.points)} runs){why}"]
     for p in trend.series.points:
         change = starts.get((p.prefix, p.started_at))
         mark = f"  <- {change.direction} {change.change_pct:+.1f}%" if change else ""

@@ -17,8 +17,9 @@ from ops_perf.runfiles.histograms import merge
 
 __all__ = ["Histogram", "arrays", "median", "merge", "percentile"]
 
-Histogram = Mapping[int, int]
-"""Locust's `response_times`: bucketed response time in ms -> number of requests."""
+Histogram = Mapping[float, int]
+"""Locust's `response_times`: bucketed response time in ms -> number of requests (float keys: the
+suite's buckets are not whole ms, see runfiles/precision)."""
 
 
 def percentile(hist: Histogram, quantile: float) -> float:
@@ -40,7 +41,7 @@ def median(hist: Histogram, low: float, high: float) -> float:
 
 def arrays(hist: Histogram) -> tuple[np.ndarray, np.ndarray]:
     """Sorted bucket keys and their counts, empty buckets dropped."""
-    items = sorted((int(k), int(v)) for k, v in hist.items() if int(v) > 0)
+    items = sorted((float(k), int(v)) for k, v in hist.items() if int(v) > 0)
     if not items:
         return np.zeros(0), np.zeros(0, dtype=np.int64)
     keys, counts = zip(*items, strict=True)

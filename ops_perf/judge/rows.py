@@ -203,7 +203,7 @@ def overall(run: Run, endpoints: Sequence[Row], pages: Sequence[Row], histograms
     )
 
 
-def api_histogram(endpoints: Sequence[Row], histograms: Mapping | None) -> dict[int, int] | None:
+def api_histogram(endpoints: Sequence[Row], histograms: Mapping | None) -> dict[float, int] | None:
     """The merged histogram of the API calls, or None when `<prefix>.json` is missing or disagrees."""
     if not histograms:
         return None

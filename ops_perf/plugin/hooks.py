@@ -2,6 +2,7 @@
 
 | phase | module | event | process | what happens |
 |---|---|---|---|---|
+| import | `precision` | (at import) | all | the suite's response-time buckets: every percentile within 1 % |
 | options | `options` | `init_command_line_parser` | all | `--ops-env`, `--scenario`, `--think-time`, `--user`, ... (also `OPS_*` variables, `.env`); `--csv X` reserves X (`bare_prefix`) |
 | start-up | `startup` | `init` | master / local | Ctrl-C taken over (`interrupt`); settings resolved and checked, production guard, token acquired and tried on the server (`probe`); a bad value exits with one line; the web UI's form (`webui`) |
 | start-up | `startup`, `messages` | `init` | worker | message handlers for the master's ids and tokens; settings from the forwarded options |
@@ -19,6 +20,6 @@ Every reach into Locust beyond its documented API is in `compat`.
 
 from __future__ import annotations
 
-from ops_perf.plugin import arrivals, messages, options, outputs, progress, server_watch, startup, warmup
+from ops_perf.plugin import arrivals, messages, options, outputs, precision, progress, server_watch, startup, warmup
 
-__all__ = ["arrivals", "messages", "options", "outputs", "progress", "server_watch", "startup", "warmup"]
+__all__ = ["arrivals", "messages", "options", "outputs", "precision", "progress", "server_watch", "startup", "warmup"]

@@ -6,7 +6,7 @@ Workers never harvest and never renew tokens: the master does both once and send
 |---|---|---|
 | `ops_perf_ids` | master -> all workers | after the harvest, before any spawn message |
 | `ops_perf_token` | master -> workers | with the ids, and after every renewal |
-| `ops_perf_hello` | worker -> master | in the worker's `init` (Locust drops custom messages that arrive before a worker registers its handlers, which is what happens to a worker that joins late); the master answers with ids and token |
+| `ops_perf_hello` | worker -> master | in the worker's `init` (Locust drops custom messages that arrive before a worker registers its handlers, which is what happens to a worker that joins late), with the worker's percentile precision; the master answers with ids and token |
 | `ops_perf_renew` | worker -> master | a worker saw a 401: the master renews (at most once per token) and broadcasts |
 | `ops_perf_pages` | worker -> master | the worker's page counts in its `test_stop`; the master merges them |
 | `ops_perf_answers` | worker -> master | the worker's designed answers (per endpoint and status) in its `test_stop` |
@@ -50,7 +50,7 @@ def register_worker(environment: LocustEnvironment) -> None:
     runner.register_message(MSG_TOKEN, _receive_token)
     # Ask for the ids and the token now that we can receive them: anything the master pushed on
     # connect arrived before these handlers existed (Locust drops unknown message types).
-    runner.send_message(MSG_HELLO)
+    runner.send_message(MSG_HELLO, {"precision": compat.precision()})
 
 
 def register_master(environment: LocustEnvironment) -> None:
@@ -58,7 +58,7 @@ def register_master(environment: LocustEnvironment) -> None:
     runner, state = environment.runner, run_state(environment)
     assert isinstance(runner, MasterRunner)
     events.worker_connect.add_listener(lambda client_id: state.worker_ids.add(client_id))
-    runner.register_message(MSG_HELLO, lambda environment, msg, **_kw: _send_state(environment, msg.node_id))
+    runner.register_message(MSG_HELLO, _hello)
     runner.register_message(MSG_RENEW, _renewal_requested)
     runner.register_message(MSG_PAGES, lambda environment, msg, **_kw: run_state(environment).pages.merge(msg.data))
     runner.register_message(MSG_ANSWERS, lambda environment, msg, **_kw: run_state(environment).answers.merge(msg.data))
@@ -94,6 +94,13 @@ def broadcast_token(environment: LocustEnvironment, client_id: str | None = None
     runner = environment.runner
     if provider is not None and isinstance(runner, MasterRunner):
         runner.send_message(MSG_TOKEN, provider.export_tokens(), client_id=client_id)
+
+
+def _hello(environment: LocustEnvironment, msg: Any, **_: Any) -> None:
+    """A worker joined: note the precision it buckets at (the master merges its keys), send it the state."""
+    data = msg.data if isinstance(msg.data, dict) else {}
+    run_state(environment).worker_precisions[msg.node_id] = str(data.get("precision") or "")
+    _send_state(environment, msg.node_id)
 
 
 def _send_state(environment: LocustEnvironment, client_id: str) -> None:

@@ -2,8 +2,8 @@
 
 | event | what is written |
 |---|---|
-| `quitting` (before Locust picks its exit code) | the open model's drop rule; Locust's stats, failures and exceptions CSVs as of the end; `<prefix>.json` (per-endpoint stats with their histograms) |
-| `quit` (after the runner quit: the workers' counts are in) | `<prefix>_run.json`; `<prefix>_pages.json` for a pages run; `<prefix>_records.json` (per record of the `[id]` endpoints and detail pages); `<prefix>_server.json` (OPS's health samples, `server_watch`) |
+| `quitting` (before Locust picks its exit code) | the open model's drop rule; Locust's stats, failures and exceptions CSVs as of the end (percentile cells at the buckets' precision, not whole ms); `<prefix>.json` (per-endpoint stats with their histograms) |
+| `quit` (after the runner quit: the workers' counts are in) | the same CSVs and `<prefix>.json` once more, with Locust's CSV writer stopped; `<prefix>_run.json`; `<prefix>_pages.json` for a pages run; `<prefix>_records.json` (per record of the `[id]` endpoints and detail pages); `<prefix>_server.json` (OPS's health samples, `server_watch`) |
 
 None of them when no test ever started (a web UI closed before any test): nothing ran.
 """
@@ -55,6 +55,11 @@ def on_quitting(environment: LocustEnvironment, **_: Any) -> None:
     and so can zero the endpoint rows of the stats CSV if its writer runs once more at shutdown.
     """
     open_model.judge_drops(environment)  # before Locust picks the exit code
+    write_final_files(environment)
+
+
+def write_final_files(environment: LocustEnvironment) -> None:
+    """The stats, failures and exceptions CSVs (percentiles at the buckets' precision) and `<prefix>.json`."""
     options = environment.parsed_options
     if not isinstance(environment.runner, WorkerRunner):
         progress.end_line(environment)
@@ -74,8 +79,13 @@ def on_quitting(environment: LocustEnvironment, **_: Any) -> None:
 
 
 def on_quit(environment: LocustEnvironment, exit_code: int) -> None:
-    """`<prefix>_run.json` and the sidecars (pages, records, health), once the runner has quit."""
+    """`<prefix>_run.json` and the sidecars (pages, records, health), once the runner has quit.
+
+    The final files once more first: a master's `quit` waits for its workers' last reports (after
+    `quitting`), and Locust's once-a-second writer, alive until now, may have rewritten the stats CSV
+    with its whole-ms cells meanwhile."""
     compat.stop_csv_writer()
+    write_final_files(environment)
     state, options = run_state(environment), environment.parsed_options
     if isinstance(environment.runner, WorkerRunner) or state.env is None or options is None:
         return

@@ -20,8 +20,10 @@ from typing import Any
 import locust
 
 from ops_perf import __version__, auth
+from ops_perf import locust_compat as compat
 from ops_perf.paths import PROJECT_ROOT
 from ops_perf.plugin import arrivals as arrival_hooks
+from ops_perf.runfiles.precision import LOCUST_DEFAULT, PRECISE, RECORD_KEY
 from ops_perf.users.endpoints.catalog import ENDPOINTS, catalog_fingerprint
 from ops_perf.users.pages.catalog import CATALOG as PAGE_CATALOG
 from ops_perf.users.state import RunState
@@ -55,6 +57,7 @@ def run_record(state: RunState, options: Any, exit_code: int) -> dict[str, Any]:
         "pages_fingerprint": PAGE_CATALOG.fingerprint() if scenario.user == "pages" else None,
         "workers": len(state.worker_ids),
         "locust_version": _locust_version(),
+        RECORD_KEY: percentile_precision(state),
         "suite_version": __version__,
         "git_commit": state.git_commit,
         "catalog_fingerprint": catalog_fingerprint(mix=scenario.mix),
@@ -79,6 +82,15 @@ def run_record(state: RunState, options: Any, exit_code: int) -> dict[str, Any]:
         "command": [auth.redact(arg) for arg in sys.argv],
         **arrival_hooks.record_fields(state, scenario),
     }
+
+
+def percentile_precision(state: RunState) -> str:
+    """The precision of the run's percentiles: this process's, or under a master the coarsest of its
+    workers' (they bucket, the master only merges; a worker that did not say counts as Locust's default)."""
+    said = list(state.worker_precisions.values())
+    if not said:
+        return compat.precision()
+    return PRECISE if all(p == PRECISE for p in said) else LOCUST_DEFAULT
 
 
 def _stage_record(stage: Any) -> dict[str, Any]:

@@ -2,9 +2,9 @@
 
 Why templates and filters: the report's wording lives in one readable file a reviewer can edit, and
 every number passes through one of a handful of filters below, so formatting is decided once:
-counts as integers, failure % with 2 decimals, average with 1, requests/s with 2, median and
-percentiles as whole ms (Locust writes percentiles as whole ms and medians as `190.0`), min/max as whole
-ms. Rounding is half-up on the number as Locust printed it (see `analyse.round_half_up`).
+counts as integers, failure % with 2 decimals, average with 1, requests/s with 2, median, percentiles
+and min/max as whole ms from 1,000 ms up and with 4 significant digits below (the suite's percentiles are
+within 1 %, which whole ms would lose below 100 ms; Locust's default cells are whole numbers and print as such). Rounding is half-up on the number as Locust printed it (see `analyse.round_half_up`).
 
 Determinism: the only varying line is "Generated ..."; it honours `SOURCE_DATE_EPOCH` (the
 reproducible-builds convention) so tests and CI can pin it.
@@ -23,6 +23,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from ops_perf import __version__
 from ops_perf.report.analyse import METRIC_LABELS, Analysis, plural, round_half_up
+from ops_perf.runfiles.precision import describe as describe_precision
 
 TEMPLATES = Path(__file__).with_name("templates")
 _TRAILING = re.compile(r"[ \t]+\n")
@@ -36,8 +37,20 @@ def fmt_int(value: float | None) -> str:
 
 
 def fmt_ms(value: float | None) -> str:
-    """Whole milliseconds: `190.0` -> `190`, `20173.145` -> `20173`."""
-    return NA if value is None else str(round_half_up(value))
+    """Milliseconds at the figure's own precision: whole ms from 1,000 ms up and for whole numbers (`190.0` ->
+    `190`, `20173.145` -> `20173`), else 4 significant digits, the suite's bucket keys as they are (`19.87`,
+    `147.3`): a percentile within 1 % (runfiles/precision) stays within 1 % once printed."""
+    if value is None:
+        return NA
+    if value >= 1000 or float(value).is_integer():
+        return str(round_half_up(value))
+    places = 1 if value >= 100 else 2 if value >= 10 else 3 if value >= 1 else 4
+    return str(round_half_up(value, places))
+
+
+def fmt_precision(precision: str) -> str:
+    """A run's percentile precision in words (runfiles/precision): `within 1 % (...)` or Locust's default."""
+    return describe_precision(precision)
 
 
 def fmt_avg(value: float | None) -> str:
@@ -143,6 +156,7 @@ def environment() -> Environment:
         {
             "int": fmt_int,
             "ms": fmt_ms,
+            "precision": fmt_precision,
             "avg": fmt_avg,
             "pct": fmt_pct,
             "rps": fmt_rps,

@@ -16,8 +16,9 @@ from pathlib import Path
 
 from ops_perf.runfiles.csv_checks import AGGREGATED, PAGE_TYPE, row_label
 
-Histogram = Mapping[int, int]
-"""Locust's `response_times`: bucketed response time in ms -> number of requests."""
+Histogram = Mapping[float, int]
+"""Locust's `response_times`: bucketed response time in ms -> number of requests. Keys are floats: whole
+ms under Locust's default buckets (`150`), the bucket's key under the suite's (`19.87`, runfiles/precision)."""
 
 HISTOGRAM_ERRORS = (OSError, ValueError, TypeError, KeyError, AttributeError)
 """What `parse_histograms` raises on a file it cannot read as Locust's `--json-file` list."""
@@ -32,16 +33,28 @@ def histogram_agrees(in_json: int, requests: int) -> bool:
     return abs(in_json - requests) <= max(HISTOGRAM_SLACK[0], HISTOGRAM_SLACK[1] * requests)
 
 
-def merge(histograms: Iterable[Histogram]) -> dict[int, int]:
+def bucket(key: str | float) -> float:
+    """A bucket's key as written (`"150"`, `"19.87"`, `150`) -> ms; never truncated to whole ms."""
+    return float(key)
+
+
+def key_text(key: float) -> str:
+    """A bucket's key as JSON writes it: `150` for a whole number (as Locust's default keys), else `19.87`."""
+    value = float(key)
+    return str(int(value)) if value.is_integer() else repr(value)
+
+
+def merge(histograms: Iterable[Histogram]) -> dict[float, int]:
     """Sum histograms (the aggregate of endpoints, or several entries for one name)."""
-    total: dict[int, int] = {}
+    total: dict[float, int] = {}
     for hist in histograms:
         for key, count in hist.items():
-            total[int(key)] = total.get(int(key), 0) + int(count)
+            k = bucket(key)
+            total[k] = total.get(k, 0) + int(count)
     return total
 
 
-def parse_histograms(path: Path) -> dict[str, dict[int, int]] | None:
+def parse_histograms(path: Path) -> dict[str, dict[float, int]] | None:
     """`<prefix>.json` (Locust's `--json-file` list of `StatsEntry`s) as response-time histograms by row label.
 
     None when the file is absent; one of `HISTOGRAM_ERRORS` when it is malformed, so that a caller
@@ -52,17 +65,17 @@ def parse_histograms(path: Path) -> dict[str, dict[int, int]] | None:
     entries = json.loads(path.read_text(encoding="utf-8"))
     if not isinstance(entries, list):
         raise ValueError("not a list")
-    hists: dict[str, dict[int, int]] = {}
+    hists: dict[str, dict[float, int]] = {}
     for entry in entries:
         name, method = str(entry["name"]), str(entry.get("method") or "")
         target = hists.setdefault(row_label(method, name), {})
         for key, count in dict(entry.get("response_times") or {}).items():
-            bucket = int(float(key))
-            target[bucket] = target.get(bucket, 0) + int(count)
+            ms = bucket(key)
+            target[ms] = target.get(ms, 0) + int(count)
     return hists
 
 
-def load_histograms(path: Path) -> tuple[dict[str, dict[int, int]] | None, list[str]]:
+def load_histograms(path: Path) -> tuple[dict[str, dict[float, int]] | None, list[str]]:
     """The file as written (None when absent or unreadable) and, when unreadable, the note that says why."""
     try:
         return parse_histograms(path), []
@@ -71,8 +84,8 @@ def load_histograms(path: Path) -> tuple[dict[str, dict[int, int]] | None, list[
 
 
 def checked_histograms(
-    path: Path, hists: Mapping[str, dict[int, int]] | None, requests: Mapping[str, int]
-) -> tuple[dict[str, dict[int, int]] | None, list[str]]:
+    path: Path, hists: Mapping[str, dict[float, int]] | None, requests: Mapping[str, int]
+) -> tuple[dict[str, dict[float, int]] | None, list[str]]:
     """The histograms when every stats row (`requests` by label) agrees with its count, plus `Aggregated`
     (the API calls' sum: page views are not requests to OPS); else None and the note that says why.
 

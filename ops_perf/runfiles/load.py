@@ -92,9 +92,9 @@ class Run:
     """count, message, traceback, nodes; None when the file is missing."""
     pages: dict[str, Any] | None = None
     """`<prefix>_pages.json` (schema 1) when present and readable, else None."""
-    raw_histograms: dict[str, dict[int, int]] | None = None
+    raw_histograms: dict[str, dict[float, int]] | None = None
     """`<prefix>.json` as written, by row label; None when absent or unreadable."""
-    histograms: dict[str, dict[int, int]] | None = None
+    histograms: dict[str, dict[float, int]] | None = None
     """The same when every row agrees with the stats CSV, plus `Aggregated` (the API calls' sum); None
     when absent, unreadable or disagreeing (a note says why). What comparisons and the store use."""
     notes: list[str] = field(default_factory=list)
@@ -135,7 +135,7 @@ class Run:
         """run.json as written ({} without one): for the keys `RunMeta` does not carry."""
         return self.meta.record
 
-    def histogram(self, label: str) -> dict[int, int] | None:
+    def histogram(self, label: str) -> dict[float, int] | None:
         """A row's checked histogram (None without usable histograms)."""
         return None if self.histograms is None else self.histograms.get(label)
 

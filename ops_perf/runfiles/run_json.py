@@ -18,6 +18,7 @@ from typing import Any
 from ops_perf.errors import OpsPerfError
 from ops_perf.runfiles.discover import RunInputs
 from ops_perf.runfiles.history_csv import History
+from ops_perf.runfiles.precision import LOCUST_DEFAULT, precision_of
 
 _ORDINAL_RE = re.compile(r"-(\d+)$")
 
@@ -64,6 +65,8 @@ class RunMeta:
     """The real end of the load (before Locust's shutdown); an interrupted run's cut."""
     load_duration_s: float | None = None
     """The real load time as the run measured it (run.json `load_duration_s`)."""
+    percentile_precision: str = LOCUST_DEFAULT
+    """How precise the run's percentiles are (runfiles/precision): run.json's, else Locust's default."""
     has_run_json: bool = False
     inferred: set[str] = field(default_factory=set)
     record: dict[str, Any] = field(default_factory=dict, repr=False)
@@ -172,6 +175,7 @@ def _fill_from_record(meta: RunMeta, data: Mapping[str, Any], path: Path) -> Non
     meta.status_detail = _as_str(data, "status_detail")
     meta.load_ended_at = _as_time(data.get("load_ended_at"))
     meta.load_duration_s = _as_number(data, "load_duration_s", path)
+    meta.percentile_precision = precision_of(data)
 
 
 def _infer_from_prefix(meta: RunMeta, prefix: str) -> None:

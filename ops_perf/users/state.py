@@ -90,6 +90,8 @@ class RunState:
     cpu_warning: bool = False
     worker_ids: set[str] = field(default_factory=set)
     """Every worker that connected during the run (late and reconnecting ones included)."""
+    worker_precisions: dict[str, str] = field(default_factory=dict)
+    """Each worker's percentile precision, from its hello ("" from a worker that did not say)."""
     user_numbers: Iterator[int] = field(default_factory=itertools.count)
     """Each user's number in this process: it picks the user's token (`--test-users`)."""
 

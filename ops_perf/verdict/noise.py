@@ -32,7 +32,7 @@ import numpy as np
 from ops_perf.judge.histogram import arrays as _arrays
 from ops_perf.judge.histogram import merge, percentile
 
-Histogram = Mapping[int, int]
+Histogram = Mapping[float, int]
 """Locust's `response_times`: bucketed response time in ms -> number of requests."""
 
 MAX_RESAMPLES = 5000

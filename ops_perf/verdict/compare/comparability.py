@@ -12,6 +12,7 @@ import operator
 from collections.abc import Callable, Sequence
 
 from ops_perf.runfiles.load import Run
+from ops_perf.runfiles.precision import describe as describe_precision
 
 DURATION_TOLERANCE = (0.10, 5.0)
 """Durations within 10 % or 5 s are the same duration (a shape's last tick, a slow shutdown)."""
@@ -95,7 +96,20 @@ def noted_differences(baselines: Sequence[Run], candidate: Run) -> list[str]:
         notes.append(
             f"simulator profile: candidate {profile} vs baseline {', '.join(others)} (the target differs, not the load)"
         )
+    notes.extend(_precision_note(baselines, candidate))
     return notes
+
+
+def _precision_note(baselines: Sequence[Run], candidate: Run) -> list[str]:
+    """Runs whose percentiles differ in precision (runfiles/precision): a few % of a change can be rounding."""
+    mine = candidate.meta.percentile_precision
+    others = sorted({p for r in baselines if (p := r.meta.percentile_precision) != mine})
+    if not others:
+        return []
+    return [
+        f"percentile precision: candidate {describe_precision(mine)} vs baseline "
+        f"{', '.join(describe_precision(p) for p in others)}: latency changes of a few % can be Locust's rounding"
+    ]
 
 
 def _count(run: Run) -> int | None:

@@ -43,9 +43,9 @@ class Sides:
 
     name: str
     base: list[RowStats]
-    base_histograms: list[dict[int, int] | None]
+    base_histograms: list[dict[float, int] | None]
     cand: RowStats | None
-    cand_histogram: dict[int, int] | None
+    cand_histogram: dict[float, int] | None
     cand_without_ids: bool = False
     """The candidate's warm-up found no ids for it (run.json `warmup.endpoints_without_ids`): not sent."""
 
