@@ -197,13 +197,16 @@ def test_reading_a_store_that_is_not_there_is_refused_and_makes_none(
 
 
 def test_a_store_of_schema_1_is_brought_up_to_date_with_each_runs_precision(store_url: str, tmp_path: Path) -> None:
-    """Schema 2 added `runs.percentile_precision`: a store written before gets the column, filled from the
-    run.json it kept (Locust's default where the run has none or says none)."""
+    """Schema 2 added `runs.percentile_precision`, schema 3 `runs.sim_time_scale`: a store written before
+    gets the columns, filled from the run.json it kept (Locust's default where the run has none or says
+    none; no scale for a run against OPS)."""
     from sqlalchemy import text
 
     suite = write_run(tmp_path / "a", basic_run("stg-smoke"))
     (suite.parent / "stg-smoke_run.json").write_text(
-        json.dumps({"schema": 1, "env": "stg", "scenario": "smoke", "percentile_precision": "1%"})
+        json.dumps(
+            {"schema": 1, "env": "stg", "scenario": "smoke", "percentile_precision": "1%", "sim_time_scale": 0.05}
+        )
     )
     plain = write_run(tmp_path / "b", basic_run("dev-smoke"))
     with Store(store_url) as store:
@@ -211,13 +214,14 @@ def test_a_store_of_schema_1_is_brought_up_to_date_with_each_runs_precision(stor
             store.add(stored_run(run))
         with store.engine.begin() as conn:  # as schema 1 left it
             conn.execute(text("ALTER TABLE runs DROP COLUMN percentile_precision"))
+            conn.execute(text("ALTER TABLE runs DROP COLUMN sim_time_scale"))
             conn.execute(schema_version.delete())
             conn.execute(schema_version.insert().values(version=1, applied_at="before"))
     with Store(store_url, create=False) as store:
-        assert store.version() == SCHEMA_VERSION == 2
-        assert {r["prefix"]: r["percentile_precision"] for r in store.runs()} == {
-            "stg-smoke": "1%",
-            "dev-smoke": "locust-default",
+        assert store.version() == SCHEMA_VERSION == 3
+        assert {r["prefix"]: (r["percentile_precision"], r["sim_time_scale"]) for r in store.runs()} == {
+            "stg-smoke": ("1%", 0.05),
+            "dev-smoke": ("locust-default", None),
         }
     listed = run_cli(["history", "runs", "--store", store_url]).stdout
     assert "stg-smoke  " in listed and "percentiles 1%" in listed and "percentiles locust-default" in listed

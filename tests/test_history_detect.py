@@ -256,3 +256,32 @@ def test_the_minimum_change_holds_for_a_step_credibly_smaller_not_for_a_noisy_es
     noisy = _series(_noisy(30, 100.0, 33, sd=0.06) + _noisy(10, 118.0, 34, sd=0.06))
     found = recent_step(noisy, config, 0.03)
     assert found is not None and 10 < found.change_pct < 20  # below 20 % as estimated, not credibly so
+
+
+def test_a_simulators_runs_are_series_of_their_own_by_profile_and_scale(tmp_path: Path) -> None:
+    """Issue 15: the healthy demo and a replay of the prod profile at 1/20 of real time share env and
+    scenario; in one series the replay's 1,000 ms read as the healthy demo's trend. Kept apart, each is
+    steady: no change point, and the report's Trends of a healthy run see healthy runs only."""
+    from ops_perf.history.trend import trends_for_report
+
+    config = HistoryConfig(endpoint_metrics=("p50_ms",), aggregate_metrics=(), min_requests=5)
+    with Store(f"sqlite:///{tmp_path / 'h.sqlite'}") as store:
+        for i in range(12):
+            stored = _stored(i, None, 1000.0 + i if i % 2 else 7.0 + i / 10)
+            replay = i % 2 == 1
+            stored.run |= {
+                "sim_profile": "prod-2025-10-15" if replay else "healthy",
+                "sim_time_scale": 0.05 if replay else None,
+            }
+            store.add(stored)
+        series = build_series(store, config, "stg", "nightly")
+        changes = analyse(series, config)
+        healthy = trends_for_report(store, config, "stg", "nightly", tmp_path / "charts", "simulator healthy")
+    assert {s.measured: len(s.points) for s in series} == {
+        "simulator healthy": 6,
+        "simulator prod-2025-10-15 at time scale 0.05": 6,
+    }
+    assert changes == []
+    assert healthy is not None and healthy.runs == 6
+    assert {t.series.measured for t in healthy.trends} == {"simulator healthy"}
+    assert all(p.value < 10 for t in healthy.trends for p in t.series.points)

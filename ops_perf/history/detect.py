@@ -21,7 +21,7 @@ from typing import Any
 
 from ops_perf.history.config import HistoryConfig
 from ops_perf.history.recent import Prior, alarm_levels, level_key, recent_step, variance_priors
-from ops_perf.history.series import FLOOR_MS, Change, Point, Series
+from ops_perf.history.series import FLOOR_MS, Change, Point, Series, measured_by, where
 from ops_perf.history.stats import CSV_STAND_IN, HISTOGRAM_METRICS, histogram_metric, log_variance
 from ops_perf.history.store import Store
 from ops_perf.runfiles.precision import LOCUST_DEFAULT
@@ -43,7 +43,7 @@ def build_series(
     order = {r["run_id"]: i for i, r in enumerate(all_runs)}
     wanted = {m for kind in SERIES_KINDS for m in config.metrics_for(kind)}
     hists = store.histograms_of(list(by_id)) if wanted & set(HISTOGRAM_METRICS) else {}
-    grouped: dict[tuple[str | None, str | None, str, str, str], list[tuple[int, Point]]] = {}
+    grouped: dict[tuple[str | None, str | None, str | None, str, str, str], list[tuple[int, Point]]] = {}
     for row in store.rows_of(list(by_id)):
         run = by_id[row["run_id"]]
         kind = row["kind"]
@@ -55,17 +55,20 @@ def build_series(
             if value is None or not math.isfinite(float(value)):
                 continue
             point = Point(run["run_id"], run["prefix"], run["started_at"], float(value), log_variance(metric, buckets))
-            grouped.setdefault((run["env"], run["scenario"], kind, row["name"], metric), []).append(
+            measured = measured_by(run.get("sim_profile"), run.get("sim_time_scale"))
+            grouped.setdefault((run["env"], run["scenario"], measured, kind, row["name"], metric), []).append(
                 (order[run["run_id"]], point)
             )
     out = [
         Series(
             env_, scen, kind, name, metric, tuple(p for _, p in sorted(points, key=lambda item: item[0])),
-            why=metric_reason(kind, metric, config),
+            why=metric_reason(kind, metric, config), measured=measured,
         )
-        for (env_, scen, kind, name, metric), points in grouped.items()
+        for (env_, scen, measured, kind, name, metric), points in grouped.items()
     ]  # fmt: skip
-    out.sort(key=lambda s: (s.env or "", s.scenario or "", SERIES_KINDS.index(s.kind), s.name, s.metric))
+    out.sort(
+        key=lambda s: (s.env or "", s.scenario or "", s.measured or "", SERIES_KINDS.index(s.kind), s.name, s.metric)
+    )
     return out
 
 
@@ -98,15 +101,18 @@ def series_lines(series: Sequence[Series], precisions: Mapping[str, str]) -> lis
     """Per kind and metric: how many series, which metric and why, how many runs, at which precision.
 
     `precisions`: each run's percentile precision (runfiles/precision) by run id."""
-    groups: dict[tuple[str, str, str], list[Series]] = {}
+    groups: dict[tuple[str, str, str, str], list[Series]] = {}
     for s in series:
-        groups.setdefault((s.kind, s.metric, s.why), []).append(s)
+        groups.setdefault((s.kind, s.metric, s.why, s.measured or ""), []).append(s)
     lines = []
-    for (kind, metric, why), members in groups.items():
+    for (kind, metric, why, measured), members in groups.items():
         run_ids = {p.run_id for s in members for p in s.points}
         counts = Counter(precisions.get(r, LOCUST_DEFAULT) for r in run_ids)
         precision = ", ".join(f"{p} in {n} run(s)" for p, n in sorted(counts.items()))
-        lines.append(f"{kind} {metric} ({len(members)} series over {len(run_ids)} runs): {why}; precision {precision}")
+        of = f" of the {measured}" if measured else ""
+        lines.append(
+            f"{kind} {metric}{of} ({len(members)} series over {len(run_ids)} runs): {why}; precision {precision}"
+        )
     return lines
 
 
@@ -190,7 +196,7 @@ def changes_in(series: Series, config: HistoryConfig, level: float | None = None
                 prefix=first.prefix, started_at=first.started_at,
                 direction="slower" if ratio > 1 else "faster", change_pct=round(pct, 1),
                 kind=series.kind, index=index, runs_since=len(series.points) - index,
-                mean_before=math.exp(before), mean_after=math.exp(after), pvalue=pvalue,
+                mean_before=math.exp(before), mean_after=math.exp(after), pvalue=pvalue, measured=series.measured,
             )
         )  # fmt: skip
     return changes
@@ -247,9 +253,8 @@ def recent_regressions(changes: Sequence[Change], config: HistoryConfig) -> list
 
 def describe(change: Change) -> str:
     """One line a person reads: the series, from which run, which way, by how much."""
-    where = "/".join(x for x in (change.env, change.scenario) if x)
     return (
-        f"{where} {change.name} {change.metric}: {change.direction} by {abs(change.change_pct):.1f}% "
+        f"{where(change.env, change.scenario, change.measured)} {change.name} {change.metric}: {change.direction} by {abs(change.change_pct):.1f}% "
         f"({change.mean_before:.0f} -> {change.mean_after:.0f} ms) from {change.prefix} "
         f"(started {change.started_at[:19].replace('T', ' ')} UTC, p={change.pvalue:.1g})"
     )

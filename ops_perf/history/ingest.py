@@ -99,6 +99,7 @@ def from_run(run: Run, run_id: str | None = None) -> StoredRun:
         "invalid_reason": "; ".join(reasons) or None,
         "host": meta.host,
         "sim_profile": _text(record.get("sim_profile")),
+        "sim_time_scale": _number(record.get("sim_time_scale")),
         "locust_version": meta.locust_version,
         "percentile_precision": meta.percentile_precision,
         "catalog_fingerprint": _text(record.get("catalog_fingerprint")),
@@ -183,6 +184,10 @@ def _opt(value: float | None, requests: int) -> float | None:
 
 def _text(value: Any) -> str | None:
     return value if isinstance(value, str) and value else None
+
+
+def _number(value: Any) -> float | None:
+    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
 
 
 def _iso(moment: datetime) -> str:

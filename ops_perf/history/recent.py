@@ -46,7 +46,11 @@ class Prior:
     """How many runs' worth of evidence the prior is (limma's d0): large when the kind's series agree."""
 
 
-def variance_priors(series: Sequence[Series], config: HistoryConfig) -> dict[tuple[str, str, str, str, str], Prior]:
+LevelKey = tuple[str, str, str, str, str, str]
+"""A series' identity across the store: env, scenario, what it measured, kind, name, metric."""
+
+
+def variance_priors(series: Sequence[Series], config: HistoryConfig) -> dict[LevelKey, Prior]:
     """Each series' variance prior, by `level_key`, where its kind allows one (empirical Bayes, as limma's
     moderated t; Smyth 2004).
 
@@ -63,7 +67,7 @@ def variance_priors(series: Sequence[Series], config: HistoryConfig) -> dict[tup
     """
     from scipy.special import digamma, polygamma
 
-    out: dict[tuple[str, str, str, str, str], Prior] = {}
+    out: dict[LevelKey, Prior] = {}
     for kind in sorted({s.kind for s in series}):
         usable = []
         for s in series:
@@ -117,7 +121,7 @@ def _trigamma_inverse(value: float) -> float:
     return y
 
 
-def alarm_levels(series: Sequence[Series], config: HistoryConfig) -> dict[tuple[str, str, str, str, str], float]:
+def alarm_levels(series: Sequence[Series], config: HistoryConfig) -> dict[LevelKey, float]:
     """Each series' share of the night's false-alarm budget, keyed by `level_key` (its tests of one night,
     one per k, share it: `recent_step`)."""
     per_kind = Counter(s.kind for s in series)
@@ -140,8 +144,8 @@ def _ss(values: Sequence[float]) -> float:
     return sum((v - mean) ** 2 for v in values)
 
 
-def level_key(series: Series) -> tuple[str, str, str, str, str]:
-    return (series.env or "", series.scenario or "", series.kind, series.name, series.metric)
+def level_key(series: Series) -> LevelKey:
+    return (series.env or "", series.scenario or "", series.measured or "", series.kind, series.name, series.metric)
 
 
 def recent_step(
@@ -206,4 +210,5 @@ def recent_step(
         change_pct=round((math.exp(mean_after - mean_before) - 1.0) * 100.0, 1),
         kind=series.kind, index=index, runs_since=n - index,
         mean_before=math.exp(mean_before), mean_after=math.exp(mean_after), pvalue=pvalue, alarm_level=level,
+        measured=series.measured,
     )  # fmt: skip

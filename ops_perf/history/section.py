@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 from ops_perf.history.config import HistoryConfig, load_history_config
 from ops_perf.history.record import store_url_for_run
+from ops_perf.history.series import measured_by, where
 from ops_perf.history.trend import Trends, trends_for_report
 
 if TYPE_CHECKING:
@@ -40,7 +41,7 @@ def trends_markdown(runs: Sequence[Run], charts_dir: Path, targets_path: Path | 
     from ops_perf.history.store import Store, safe_url
 
     parts: list[str] = []
-    seen: set[tuple[str | None, str | None, str]] = set()
+    seen: set[tuple[str | None, str | None, str | None, str]] = set()
     try:
         config: HistoryConfig | None = None
         for run in runs:
@@ -49,12 +50,13 @@ def trends_markdown(runs: Sequence[Run], charts_dir: Path, targets_path: Path | 
                 continue
             config = config or load_history_config(targets_path)
             env, scenario = run.env, run.meta.scenario
-            key = (env, scenario, url)
+            measured = measured_by(run.meta.sim_profile, run.meta.sim_time_scale)
+            key = (env, scenario, measured, url)
             if key in seen:
                 continue
             seen.add(key)
             with Store(url, create=False) as store:
-                trends = trends_for_report(store, config, env, scenario, charts_dir)
+                trends = trends_for_report(store, config, env, scenario, charts_dir, measured)
             if trends is not None:
                 parts.append(_render(trends, safe_url(url), charts_dir))
     except (OpsPerfError, SQLAlchemyError, OSError) as err:
@@ -65,11 +67,11 @@ def trends_markdown(runs: Sequence[Run], charts_dir: Path, targets_path: Path | 
 
 
 def _render(trends: Trends, url: str, charts_dir: Path) -> str:
-    where = "/".join(x for x in (trends.env, trends.scenario) if x)
+    place = where(trends.env, trends.scenario, trends.measured)
     lines = [
-        f"### {where}",
+        f"### {place}",
         "",
-        f"The last {trends.runs} valid runs of {where} in the history store (`{url}`); change points by "
+        f"The last {trends.runs} valid runs of {place} in the history store (`{url}`); change points by "
         "Apache Otava over each series (see docs/NIGHTLY.md, *How to read one*).",
         "",
     ]

@@ -13,7 +13,8 @@ Guarantees:
   WAL lets readers go on meanwhile), and a duplicate identity is a no-op, not an error.
 - The schema is versioned (`schema_version`); a store written by a newer ops-perf is refused in one line
   rather than misread, an older one is brought up to date when opened (schema 2 added each run's
-  percentile precision, filled in from the run.json the store kept).
+  percentile precision, schema 3 a simulator's time scale, both filled in from the run.json the store
+  kept).
 - Only writers create a store (`ops-perf history import`, a run's end); the reading commands open an
   existing one (`create=False`), so a mistyped `--store` is one line, not an empty store that passes.
 """
@@ -53,8 +54,9 @@ from ops_perf.errors import OpsPerfError
 from ops_perf.runfiles.histograms import bucket
 from ops_perf.runfiles.precision import precision_of
 
-SCHEMA_VERSION = 2
-"""1: runs, rows, histograms (issue 12). 2: `runs.percentile_precision` (issue 18)."""
+SCHEMA_VERSION = 3
+"""1: runs, rows, histograms (issue 12). 2: `runs.percentile_precision` (issue 18). 3: `runs.sim_time_scale`
+(a simulator's runs are series of their own, by profile and time scale: issue 15)."""
 DEFAULT_STORE = "sqlite:///results/history.sqlite"
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 """How long a writer waits for another (a run ending at the same moment) before giving up."""
@@ -91,6 +93,7 @@ runs = Table(
     Column("invalid_reason", Text),
     Column("host", Text),
     Column("sim_profile", String(255)),
+    Column("sim_time_scale", Float),
     Column("locust_version", String(32)),
     Column("percentile_precision", String(32)),
     Column("catalog_fingerprint", String(64)),
@@ -350,6 +353,13 @@ def _upgrade(conn: Connection, found: int) -> None:
         for run_id, record in conn.execute(select(runs.c.run_id, runs.c.record)).all():
             value = precision_of(_record(record))
             conn.execute(update(runs).where(runs.c.run_id == run_id).values(percentile_precision=value))
+    if found < 3:
+        if "sim_time_scale" not in {c["name"] for c in inspect(conn).get_columns("runs")}:
+            conn.execute(text("ALTER TABLE runs ADD COLUMN sim_time_scale FLOAT"))
+        for run_id, record in conn.execute(select(runs.c.run_id, runs.c.record)).all():
+            scale = _record(record).get("sim_time_scale")
+            if isinstance(scale, int | float) and not isinstance(scale, bool):
+                conn.execute(update(runs).where(runs.c.run_id == run_id).values(sim_time_scale=float(scale)))
 
 
 def _record(text: str) -> dict[str, Any]:

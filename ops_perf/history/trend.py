@@ -8,9 +8,10 @@ report can embed these charts and `ops-perf history trend NAME` can write one on
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 import matplotlib as mpl
 from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -19,6 +20,7 @@ from matplotlib.figure import Figure
 from ops_perf.history.config import HistoryConfig
 from ops_perf.history.detect import Change, Series, build_series, changes_of
 from ops_perf.history.recent import alarm_levels, level_key, variance_priors
+from ops_perf.history.series import OPS, measured_by
 from ops_perf.history.store import Store
 
 _STYLE = {"svg.hashsalt": "ops-perf", "font.family": "DejaVu Sans", "font.size": 9.0, "axes.grid": True,
@@ -38,7 +40,8 @@ class Trend:
 
     @property
     def title(self) -> str:
-        return f"{self.series.name} {self.series.metric}"
+        measured = f" ({self.series.measured})" if self.series.measured else ""
+        return f"{self.series.name} {self.series.metric}{measured}"
 
 
 @dataclass
@@ -49,6 +52,8 @@ class Trends:
     scenario: str | None
     runs: int
     trends: list[Trend] = field(default_factory=list)
+    measured: str | None = OPS
+    """OPS, or the simulator profile and time scale whose runs these are (`series.measured_by`)."""
 
     @property
     def changes(self) -> list[Change]:
@@ -99,8 +104,8 @@ def draw(trend: Trend, path: Path) -> Path:
         ax.set_xticks(ticks, [points[i].started_at[:10] for i in ticks], rotation=0, fontsize=7)
         ax.set_ylabel("ms")
         ax.set_ylim(bottom=0)
-        where = "/".join(x for x in (trend.series.env, trend.series.scenario) if x)
-        ax.set_title(f"{where} {trend.title}: last {len(points)} runs", loc="left")
+        place = "/".join(x for x in (trend.series.env, trend.series.scenario) if x)
+        ax.set_title(f"{place} {trend.title}: last {len(points)} runs", loc="left")
         path.parent.mkdir(parents=True, exist_ok=True)
         fig.savefig(path, **_SAVE)
     trend.chart = path
@@ -126,22 +131,34 @@ def as_text(trend: Trend) -> str:
 
 
 def chart_name(trend: Trend) -> str:
-    slug = re.sub(r"[^A-Za-z0-9]+", "-", f"{trend.series.kind}-{trend.series.name}-{trend.series.metric}").strip("-")
+    series = trend.series
+    measured = f"-{series.measured}" if series.measured else ""
+    slug = re.sub(r"[^A-Za-z0-9.]+", "-", f"{series.kind}-{series.name}-{series.metric}{measured}").strip("-")
     return f"trend-{slug}.png"
 
 
 def trends_for_report(
-    store: Store, config: HistoryConfig, env: str | None, scenario: str | None, charts_dir: Path
+    store: Store,
+    config: HistoryConfig,
+    env: str | None,
+    scenario: str | None,
+    charts_dir: Path,
+    measured: str | None = OPS,
 ) -> Trends | None:
-    """The Trends section's data: None when the store has no earlier run of this env and scenario."""
-    runs = store.runs(env, scenario, valid_only=True)
+    """The Trends section's data: None when the store has no earlier run of this env and scenario that
+    measured the same (OPS, or the same simulator profile and time scale)."""
+    runs = [r for r in store.runs(env, scenario, valid_only=True) if _measured(r) == measured]
     if len(runs) < 2:
         return None
-    every = find_trends(store, config, env, scenario)
+    every = [t for t in find_trends(store, config, env, scenario) if t.series.measured == measured]
     chosen = _choose(every)
     for trend in chosen:
         draw(trend, charts_dir / chart_name(trend))
-    return Trends(env, scenario, len(runs[-config.trend_runs :]), chosen)
+    return Trends(env, scenario, len(runs[-config.trend_runs :]), chosen, measured)
+
+
+def _measured(run: Mapping[str, Any]) -> str | None:
+    return measured_by(run.get("sim_profile"), run.get("sim_time_scale"))
 
 
 def _choose(trends: Sequence[Trend]) -> list[Trend]:
