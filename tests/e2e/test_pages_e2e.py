@@ -48,7 +48,7 @@ TOUR = ["--page-tour", "--think-time", "0"]
 RUNS: dict[str, tuple[int, list[str]]] = {
     "tour": (10, TOUR),
     "polls": (7, ["--think-time", "60", "--notification-poll", str(POLL_S)]),  # one view, then a long read
-    "delayed": (8, TOUR),
+    "delayed": (8, [*TOUR, "--stop-timeout", "5"]),  # its last view finishes: no request left unfinished
     "defects": (8, [*TOUR, "--frontend-defects"]),
 }
 """Each run: its seconds of load and its options."""

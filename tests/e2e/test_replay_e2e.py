@@ -46,6 +46,6 @@ def test_the_replay_demo_is_named_judged_and_reported_as_a_replay(tmp_path: Path
     with Store(f"sqlite:///{tmp_path / 'history.sqlite'}", create=False) as store:
         stored = {r["prefix"]: (r["sim_profile"], r["sim_time_scale"]) for r in store.runs()}
         series = build_series(store, load_history_config(None), "local", "smoke")
-    assert stored == {NAME: ("prod-2025-10-15", 0.05), "local-smoke": ("healthy", None)}
+    assert stored == {NAME: ("prod-2025-10-15", 0.05), "local-smoke": ("healthy", 1.0)}
     aggregate = {s.measured: len(s.points) for s in series if s.kind == "aggregate"}
     assert aggregate == {"simulator healthy": 1, "simulator prod-2025-10-15 at time scale 0.05": 1}

@@ -57,13 +57,15 @@ def run(sim: SimProcess, tmp: Path, *args: str, extra: tuple[str, ...] = ()) -> 
          *(("--", *extra) if extra else ())],
         timeout=240,
     )  # fmt: skip
-    prefix = results / "local-smoke"
-    report = reports / "local-smoke" / "PERFORMANCE_REPORT.md"
+    # Named for the simulator's profile where it is not the healthy one (local-smoke-sim-causes).
+    found = sorted(results.glob("local-smoke*_run.json"))
+    prefix = results / (found[0].name.removesuffix("_run.json") if found else "local-smoke")
+    report = reports / prefix.name / "PERFORMANCE_REPORT.md"
     return {
         "done": done,
         "prefix": prefix,
         "report": report.read_text() if report.exists() else "",
-        "charts": reports / "local-smoke" / "charts",
+        "charts": reports / prefix.name / "charts",
         "server": json.loads(Path(f"{prefix}_server.json").read_text())
         if Path(f"{prefix}_server.json").exists()
         else None,
@@ -114,8 +116,8 @@ def test_the_pool_is_drawn_from_the_health_samples_and_was_not_the_limit(heavy_r
     server = heavy_run["server"]
     assert server is not None and len(server["baseline"]) == 3 and len(server["samples"]) >= 20
     assert all(s["pool"]["size"] == 100 for s in server["samples"] if s["pool"])
-    chart = heavy_run["charts"] / "local-smoke-pool.png"
-    assert chart.is_file() and "(charts/local-smoke-pool.png)" in heavy_run["report"]
+    chart = heavy_run["charts"] / f"{heavy_run['prefix'].name}-pool.png"
+    assert chart.is_file() and f"(charts/{chart.name})" in heavy_run["report"]
     section = why(heavy_run["report"])
     assert "the pool was not the limit" in section and "pool at its limit" not in section
 
