@@ -18,6 +18,7 @@ import socket
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -123,6 +124,19 @@ def reference_results(reference_dir: Path) -> Path:
     if not REFERENCE_RESULTS.is_dir():
         pytest.skip(f"reference CSVs not found at {REFERENCE_RESULTS}")
     return REFERENCE_RESULTS
+
+
+@pytest.fixture(scope="module")
+def postgres() -> Iterator[Any]:
+    """A throw-away PostgreSQL server for one test module (`pg_helpers.Postgres`), or a skip that says
+    why none can be started here."""
+    from pg_helpers import skip_reason, start_postgres
+
+    reason = skip_reason()
+    if reason:
+        pytest.skip(reason)
+    with start_postgres() as pg:
+        yield pg
 
 
 GROUPS: dict[str, tuple[str, ...]] = {

@@ -11,7 +11,6 @@ import json
 import math
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -19,7 +18,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from fixtures_report.synth import basic_run, write_run
-from pg_helpers import Postgres, skip_reason, start_postgres
+from pg_helpers import Postgres
 from run_helpers import clean_env, run_cli
 
 from ops_perf.errors import OpsPerfError
@@ -42,15 +41,6 @@ def _reference() -> Path:
     if not REFERENCE.is_dir():
         pytest.skip(f"{REFERENCE} not found: the 2025-10-15 reference runs live in ../shared/reference")
     return REFERENCE
-
-
-@pytest.fixture(scope="module")
-def postgres() -> Iterator[Postgres]:
-    reason = skip_reason()
-    if reason:
-        pytest.skip(reason)
-    with start_postgres() as pg:
-        yield pg
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

@@ -18,8 +18,10 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGE = ROOT / "ops_perf"
 
-FLOOR = frozenset({"ops_perf", "ops_perf.__main__", "ops_perf.errors", "ops_perf.exitcodes", "ops_perf.paths"})
-"""The vocabulary every package may use: the version, errors, exit codes, the project's paths."""
+FLOOR = frozenset(
+    {"ops_perf", "ops_perf.__main__", "ops_perf.errors", "ops_perf.exitcodes", "ops_perf.paths", "ops_perf.chart_style"}
+)
+"""The vocabulary every package may use: the version, errors, exit codes, the project's paths, the charts' look."""
 
 ALLOWED: dict[str, frozenset[str]] = {
     "settings": frozenset(),

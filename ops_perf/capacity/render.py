@@ -18,7 +18,7 @@ from matplotlib.figure import Figure
 
 from ops_perf.capacity.rules import RULES, Outcome, Verdict
 from ops_perf.capacity.steps import Step
-from ops_perf.report.charts import _SAVE, _STYLE
+from ops_perf.chart_style import CHART_SAVE, CHART_STYLE
 
 CHART_NAME = "capacity_knee.png"
 SCHEMA = 2
@@ -35,7 +35,7 @@ def knee_chart(steps: Sequence[Step], unit: str, capacity: float | None, p95_lim
     """Latency against offered load (above) and what each step served (below), one point per step."""
     ordered = sorted(steps, key=lambda s: s.rate)
     rates = [s.rate for s in ordered]
-    with mpl.rc_context(_STYLE):
+    with mpl.rc_context(CHART_STYLE):
         fig = Figure(figsize=(10, 8))
         FigureCanvasAgg(fig)
         ax = fig.add_axes((0.08, 0.42, 0.84, 0.52))
@@ -66,7 +66,7 @@ def knee_chart(steps: Sequence[Step], unit: str, capacity: float | None, p95_lim
         served.set_ylabel("req/s")
         served.set_ylim(bottom=0)
         served.legend(loc="upper left", fontsize=8)
-        fig.savefig(path, **_SAVE)
+        fig.savefig(path, **CHART_SAVE)
 
 
 def rule_statements(summary: Mapping[str, Any]) -> list[str]:

@@ -16,20 +16,12 @@ import matplotlib as mpl
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
+from ops_perf.chart_style import CHART_SAVE, CHART_STYLE
 from ops_perf.judge.causes import DiagnosisJudgement, EndpointVerdict
 from ops_perf.judge.fit import Fit
 from ops_perf.runfiles.diagnosis_json import FILE_NAME, REPORT_NAME, Sample
 
 CHARTS = {"concurrency": "diagnose-concurrency.png", "rows": "diagnose-rows.png", "bytes": "diagnose-bytes.png"}
-_STYLE = {
-    "svg.hashsalt": "ops-perf",
-    "font.family": "DejaVu Sans",
-    "font.size": 9.0,
-    "axes.grid": True,
-    "grid.alpha": 0.3,
-    "lines.linewidth": 1.2,
-}
-_SAVE = {"format": "png", "metadata": {"Software": None}, "dpi": 100}
 
 
 def write_json(folder: Path, data: dict[str, Any]) -> Path:
@@ -62,7 +54,7 @@ def _fit_line(ax: Any, fit: Fit | None, color: str) -> None:
 def draw_charts(folder: Path, verdicts: Sequence[EndpointVerdict]) -> dict[str, str]:
     """The three charts (only those with something to draw); kind -> file name."""
     out: dict[str, str] = {}
-    with mpl.rc_context(_STYLE):
+    with mpl.rc_context(CHART_STYLE):
         swept = [v for v in verdicts if v.probes.concurrency]
         if swept:
             fig = _figure()
@@ -81,7 +73,7 @@ def draw_charts(folder: Path, verdicts: Sequence[EndpointVerdict]) -> dict[str, 
             ax2.set_title("time against concurrency")
             _legend(ax1)
             fig.subplots_adjust(left=0.07, right=0.98, top=0.92, bottom=0.32, wspace=0.25)
-            fig.savefig(folder / CHARTS["concurrency"], **_SAVE)
+            fig.savefig(folder / CHARTS["concurrency"], **CHART_SAVE)
             out["concurrency"] = CHARTS["concurrency"]
         rowed = [v for v in verdicts if _row_points(v)]
         if rowed:
@@ -96,7 +88,7 @@ def draw_charts(folder: Path, verdicts: Sequence[EndpointVerdict]) -> dict[str, 
             ax.set_title("time against rows (dashed: least squares)")
             _legend(ax)
             fig.subplots_adjust(left=0.08, right=0.98, top=0.93, bottom=0.3)
-            fig.savefig(folder / CHARTS["rows"], **_SAVE)
+            fig.savefig(folder / CHARTS["rows"], **CHART_SAVE)
             out["rows"] = CHARTS["rows"]
         sized = [v for v in verdicts if [s for s in v.probes.records if s.ok]]
         if sized:
@@ -111,7 +103,7 @@ def draw_charts(folder: Path, verdicts: Sequence[EndpointVerdict]) -> dict[str, 
             ax.set_title("records: time against size (one request per record; dashed: least squares)")
             _legend(ax)
             fig.subplots_adjust(left=0.08, right=0.98, top=0.93, bottom=0.3)
-            fig.savefig(folder / CHARTS["bytes"], **_SAVE)
+            fig.savefig(folder / CHARTS["bytes"], **CHART_SAVE)
             out["bytes"] = CHARTS["bytes"]
     return out
 

@@ -17,15 +17,13 @@ import matplotlib as mpl
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
+from ops_perf.chart_style import CHART_SAVE, CHART_STYLE
 from ops_perf.history.config import HistoryConfig
 from ops_perf.history.detect import Change, Series, build_series, changes_of
 from ops_perf.history.recent import alarm_levels, level_key, variance_priors
 from ops_perf.history.series import OPS, measured_by
 from ops_perf.history.store import Store
 
-_STYLE = {"svg.hashsalt": "ops-perf", "font.family": "DejaVu Sans", "font.size": 9.0, "axes.grid": True,
-          "grid.alpha": 0.3, "lines.linewidth": 1.2, "figure.dpi": 100, "savefig.dpi": 100}  # fmt: skip
-_SAVE = {"format": "png", "metadata": {"Software": None}, "dpi": 100}
 MAX_REPORT_CHARTS = 12
 """The report charts the aggregate, then the series with changes, then the busiest, up to this many."""
 
@@ -86,7 +84,7 @@ def find_trends(
 def draw(trend: Trend, path: Path) -> Path:
     """The series as a line over run number, a dashed line at each change, labelled with its size."""
     points = trend.series.points
-    with mpl.rc_context(_STYLE):
+    with mpl.rc_context(CHART_STYLE):
         fig = Figure(figsize=(8.0, 3.0))
         FigureCanvasAgg(fig)
         ax = fig.add_axes((0.08, 0.2, 0.9, 0.68))
@@ -107,7 +105,7 @@ def draw(trend: Trend, path: Path) -> Path:
         place = "/".join(x for x in (trend.series.env, trend.series.scenario) if x)
         ax.set_title(f"{place} {trend.title}: last {len(points)} runs", loc="left")
         path.parent.mkdir(parents=True, exist_ok=True)
-        fig.savefig(path, **_SAVE)
+        fig.savefig(path, **CHART_SAVE)
     trend.chart = path
     return path
 

@@ -24,23 +24,12 @@ import pandas as pd
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
+from ops_perf.chart_style import CHART_SAVE, CHART_STYLE
 from ops_perf.runfiles.load import History, Run
 from ops_perf.runfiles.server_json import ServerWatch
 
 MAX_POINTS = 1500
 TOP_ENDPOINTS = 8
-_STYLE = {
-    "svg.hashsalt": "ops-perf",
-    "font.family": "DejaVu Sans",
-    "font.size": 9.0,
-    "axes.grid": True,
-    "grid.alpha": 0.3,
-    "lines.linewidth": 1.2,
-    "figure.dpi": 100,
-    "savefig.dpi": 100,
-    "path.simplify": True,
-}
-_SAVE = {"format": "png", "metadata": {"Software": None}, "dpi": 100}
 
 
 def _bucket(
@@ -84,7 +73,7 @@ def timeline_chart(prefix: str, history: History, path: Path) -> None:
     t0 = int(agg["ts"].iloc[0])
     data, size = _bucket(without_empty_windows(agg[["ts", "users", "rps", "fps", "p50", "p95", "p99"]]), t0)
     window = "cumulative since start" if history.cumulative else "over the last ~10 s"
-    with mpl.rc_context(_STYLE):
+    with mpl.rc_context(CHART_STYLE):
         fig = Figure(figsize=(10, 8))
         FigureCanvasAgg(fig)
         axes = fig.subplots(3, 1, sharex=True, height_ratios=[3, 2, 1])
@@ -104,7 +93,7 @@ def timeline_chart(prefix: str, history: History, path: Path) -> None:
         ax.set_ylabel("users")
         ax.set_xlabel("minutes since the first history row")
         fig.subplots_adjust(left=0.08, right=0.98, top=0.95, bottom=0.07, hspace=0.12)
-        fig.savefig(path, **_SAVE)
+        fig.savefig(path, **CHART_SAVE)
 
 
 def endpoints_chart(prefix: str, history: History, slowest: Sequence[str], path: Path, what: str = "endpoints") -> None:
@@ -113,7 +102,7 @@ def endpoints_chart(prefix: str, history: History, slowest: Sequence[str], path:
     t0 = int(history.aggregated["ts"].iloc[0]) if len(history.aggregated) else int(history.endpoints["ts"].min())
     wanted = history.endpoints[history.endpoints["label"].isin(list(slowest))][["ts", "label", "p95"]]
     data, size = _bucket(without_empty_windows(wanted), t0, by=("label",))
-    with mpl.rc_context(_STYLE):
+    with mpl.rc_context(CHART_STYLE):
         fig = Figure(figsize=(10, 6))
         FigureCanvasAgg(fig)
         ax = fig.subplots()
@@ -127,7 +116,7 @@ def endpoints_chart(prefix: str, history: History, slowest: Sequence[str], path:
         )
         ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.1), ncol=2, fontsize=8)
         fig.subplots_adjust(left=0.08, right=0.98, top=0.93, bottom=0.3)
-        fig.savefig(path, **_SAVE)
+        fig.savefig(path, **CHART_SAVE)
 
 
 def pool_chart(prefix: str, server: ServerWatch, t0: float, path: Path) -> None:
@@ -137,7 +126,7 @@ def pool_chart(prefix: str, server: ServerWatch, t0: float, path: Path) -> None:
     samples = server.samples
     minutes = [(s.t - t0) / 60.0 for s in samples]
     pooled = [(m, s.pool) for m, s in zip(minutes, samples, strict=True) if s.pool is not None]
-    with mpl.rc_context(_STYLE):
+    with mpl.rc_context(CHART_STYLE):
         fig = Figure(figsize=(10, 6))
         FigureCanvasAgg(fig)
         axes = fig.subplots(2, 1, sharex=True, height_ratios=[3, 2])
@@ -168,7 +157,7 @@ def pool_chart(prefix: str, server: ServerWatch, t0: float, path: Path) -> None:
         ax.set_xlabel("minutes since the first history row")
         ax.legend(loc="upper left")
         fig.subplots_adjust(left=0.08, right=0.98, top=0.94, bottom=0.09, hspace=0.1)
-        fig.savefig(path, **_SAVE)
+        fig.savefig(path, **CHART_SAVE)
 
 
 def chart_name(prefix: str, kind: str) -> str:

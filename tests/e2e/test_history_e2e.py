@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,7 +19,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from pg_helpers import Postgres, skip_reason, start_postgres
+from pg_helpers import Postgres
 from run_helpers import run_cli
 from sim_helpers import start_sim
 
@@ -116,15 +115,6 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> Runs:
         for _ in range(AFTER):
             plain.append(_run(base.url, results / "plain", run_store))
     return Runs(common, slowed, plain, run_store, results, targets)
-
-
-@pytest.fixture(scope="module")
-def postgres() -> Iterator[Postgres]:
-    reason = skip_reason()
-    if reason:
-        pytest.skip(reason)
-    with start_postgres() as pg:
-        yield pg
 
 
 def _import(store: str, prefixes: list[Path]) -> None:

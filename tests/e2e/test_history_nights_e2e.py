@@ -18,7 +18,6 @@ import json
 import subprocess
 import sys
 import textwrap
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -28,7 +27,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from nights_helpers import FIRST_NIGHT, NightModel, write_month
-from pg_helpers import Postgres, skip_reason, start_postgres
+from pg_helpers import Postgres
 from run_helpers import REPO_ROOT, clean_env, run_cli
 from sim_helpers import start_sim
 
@@ -76,15 +75,6 @@ def months(tmp_path_factory: pytest.TempPathFactory) -> dict[tuple[str, str], Mo
             )  # fmt: skip
             out[(writer, kind)] = Month(where, prefixes)
     return out
-
-
-@pytest.fixture(scope="module")
-def postgres() -> Iterator[Postgres]:
-    reason = skip_reason()
-    if reason:
-        pytest.skip(reason)
-    with start_postgres() as pg:
-        yield pg
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
