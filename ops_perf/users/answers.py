@@ -63,13 +63,19 @@ def unless_unfinished(environment: Any, method: str, name: str, send: Callable[[
     try:
         return send()
     except GreenletExit:
-        elapsed = (time.perf_counter() - start) * 1000
-        if elapsed >= UNFINISHED_FROM_MS:
-            environment.events.request.fire(
-                request_type=method, name=name, response_time=elapsed, response_length=0,
-                exception=UNFINISHED, context={},
-            )  # fmt: skip
+        record_unfinished(environment, method, name, start)
         raise
+
+
+def record_unfinished(environment: Any, method: str, name: str, start: float) -> None:
+    """Record a request its user was stopped in (`start`: its `time.perf_counter()`) as an unfinished
+    failure, when it had been open for `UNFINISHED_FROM_MS` or more; the caller re-raises the exit."""
+    elapsed = (time.perf_counter() - start) * 1000
+    if elapsed >= UNFINISHED_FROM_MS:
+        environment.events.request.fire(
+            request_type=method, name=name, response_time=elapsed, response_length=0,
+            exception=UNFINISHED, context={},
+        )  # fmt: skip
 
 
 def is_designed(name: str, status: int) -> bool:

@@ -111,15 +111,19 @@ def auth_headers(state: RunState, index: int) -> tuple[str, dict[str, str]] | No
         return None
 
 
-def judge_answer(state: RunState, response: Any, name: str) -> None:
+def judge_answer(state: RunState, response: Any, name: str) -> tuple[bool, str]:
     """Inside a `catch_response` block: OPS's designed answer is a success (and counted), a 2xx that is not
-    JSON a failure named as such; anything else as Locust decides (`users/answers.py`)."""
+    JSON a failure named as such; anything else as Locust decides (`users/answers.py`).
+    Returns (designed answer?, why it is not JSON or "") for callers that keep their own verdict."""
     status = response.status_code
     if is_designed(name, status):
         state.answers.record(name, status)
         response.success()
-    elif why := not_json(status, response.headers.get("Content-Type"), response.content):
+        return True, ""
+    why = not_json(status, response.headers.get("Content-Type"), response.content)
+    if why:
         response.failure(why)
+    return False, why
 
 
 def after_response(state: RunState, token: str, status_code: int) -> None:
