@@ -41,7 +41,10 @@ BASE_PROFILE = {
     "default": {"latency_ms": [[0, 900.0], [50, 1000.0], [90, 1150.0], [99, 1300.0], [100, 1500.0]]},
 }
 SLOW_PROFILE = {
-    "name": "history-slow",
+    # The same name: the same system, one of whose endpoints got slower (as OPS before and after a slower
+    # release). A simulator's runs are series by profile name and time scale, so another name would be
+    # another system, never compared with this one.
+    "name": "history-base",
     "description": f"history-base with {SLOWED} three times slower",
     "extends": "history-base.json",
     "endpoints": {SLOWED: {"latency_multiplier": SLOWDOWN}},
@@ -162,7 +165,11 @@ def test_a_slowed_endpoint_is_flagged_at_its_first_slow_run_and_nothing_else(
     code, changes, stdout = _detect(store, runs, tmp_path / "changes.json")
     assert [(c["name"], c["direction"]) for c in changes] == [(SLOWED, "slower")], stdout
     (change,) = changes
-    assert set(change) == {"env", "scenario", "name", "metric", "prefix", "started_at", "direction", "change_pct"}
+    # The contract's fields, and what was measured: these are a simulator's runs, not OPS's.
+    assert set(change) == {"env", "scenario", "name", "metric", "prefix", "started_at", "direction", "change_pct"} | {
+        "measured"
+    }
+    assert change["measured"] == f"simulator history-base at time scale {TIME_SCALE:g}"
     first_slow = json.loads(Path(f"{runs.slowed[0]}_run.json").read_text(encoding="utf-8"))
     assert change["prefix"] == runs.slowed[0].name  # the first run after the change ...
     assert str(change["started_at"])[:19] == first_slow["started_at"][:19]  # ... that one, not a namesake
