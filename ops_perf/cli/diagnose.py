@@ -306,9 +306,9 @@ def run_diagnose(args: Any) -> ExitCode:
         prober = Prober(client, db, say)
         for number, endpoint_plan in enumerate(chosen.endpoints, 1):
             target = endpoint_plan.target
-            say(f"[{number}/{len(chosen.endpoints)}] {target.name}: {endpoint_plan.requests} requests")
             current = EndpointRun(target.name, target.kind)
-            runs.append(current)
+            runs.append(current)  # before it is announced: a Ctrl-C at the announcement still finds it begun
+            say(f"[{number}/{len(chosen.endpoints)}] {target.name}: {endpoint_plan.requests} requests")
             if target.kind == "detail" and not endpoint_plan.records:
                 current.stopped = f"no ids in its pool ({target.pool}): nothing to probe"
                 say(f"{target.name}: {current.stopped}")
