@@ -126,17 +126,29 @@ def reference_results(reference_dir: Path) -> Path:
     return REFERENCE_RESULTS
 
 
-@pytest.fixture(scope="module")
-def postgres() -> Iterator[Any]:
-    """A throw-away PostgreSQL server for one test module (`pg_helpers.Postgres`), or a skip that says
-    why none can be started here."""
+def _postgres(settings: dict[str, str] | None = None) -> Iterator[Any]:
     from pg_helpers import skip_reason, start_postgres
 
     reason = skip_reason()
     if reason:
         pytest.skip(reason)
-    with start_postgres() as pg:
+    with start_postgres(settings) as pg:
         yield pg
+
+
+@pytest.fixture(scope="module")
+def postgres() -> Iterator[Any]:
+    """A throw-away PostgreSQL server for one test module (`pg_helpers.Postgres`), or a skip that says
+    why none can be started here."""
+    yield from _postgres()
+
+
+@pytest.fixture(scope="module")
+def postgres_statements() -> Iterator[Any]:
+    """The same with `pg_stat_statements` preloaded, for the tests that count real statements."""
+    from pg_helpers import STATEMENTS
+
+    yield from _postgres(STATEMENTS)
 
 
 GROUPS: dict[str, tuple[str, ...]] = {

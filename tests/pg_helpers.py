@@ -103,6 +103,10 @@ def reap_orphans(binaries: Path) -> list[Path]:
     return reaped
 
 
+STATEMENTS = {"shared_preload_libraries": "pg_stat_statements"}
+"""Server settings that load `pg_stat_statements` (only a server start can): `start_postgres(settings=STATEMENTS)`."""
+
+
 @dataclass
 class Postgres:
     port: int
@@ -119,6 +123,16 @@ class Postgres:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
             conn.execute(f'CREATE DATABASE "{name}"')
         return self.url(name)
+
+    def new_statements_database(self, name: str, password: str) -> str:
+        """A new database with `pg_stat_statements` in it (the server must preload it: `STATEMENTS`).
+        Its URL carries `password`: trust auth ignores it, and the suite must still never show it."""
+        import psycopg
+
+        url = self.new_database(name)
+        with psycopg.connect(url, autocommit=True) as conn:
+            conn.execute("CREATE EXTENSION IF NOT EXISTS pg_stat_statements")
+        return url.replace("postgresql://ops@", f"postgresql://ops:{password}@")
 
 
 @contextmanager

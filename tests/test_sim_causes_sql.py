@@ -11,12 +11,11 @@ connection pool, cooperative under gevent). The URL, password included, never ap
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import requests
-from pg_helpers import Postgres, skip_reason, start_postgres
+from pg_helpers import Postgres, skip_reason
 from sim_helpers import SimProcess, start_sim
 
 from ops_perf.sim.tokens import mint
@@ -34,19 +33,8 @@ PER_ROW = "SELECT doc FROM ops_perf_sim.budget_line_items WHERE id = $1"
 
 
 @pytest.fixture(scope="module")
-def pg() -> Iterator[Postgres]:
-    with start_postgres(settings={"shared_preload_libraries": "pg_stat_statements"}) as server:
-        yield server
-
-
-@pytest.fixture(scope="module")
-def db_url(pg: Postgres) -> str:
-    import psycopg
-
-    url = pg.new_database("sim_n_plus_one")
-    with psycopg.connect(url, autocommit=True) as conn:
-        conn.execute("CREATE EXTENSION IF NOT EXISTS pg_stat_statements")
-    return url.replace("postgresql://ops@", f"postgresql://ops:{PASSWORD}@")
+def db_url(postgres_statements: Postgres) -> str:
+    return postgres_statements.new_statements_database("sim_n_plus_one", PASSWORD)
 
 
 def statement_calls(url: str) -> dict[str, int]:

@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from pg_helpers import Postgres, skip_reason, start_postgres
+from pg_helpers import Postgres, skip_reason
 from run_helpers import REPO_ROOT, clean_env, run_cli
 from sim_helpers import SimProcess, start_sim
 
@@ -47,19 +47,8 @@ SIM_ARGS = [
 
 
 @pytest.fixture(scope="module")
-def pg() -> Iterator[Postgres]:
-    with start_postgres(settings={"shared_preload_libraries": "pg_stat_statements"}) as server:
-        yield server
-
-
-@pytest.fixture(scope="module")
-def db_url(pg: Postgres) -> str:
-    import psycopg
-
-    url = pg.new_database("diagnose_n_plus_one")
-    with psycopg.connect(url, autocommit=True) as conn:
-        conn.execute("CREATE EXTENSION IF NOT EXISTS pg_stat_statements")
-    return url.replace("postgresql://ops@", f"postgresql://ops:{PASSWORD}@")
+def db_url(postgres_statements: Postgres) -> str:
+    return postgres_statements.new_statements_database("diagnose_n_plus_one", PASSWORD)
 
 
 @pytest.fixture(scope="module")
@@ -180,9 +169,9 @@ def test_the_database_url_appears_nowhere(full: dict[str, Any]) -> None:
 
 
 def test_without_pg_stat_statements_one_line_and_the_other_figures(
-    sim: SimProcess, pg: Postgres, tmp_path: Path
+    sim: SimProcess, postgres_statements: Postgres, tmp_path: Path
 ) -> None:
-    plain = pg.new_database("diagnose_without_extension")
+    plain = postgres_statements.new_database("diagnose_without_extension")
     done = diagnose(["--host", sim.url, *endpoint_args(BLI, "/api/v1/version/")], tmp_path, plain)
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
     said = [line for line in done.stdout.splitlines() if "pg_stat_statements" in line]
