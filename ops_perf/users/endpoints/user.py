@@ -70,6 +70,14 @@ def make_task(endpoint: Endpoint) -> Callable[[OPSUser], None]:
     return tag(*endpoint.tags, "detail" if endpoint.is_detail else "list")(task)
 
 
+def take_timeouts(user: FastHttpUser, environment: LocustEnvironment) -> None:
+    """Before `FastHttpUser.__init__` makes the client: this run's request and connect time-outs (the
+    environment's settings, not class attributes, which would hold for every run of the process)."""
+    settings = run_state(environment).users
+    user.network_timeout = settings.request_timeout_s
+    user.connection_timeout = settings.connect_timeout_s
+
+
 def start_user(environment: LocustEnvironment) -> tuple[RunState, int]:
     """What every user class does first: its run's state, resolved if need be, and its number.
 
@@ -161,9 +169,7 @@ class OPSUser(FastHttpUser):
     """Open model: one task, about one response; the pool's first size before any is measured."""
 
     def __init__(self, environment: LocustEnvironment) -> None:
-        settings = run_state(environment).users  # the client is made here: the environment's time-outs
-        self.network_timeout = settings.request_timeout_s
-        self.connection_timeout = settings.connect_timeout_s
+        take_timeouts(self, environment)  # the client is made here
         super().__init__(environment)
 
     def on_start(self) -> None:

@@ -36,7 +36,14 @@ from ops_perf.auth.tokens import parse_token
 from ops_perf.server.records import record_id
 from ops_perf.users import arrivals
 from ops_perf.users.answers import record_unfinished
-from ops_perf.users.endpoints.user import after_response, auth_headers, judge_answer, start_user, think
+from ops_perf.users.endpoints.user import (
+    after_response,
+    auth_headers,
+    judge_answer,
+    start_user,
+    take_timeouts,
+    think,
+)
 from ops_perf.users.pages.browser import MAX_IN_FLIGHT, Browser
 from ops_perf.users.pages.catalog import CATALOG, Page, federal_fiscal_year
 from ops_perf.users.pages.view import HARD_LOAD, HARD_LOAD_PLAN, PLANS, TOUR, PageViewFailed, Result, View
@@ -77,9 +84,7 @@ class PersonUser(FastHttpUser):
     plugin gives the pool the scenario's own (`visit_seconds`)."""
 
     def __init__(self, environment: LocustEnvironment) -> None:
-        settings = run_state(environment).users  # the client is made here: the environment's time-outs
-        self.network_timeout = settings.request_timeout_s
-        self.connection_timeout = settings.connect_timeout_s
+        take_timeouts(self, environment)  # the client is made here
         super().__init__(environment)
 
     def on_start(self) -> None:
