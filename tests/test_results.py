@@ -14,6 +14,7 @@ from ops_perf.runfiles.prefix import (
     check_writable,
     discard_empty_run_files,
     lock_path,
+    new_folder,
     release_prefix,
     reserve_prefix,
     unique_prefix,
@@ -39,23 +40,33 @@ def test_glob_characters_in_a_name_match_only_themselves(tmp_path: Path) -> None
     assert reserve_prefix(tmp_path / "local-[ab]") == tmp_path / "local-[ab]"
 
 
+def test_a_new_folder_never_reuses_one_that_exists(tmp_path: Path) -> None:
+    base = tmp_path / "results" / "local-capacity"  # (its parent made too)
+    assert new_folder(base) == base and base.is_dir()
+    (base / "capacity.json").write_text("{}")
+    assert new_folder(base) == tmp_path / "results" / "local-capacity-2"
+    assert (base / "capacity.json").read_text() == "{}", "the earlier folder is left as it was"
+
+
 RACER = """
 import sys, time
 from pathlib import Path
-from ops_perf.runfiles.prefix import reserve_prefix
+from ops_perf.runfiles import prefix
 start_at = float(sys.argv[2])
 while time.time() < start_at:
     time.sleep(0.0005)
-print(reserve_prefix(Path(sys.argv[1])).name)
+print(getattr(prefix, sys.argv[3])(Path(sys.argv[1])).name)
 """
 
 
-def test_processes_racing_for_one_prefix_each_get_their_own(tmp_path: Path) -> None:
-    """Real processes, released at one instant (they spin on the clock, so none has a head start)."""
+@pytest.mark.parametrize("claim", ["reserve_prefix", "new_folder"])
+def test_processes_racing_for_one_prefix_each_get_their_own(tmp_path: Path, claim: str) -> None:
+    """Real processes, released at one instant (they spin on the clock, so none has a head start):
+    a run's prefix, and a capacity search's or a diagnosis's folder."""
     start_at = time.time() + 3.0
     procs = [
         subprocess.Popen(
-            [sys.executable, "-c", RACER, str(tmp_path / "local-smoke"), repr(start_at)],
+            [sys.executable, "-c", RACER, str(tmp_path / "local-smoke"), repr(start_at), claim],
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,

@@ -32,7 +32,7 @@ from ops_perf.errors import OneLineParser, OpsPerfError
 from ops_perf.exitcodes import ExitCode
 from ops_perf.paths import RESULTS_DIR
 from ops_perf.runfiles.discover import RUN_JSON_SUFFIX
-from ops_perf.runfiles.prefix import release_prefix, reserve_prefix
+from ops_perf.runfiles.prefix import new_folder, release_prefix, reserve_prefix
 from ops_perf.settings import apply_overrides, load_environment, load_scenario, parse_duration
 from ops_perf.settings.targets import Status, load_targets
 from ops_perf.users.headers import PROBE_USER_AGENT
@@ -105,8 +105,9 @@ def run_capacity(request: CapacityRequest) -> ExitCode:
     probe = apply_overrides(base, users=users, run_time=step_s, arrival_rate=start)
     host = (request.host or env.host).rstrip("/")
     _ = plan(_run_request(request, probe, env.name, 1, start, step_s, Path("/nonexistent")))  # refuse bad input now
-    folder = _folder(request.results_dir or RESULTS_DIR / date.today().isoformat(), env.results_name)
-    folder.mkdir(parents=True)
+    folder = new_folder(
+        (request.results_dir or RESULTS_DIR / date.today().isoformat()) / f"{env.results_name}-capacity"
+    )
     unit = base.rate_unit
     print(f"ops-perf capacity: searching {host} up to {cap:g} {unit}; results in {folder}/", flush=True)
     tried: list[Tried] = []
@@ -279,15 +280,6 @@ def _summary(
 def _limit(tier: Any, within: Status) -> float:
     """The aggregate p95 limit of the `--within` tier (the chart's line)."""
     return float({Status.TARGET: tier.target, Status.ACCEPTABLE: tier.acceptable}.get(within, tier.critical))
-
-
-def _folder(results_dir: Path, name: str) -> Path:
-    base = results_dir / f"{name}-capacity"
-    candidate, number = base, 1
-    while candidate.exists():
-        number += 1
-        candidate = base.with_name(f"{base.name}-{number}")
-    return candidate
 
 
 def _nice(rate: float) -> float:

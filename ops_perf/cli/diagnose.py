@@ -35,7 +35,7 @@ from ops_perf.judge.causes import judge_diagnosis, over_target
 from ops_perf.paths import RESULTS_DIR
 from ops_perf.runfiles.diagnosis_json import SCHEMA, parse_diagnosis
 from ops_perf.runfiles.load import Run, open_runs
-from ops_perf.runfiles.prefix import LOCK_SUFFIX
+from ops_perf.runfiles.prefix import LOCK_SUFFIX, new_folder
 from ops_perf.settings import load_environment, normalise_host
 from ops_perf.settings.environments import Environment
 from ops_perf.settings.targets import load_targets
@@ -160,15 +160,6 @@ def _live_locks(folders: Sequence[Path]) -> list[Path]:
     return found
 
 
-def _folder(results_dir: Path, env: Environment) -> Path:
-    base = results_dir / f"{env.results_name}-diagnose"
-    candidate, number = base, 1
-    while candidate.exists():
-        number += 1
-        candidate = base.with_name(f"{base.name}-{number}")
-    return candidate
-
-
 # ---- the ids ------------------------------------------------------------------------------------------
 
 
@@ -227,22 +218,23 @@ def run_diagnose(args: Any) -> ExitCode:
         raise OpsPerfError(
             f"--budget {args.budget} leaves nothing to probe with: the token, the health look and the ids take up to {fixed}"
         )
-    folder = _folder(results_dir, env)
+    database: dict[str, Any] = {"given": bool(db_url), "statements": False, "note": ""}
+    db: Statements | None = None
+    if db_url:  # a database that cannot be reached is refused here, before any request or folder
+        try:
+            db = Statements(db_url)
+            database["statements"] = True
+        except Unavailable as why:
+            database["note"] = str(why)
+    folder = new_folder(results_dir / f"{env.results_name}-diagnose")
     say(
         f"{len(targets)} endpoint(s) on {host}; budget: at most {args.budget} requests in all (up to {fixed} for the "
         f"token, one health look and the ids of {len(pools)} pool(s); the rest for the probes), at most "
         f"{args.max_in_flight} in flight, a probe stops after {plan.STOP_AFTER} consecutive 5xx or time-outs; "
         f"results in {folder}/"
     )
-    database: dict[str, Any] = {"given": bool(db_url), "statements": False, "note": ""}
-    db: Statements | None = None
-    if db_url:
-        try:
-            db = Statements(db_url)  # a database that cannot be reached is refused here, before any request
-            database["statements"] = True
-        except Unavailable as why:
-            say(str(why))
-            database["note"] = str(why)
+    if database["note"]:
+        say(database["note"])
     budget = Budget(args.budget)
     client: Client | None = None
     runs: list[EndpointRun] = []
@@ -270,7 +262,6 @@ def run_diagnose(args: Any) -> ExitCode:
         }  # fmt: skip
 
     planned = 0
-    folder.mkdir(parents=True)
     try:
         budget.take()  # the token's login or refresh (the auth's own requests)
         provider = TokenProvider(

@@ -58,6 +58,20 @@ def unique_prefix(prefix: Path) -> Path:
     return candidate
 
 
+def new_folder(base: Path) -> Path:
+    """A new folder `base`, or the first free `base-N` (N >= 2), made now: `mkdir` is granted to one
+    process only, so two searches or diagnoses started at once never share (or empty) a folder."""
+    base.parent.mkdir(parents=True, exist_ok=True)
+    for number in range(1, MAX_CANDIDATES + 1):
+        candidate = base if number == 1 else base.with_name(f"{base.name}-{number}")
+        try:
+            candidate.mkdir()
+        except FileExistsError:
+            continue
+        return candidate
+    raise OpsPerfError(f"{MAX_CANDIDATES} folders named {base.name}-N in {base.parent} already: choose another folder")
+
+
 def reserve_prefix(prefix: Path) -> Path:
     """The first free `prefix` / `prefix-N`, reserved for this process by an exclusively created lock file.
 
