@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import time
+from dataclasses import replace
 from typing import Any
 
 import gevent
@@ -86,6 +87,17 @@ def test_preset_calls_are_not_sent() -> None:
     browser.run_view(view, PLAN, {"a": kept, "b": None}, server.send)
     assert server.sent == ["/api/v1/y/7", "/api/v1/z/"]
     assert "b" not in view.responses and view.responses["a"] == kept
+
+
+def test_a_kept_designed_answer_degrades_every_tab_that_keeps_it() -> None:
+    """A portfolio without a URL: its `portfolios-url` 404 is kept by the layout across the tabs, so
+    each tab renders without the link and is counted as degraded, though nothing is sent again."""
+    server, browser, view = FakeServer(), Browser(), new_view()
+    designed = Result("/api/v1/x/", b"{}", 1.0, 0.0, False, designed=True)
+    ignored = replace(PLAN[0].call, on_failure="ignored")
+    browser.run_view(view, (Planned(ignored, ()), *PLAN[1:]), {"a": [designed], "b": None}, server.send)
+    assert view.degraded == ["/api/v1/x/"] and view.failures == []
+    assert server.sent == ["/api/v1/z/"], "no fan-out from an answer without ids, nothing sent again"
 
 
 def test_a_blocking_fetch_shares_a_pending_view_request_and_a_stop_sends_nothing_more() -> None:

@@ -213,9 +213,13 @@ class _ViewRun:
         for i in skipped:
             self.started[i] = True
         for i in skipped:
-            kept = preset[self.plans[i].call.key]
+            call = self.plans[i].call
+            kept = preset[call.key]
             if kept is not None:
-                self.view.responses[self.plans[i].call.key] = kept
+                self.view.responses[call.key] = kept
+                for result in kept:  # the layout kept OPS's designed answer: this tab renders without it too
+                    if result.designed:
+                        self.view.without(call, result.name)
             self._done(i)
         for i in range(len(self.plans)):
             if not self.started[i] and not self.waiting[i]:
