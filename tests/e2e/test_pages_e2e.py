@@ -147,9 +147,10 @@ def spending_views(log: list[dict]) -> list[tuple[int, list[int]]]:
 
     A view's fan-out starts when `portfolios/{id}/cans/?..includeInactive=true` has answered: its budget
     lines are queued together and sent as the browser's slots free up (always: their hook is a lazy
-    trigger, never the frontend's cache). It is over when another request starts after every budget line
-    sent so far has answered (the view's wave 4, whose calls the frontend's cache may answer without a
-    request, or the next view); a request of another call of the same wave may start in between.
+    trigger, never the frontend's cache). It is over at the view's `cans/?limit=50&offset=0` (wave 4: it
+    waits for every budget line, and a lazy trigger is always sent). Other requests that reach the server
+    in between are passed over. (The end used to be guessed from timing: the first other request after
+    every budget line so far had answered. On a loaded machine that once cut a view one budget line short.)
     """
     views = []
     for i, r in enumerate(log):
@@ -157,16 +158,13 @@ def spending_views(log: list[dict]) -> list[tuple[int, list[int]]]:
         if not match or "includeInactive=true" not in (r["query"] or ""):
             continue
         sent: list[int] = []
-        answered = 0.0
         for later in log[i + 1 :]:
             if later["t"] < r["t_end"]:
                 continue
-            if (m := BLI.match(later["path"])) is None:
-                if (sent and later["t"] >= answered) or later["path"] == "/api/v1/procurement-shops/":
-                    break
-                continue
-            sent.append(int(m.group(1)))
-            answered = max(answered, later["t_end"] or later["t"])
+            if (m := BLI.match(later["path"])) is not None:
+                sent.append(int(m.group(1)))
+            elif later["path"] == "/api/v1/cans/" and "limit=50" in (later["query"] or ""):
+                break
         else:
             continue  # the run ended inside this view
         views.append((int(match.group(1)), sent))
