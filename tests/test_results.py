@@ -89,6 +89,10 @@ def test_a_folder_that_cannot_be_written_is_one_line(tmp_path: Path) -> None:
     assert f"cannot write to the results folder {not_a_dir}" in str(err.value)
     assert "--results-dir" in str(err.value)
     with pytest.raises(OpsPerfError) as err:
+        new_folder(not_a_dir / "local-capacity")
+    assert f"cannot write to the results folder {not_a_dir}" in str(err.value)
+    assert "--results-dir" in str(err.value)
+    with pytest.raises(OpsPerfError) as err:
         check_writable(not_a_dir / "reports", "reports folder", "--reports-dir")
     assert "cannot write to the reports folder" in str(err.value) and "--reports-dir" in str(err.value)
     check_writable(tmp_path / "new" / "deeper", "results folder", "--results-dir")

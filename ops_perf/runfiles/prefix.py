@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import csv
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 from ops_perf.errors import OpsPerfError
@@ -51,24 +52,35 @@ def unique_prefix(prefix: Path) -> Path:
 
     Looks only; `reserve_prefix` is what a run uses, since two runs may look at the same moment.
     """
-    candidate, number = prefix, 1
-    while prefix_taken(candidate):
-        number += 1
-        candidate = prefix.with_name(f"{prefix.name}-{number}")
-    return candidate
+    for candidate in _candidates(prefix):
+        if not prefix_taken(candidate):
+            return candidate
+    raise OpsPerfError(f"more than {MAX_CANDIDATES} runs named {prefix.name} in {prefix.parent}; clean the folder up")
+
+
+def _candidates(base: Path) -> Iterator[Path]:
+    """`base`, `base-2`, `base-3`, ... up to `MAX_CANDIDATES` names: where a new run or folder may go."""
+    yield base
+    for number in range(2, MAX_CANDIDATES + 1):
+        yield base.with_name(f"{base.name}-{number}")
 
 
 def new_folder(base: Path) -> Path:
     """A new folder `base`, or the first free `base-N` (N >= 2), made now: `mkdir` is granted to one
     process only, so two searches or diagnoses started at once never share (or empty) a folder."""
-    base.parent.mkdir(parents=True, exist_ok=True)
-    for number in range(1, MAX_CANDIDATES + 1):
-        candidate = base if number == 1 else base.with_name(f"{base.name}-{number}")
-        try:
-            candidate.mkdir()
-        except FileExistsError:
-            continue
-        return candidate
+    try:
+        base.parent.mkdir(parents=True, exist_ok=True)
+        for candidate in _candidates(base):
+            try:
+                candidate.mkdir()
+            except FileExistsError:
+                continue
+            return candidate
+    except OSError as err:
+        raise OpsPerfError(
+            f"cannot write to the results folder {base.parent} ({err.strerror or err}); "
+            "make it writable or choose another with --results-dir"
+        ) from None
     raise OpsPerfError(f"{MAX_CANDIDATES} folders named {base.name}-N in {base.parent} already: choose another folder")
 
 
@@ -78,8 +90,7 @@ def reserve_prefix(prefix: Path) -> Path:
     The folder must exist. Raises `OpsPerfError` (one line) when it cannot be written to, so that a
     read-only results folder is refused before Locust starts rather than failing inside it.
     """
-    for number in range(1, MAX_CANDIDATES + 1):
-        candidate = prefix if number == 1 else prefix.with_name(f"{prefix.name}-{number}")
+    for candidate in _candidates(prefix):
         if prefix_taken(candidate):
             continue
         try:
