@@ -107,20 +107,22 @@ def test_plans_add_the_shell_and_keep_layout_calls() -> None:
     assert PersonUser.concurrency == 6
 
 
-def test_identical_bodies_parse_once() -> None:
-    from ops_perf.users.pages import view as person
-
-    body = b'{"count": 3, "data": [' + b",".join(b'{"id": %d, "pad": "%s"}' % (i, b"x" * 40) for i in range(60)) + b"]}"
-    first = person.parse(body)
-    assert person.parse(bytes(body)) is first, "an equal body seen lately is not parsed again"
-    small = b'{"a": 1}'
-    assert person.parse(small) == {"a": 1} and person.parse(small) is not person.parse(small)
-    for i in range(person.PARSE_CACHE_ENTRIES + 5):
-        person.parse(body + b" " * (i + 1))
-    assert len(person._PARSED) <= person.PARSE_CACHE_ENTRIES
-
-
 def test_a_visit_has_the_catalogs_length() -> None:
     low, high = CATALOG.navigation.views_per_visit
     assert 1 <= low <= high
     assert hasattr(PersonUser, "run_one_arrival")
+
+
+def test_a_move_is_drawn_as_random_choices_draws_it() -> None:
+    """`weighted` keeps running totals per table; the draw stays `random.choices(keys, weights)[0]`."""
+    import random
+
+    from ops_perf.users.pages.person import weighted
+
+    nav = CATALOG.navigation
+    for table in (nav.land, nav.top, *nav.links.values(), {"only": 3}):
+        for seed in range(50):
+            random.seed(seed)
+            ours = weighted(table)
+            random.seed(seed)
+            assert ours == random.choices(list(table), weights=list(table.values()))[0]

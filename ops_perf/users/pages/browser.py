@@ -22,7 +22,6 @@ from collections.abc import Callable, Sequence
 
 import gevent
 import gevent.event
-import gevent.lock
 import gevent.queue
 
 from ops_perf.users.pages.catalog import CATALOG
@@ -69,11 +68,10 @@ class _CallRun:
 
 
 class Browser:
-    """One person's requests: the connection slots, what is pending, and the senders, shared by the
-    page views and the notifications poll."""
+    """One person's requests: what is pending, the queue, and the senders (one per connection slot),
+    shared by the page views and the notifications poll."""
 
     def __init__(self, keep_unused_s: float = KEEP_UNUSED_S) -> None:
-        self.slots = gevent.lock.BoundedSemaphore(MAX_IN_FLIGHT)
         self.pending: dict[str, _Pending] = {}
         self.queue: gevent.queue.SimpleQueue[_Pending] = gevent.queue.SimpleQueue()
         self.senders: list[gevent.Greenlet] = []
@@ -98,27 +96,26 @@ class Browser:
         self.answers.clear()
 
     def fetch(self, url: str, name: str, defect: bool, send: Send) -> tuple[Result, bool]:
-        """One GET, blocking; an identical URL already pending is awaited instead. (result, sent by us?)"""
+        """One GET, blocking, sent by the senders like a view's; an identical URL already pending is
+        awaited instead. (result, sent by us?)"""
         pending = self.pending.get(url)
-        if pending is not None:
-            if pending.waiter is None:
-                pending.waiter = gevent.event.AsyncResult()
-            return pending.waiter.get(), False
-        pending = self.pending[url] = _Pending(url, name, defect, send)
-        result = self.send(pending)
-        assert result is not None  # (send raises instead)
-        return result, True
+        ours = pending is None
+        if pending is None:
+            pending = self.pending[url] = _Pending(url, name, defect, send)
+            self.put(pending)
+        if pending.waiter is None:
+            pending.waiter = gevent.event.AsyncResult()
+        return pending.waiter.get(), ours
 
-    def send(self, pending: _Pending) -> Result | None:
-        """Send a pending URL within the slots; hand its outcome (None: it raised) to all who asked."""
+    def send(self, pending: _Pending) -> None:
+        """Send a pending URL; hand its outcome (None: it raised) to all who asked. Only the senders
+        send, and there are at most `MAX_IN_FLIGHT` of them: that is the browser's limit."""
         try:
-            with self.slots:
-                result = pending.send(pending.url, pending.name, pending.defect)
+            result = pending.send(pending.url, pending.name, pending.defect)
         except BaseException as err:
             self.answer(pending, None, err)
             raise
         self.answer(pending, result, None)
-        return result
 
     def answer(self, pending: _Pending, result: Result | None, error: BaseException | None) -> None:
         del self.pending[pending.url]

@@ -31,6 +31,8 @@ from ops_perf.users.pages.fields import Expression
 
 PAGES_FILE = Path(__file__).resolve().parent / "pages.toml"
 API = "/api/v1/"
+_PATHS: dict[str, str] = {}
+"""Call url -> its request path (`Call.path`)."""
 PLACEHOLDER = re.compile(r"\{(id|uid|oidc|item|items|n|FY(?:-\d)?)\}")
 """The placeholders a call's url may hold (and `{FY}`.. inside a field expression); the page user fills them."""
 _FY = re.compile(r"\{FY(?:-(\d))?\}")
@@ -114,8 +116,12 @@ class Call:
 
     @property
     def path(self) -> str:
-        """The request path template: relative urls sit under /api/v1/."""
-        return self.url if self.url.startswith("/") else API + self.url
+        """The request path template: relative urls sit under /api/v1/. The same string object each time
+        (`_PATHS`), so the view's lookups by it (`view._parts`) find its hash already computed."""
+        found = _PATHS.get(self.url)
+        if found is None:
+            found = _PATHS[self.url] = self.url if self.url.startswith("/") else API + self.url
+        return found
 
     @property
     def sources(self) -> tuple[str, ...]:

@@ -23,8 +23,10 @@ import gc
 import logging
 import random
 import time
+from bisect import bisect
 from collections.abc import Mapping
-from functools import partial
+from functools import lru_cache, partial
+from itertools import accumulate
 from typing import Any
 
 import gevent
@@ -63,8 +65,26 @@ every such tree to the older generations, which it then walked again: about 5% o
 CPU (bench/generator.py). At 50,000 most of them are gone before it runs. Cycles still get collected."""
 
 
+_CUMULATIVE: dict[int, tuple[Mapping[str, int], list[str], list[int]]] = {}
+
+
 def weighted(table: Mapping[str, int]) -> str:
-    return random.choices(list(table), weights=list(table.values()))[0]
+    """A key of `table` drawn by weight, as `random.choices(keys, weights)[0]` draws it (the same draw
+    for the same random state). The navigation's tables are the catalog's, fixed at import: their
+    keys and running totals are worked out once (keyed by identity, the table kept alive with them),
+    not at each move."""
+    found = _CUMULATIVE.get(id(table))
+    if found is None or found[0] is not table:
+        found = _CUMULATIVE[id(table)] = (table, list(table), list(accumulate(table.values())))
+    keys, totals = found[1], found[2]
+    return keys[bisect(totals, random.random() * totals[-1], 0, len(keys) - 1)]
+
+
+@lru_cache(maxsize=1)
+def fiscal_year_text(minute: int) -> str:
+    """The federal fiscal year as the frontend puts it in URLs, worked out once a minute (`minute`: the
+    epoch minute) instead of at each view: `date.today()` reads the clock and the time zone."""
+    return str(federal_fiscal_year())
 
 
 def visit_seconds(think_time_s: tuple[float, float], page_s: float = 1.0) -> float:
@@ -184,7 +204,7 @@ class PersonUser(FastHttpUser):
         token, headers = auth
         # Open model, started late: the page is timed from its intended start (coordinated omission).
         started = time.perf_counter() - arrivals.late_ms(self, self.run_state.arrivals) / 1000
-        values = {"FY": str(federal_fiscal_year()), "oidc": self.oidc(token)}
+        values = {"FY": fiscal_year_text(int(time.time() // 60)), "oidc": self.oidc(token)}
         view = View(self, page, page_id, values)
         send = partial(self._get, token=token, headers=headers)
         if not tab:
@@ -247,7 +267,7 @@ class PersonUser(FastHttpUser):
             found = record_id(url, name)
             if found is not None:
                 self.run_state.records.add(name, found, ms, len(content) if content else 0, failed)
-        return Result(name, content, ms, end, failed, designed)
+        return Result(name, content, ms, end, failed, designed, url)
 
     def _record(self, view: View, started: float) -> None:
         """One PAGE entry: failed only when a call that blocks the page failed (what a person sees);

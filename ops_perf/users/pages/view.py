@@ -9,7 +9,6 @@ from page to page and sends these requests within the browser's limits.
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from functools import cache
@@ -17,6 +16,7 @@ from typing import Any, Protocol
 
 import orjson
 
+from ops_perf.users.pages.bodies import BODIES
 from ops_perf.users.pages.catalog import CATALOG, PLACEHOLDER, Call, Page, compiled, fill_fiscal_years
 from ops_perf.users.pages.fields import Expression
 
@@ -61,39 +61,27 @@ TOUR: tuple[str, ...] = tuple(CATALOG.pages)
 
 
 _UNPARSED = object()
-PARSE_CACHE_ENTRIES = 64
-"""Distinct response bodies whose parsed form is kept per process (LRU)."""
-PARSE_CACHE_MIN_BYTES = 2048
-PARSE_CACHE_MAX_BYTES = 1_000_000
-"""Only mid-sized bodies are kept: small ones parse in microseconds, huge ones would hold memory."""
-_PARSED: OrderedDict[bytes, Any] = OrderedDict()
-
-
-def parse(content: bytes) -> Any:
-    """The JSON of a body; an identical body seen lately (the all-CANs list on every agreement page,
-    the filter lists, ...) is parsed once per process. The parsed objects are only read, never changed."""
-    if not PARSE_CACHE_MIN_BYTES <= len(content) <= PARSE_CACHE_MAX_BYTES:
-        return orjson.loads(content)
-    found = _PARSED.get(content, _UNPARSED)
-    if found is _UNPARSED:
-        found = _PARSED[content] = orjson.loads(content)
-        if len(_PARSED) > PARSE_CACHE_ENTRIES:
-            _PARSED.popitem(last=False)
-    else:
-        _PARSED.move_to_end(content)
-    return found
 
 
 class Result:
     """One request's outcome, shared by every call that asked for the same URL while it was in flight."""
 
-    __slots__ = ("body", "content", "designed", "end", "failed", "length", "ms", "name")
+    __slots__ = ("body", "content", "designed", "end", "failed", "length", "ms", "name", "url")
     # The body is parsed on first use only: most responses are never read by a later call.
 
     def __init__(
-        self, name: str, content: bytes | None, ms: float, end: float, failed: bool, designed: bool = False
+        self,
+        name: str,
+        content: bytes | None,
+        ms: float,
+        end: float,
+        failed: bool,
+        designed: bool = False,
+        url: str = "",
     ) -> None:
         self.name, self.content, self.ms, self.end, self.failed = name, content, ms, end, failed
+        self.url = url
+        """The URL that answered (the key of its parsed body, `bodies.py`; "" for one made by hand)."""
         self.designed = designed
         """OPS's designed answer for a record without this resource (`users/answers.py`): not a failure."""
         self.length = len(content) if content else 0
@@ -104,7 +92,12 @@ class Result:
             try:
                 # orjson: bodies such as agreements/{id} run to megabytes; parsing is the page user's
                 # main cost beyond the requests themselves (bench/generator.py), 2-3x less than json.
-                self.body = parse(self.content) if self.content and not self.failed else None
+                if not self.content or self.failed:
+                    self.body = None
+                elif self.url:
+                    self.body = BODIES.parse(self.url, self.content)
+                else:
+                    self.body = orjson.loads(self.content)
             except orjson.JSONDecodeError:
                 self.body = None
         return self.body
