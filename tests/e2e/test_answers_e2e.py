@@ -117,6 +117,9 @@ def test_a_blocking_calls_500_still_fails_the_view(runs: dict[str, Any]) -> None
     pages = json.loads(Path(f"{prefix}_pages.json").read_text())["pages"]
     failed = pages["/portfolios/:id/spending"]["failures"]
     assert any("/api/v1/portfolios/[id]" in call for call in failed), failed
+    # The page user reports its requests itself (locust_compat.get_unreported): Locust's own words for a 500.
+    errors = {f["Error"] for f in read_failures(prefix) if f["Name"] == "/api/v1/portfolios/[id]"}
+    assert errors == {"LocustBadStatusCode(code=500)"}
     assert run["result"].returncode == 1, run["result"].stdout[-2000:]
 
 

@@ -123,15 +123,21 @@ def judge_answer(state: RunState, response: Any, name: str) -> tuple[bool, str]:
     """Inside a `catch_response` block: OPS's designed answer is a success (and counted), a 2xx that is not
     JSON a failure named as such; anything else as Locust decides (`users/answers.py`).
     Returns (designed answer?, why it is not JSON or "") for callers that keep their own verdict."""
-    status = response.status_code
+    designed, why = judge(state, name, response.status_code, response.headers, response.content)
+    if designed:
+        response.success()
+    elif why:
+        response.failure(why)
+    return designed, why
+
+
+def judge(state: RunState, name: str, status: int, headers: Any, content: bytes | None) -> tuple[bool, str]:
+    """(OPS's designed answer? (counted), why a 2xx is not JSON or ""): `judge_answer`'s verdict, for a
+    caller that reports the request itself too (the page user, `locust_compat.get_unreported`)."""
     if is_designed(name, status):
         state.answers.record(name, status)
-        response.success()
         return True, ""
-    why = not_json(status, response.headers.get("Content-Type"), response.content)
-    if why:
-        response.failure(why)
-    return False, why
+    return False, not_json(status, headers.get("Content-Type") if headers is not None else None, content)
 
 
 def after_response(state: RunState, token: str, status_code: int) -> None:

@@ -33,15 +33,17 @@ import gevent
 from gevent import GreenletExit
 from locust import FastHttpUser, task
 from locust.env import Environment as LocustEnvironment
+from locust.exception import CatchResponseError
 
 from ops_perf.auth.tokens import parse_token
+from ops_perf.locust_compat import get_unreported
 from ops_perf.server.records import record_id
 from ops_perf.users import arrivals
 from ops_perf.users.answers import record_unfinished
 from ops_perf.users.endpoints.user import (
     after_response,
     auth_headers,
-    judge_answer,
+    judge,
     start_user,
     take_timeouts,
     think,
@@ -237,36 +239,49 @@ class PersonUser(FastHttpUser):
         return self.browser.fetch(url, name, defect, partial(self._get, token=token, headers=headers))
 
     def _get(self, url: str, name: str, defect: bool, token: str, headers: Mapping[str, str]) -> Result:
-        """One request as the frontend's fetch makes it; the hot path of the page user (no wrapper calls)."""
+        """One request as the frontend's fetch makes it, judged and reported here (`get_unreported`: no
+        `catch_response` block, the hot path of the page user)."""
         start = time.perf_counter()
-        designed, why = False, ""
+        started_at = time.time()
+        designed = False
         try:
-            with self.client.get(url, name=name, headers=headers, catch_response=True) as response:
-                status = response.status_code
-                if defect:
-                    # Fails by the frontend's design: its 404 is expected and not an OPS failure; a 5xx or a
-                    # dropped connection still is.
-                    failed = status == 0 or status >= 500
-                    if failed:
-                        response.failure(f"HTTP {status}")
-                    else:
-                        response.success()
-                else:
-                    designed, why = judge_answer(self.run_state, response, name)
-                    failed = not designed and (
-                        status == 0 or status >= 400 or bool(why) or bool(getattr(response, "error", None))
-                    )
+            response, content, error = get_unreported(self.client, url, headers)
         except GreenletExit:  # the load stopped while this request was open (users/answers.py)
             record_unfinished(self.environment, "GET", name, start)
             raise
         end = time.perf_counter()
-        after_response(self.run_state, token, status)
-        content = response.content
+        status = response.status_code
+        if content is None:  # no whole answer (a dropped connection): Locust's error says why
+            failed = True
+        elif defect:
+            # Fails by the frontend's design: its 404 is expected and not an OPS failure; a 5xx still is.
+            failed = status >= 500
+            error = CatchResponseError(f"HTTP {status}") if failed else None
+        else:
+            designed, why = judge(self.run_state, name, status, response.headers, content)
+            if designed:  # OPS's answer by design: a success to Locust, a part the view renders without
+                error, failed = None, False
+            else:
+                error = CatchResponseError(why) if why else error
+                failed = error is not None or status >= 400
         ms = (end - start) * 1000
+        length = len(content) if content else 0
+        self.environment.events.request.fire(
+            request_type="GET",
+            name=name,
+            response_time=ms,
+            response_length=length,
+            exception=error,
+            context=self.context(),
+            response=response,
+            start_time=started_at,
+            url=url,
+        )
+        after_response(self.run_state, token, status)
         if "[id]" in name:  # an [id] endpoint: counted per record (`<prefix>_records.json`)
             found = record_id(url, name)
             if found is not None:
-                self.run_state.records.add(name, found, ms, len(content) if content else 0, failed)
+                self.run_state.records.add(name, found, ms, length, failed)
         return Result(name, content, ms, end, failed, designed, url)
 
     def _record(self, view: View, started: float) -> None:
