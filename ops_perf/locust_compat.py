@@ -228,8 +228,7 @@ def get_unreported(
         content = response.content  # read now: the caller's time includes the body, as `request` times it
     except FAILURE_EXCEPTIONS as error:
         return response, None, error
-    error = getattr(response, "error", None)
-    return response, content if content is not None or error is None else None, error
+    return response, content, getattr(response, "error", None)  # (an `ErrorResponse`'s content is None)
 
 
 def worker_ids(runner: Any, *, present: bool = True) -> list[str]:
