@@ -12,9 +12,9 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from gevent.pywsgi import WSGIServer
 from locust.contrib.fasthttp import FastHttpSession
 from locust.event import EventHook
+from wsgi_helpers import serve
 
 from ops_perf.locust_compat import ACCEPT_ENCODING, get_unreported
 
@@ -36,12 +36,8 @@ def server() -> Iterator[tuple[str, list[dict[str, str]]]]:
         start_response(status, [("Content-Type", kind), ("Content-Length", str(len(body)))])
         return [body]
 
-    wsgi = WSGIServer(("127.0.0.1", 0), app, log=None)
-    wsgi.start()
-    try:
-        yield f"http://127.0.0.1:{wsgi.server_port}", seen
-    finally:
-        wsgi.stop(timeout=2)
+    with serve(app) as url:
+        yield url, seen
 
 
 def _session(base_url: str) -> tuple[FastHttpSession, list[dict[str, Any]]]:

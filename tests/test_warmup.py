@@ -8,8 +8,8 @@ from typing import Any
 
 import gevent
 import pytest
-from gevent.pywsgi import WSGIServer
 from sim_helpers import start_sim
+from wsgi_helpers import serve
 
 from ops_perf.users.endpoints.catalog import ListShape, Pool, pools_in_use
 from ops_perf.users.warmup import IdCache, WarmupSummary, harvest
@@ -67,12 +67,8 @@ def flaky_server() -> Iterator[tuple[str, dict[str, int]]]:
         start_response("200 OK", [("Content-Type", "application/json")])
         return [json.dumps([{"id": 1}, {"id": 2}]).encode()]
 
-    server = WSGIServer(("127.0.0.1", 0), app, log=None)
-    server.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}", hits
-    finally:
-        server.stop(timeout=1)
+    with serve(app) as url:
+        yield url, hits
 
 
 def test_a_5xx_page_is_retried_once_then_reported(flaky_server: tuple[str, dict[str, int]]) -> None:
