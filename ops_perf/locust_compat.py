@@ -312,11 +312,12 @@ ACCEPT_ENCODING = "gzip, deflate, br"
 
 def get_unreported(
     session: FastHttpSession, path: str, headers: Mapping[str, str]
-) -> tuple[Any, bytes | None, Exception | None]:
+) -> tuple[Any, str, bytes | None, Exception | None]:
     """A GET sent and read as `FastHttpSession.request` sends and reads it, but not reported: the caller
     judges the answer and fires `events.request` itself (Locust's documented way for a client of one's
-    own). Returns (response, its body, the exception Locust would record or None); the body is None
-    when no whole answer came (a connection error, a body that could not be read: the exception says).
+    own). Returns (response, the URL it was sent to (the request event's `url`, as Locust reports it),
+    its body, the exception Locust would record or None); the body is None when no whole answer came
+    (a connection error, a body that could not be read: the exception says).
 
     Why: the page user judges every answer (a frontend defect's 404, OPS's designed answers, a 2xx that
     is not JSON), which Locust's public way does in a `catch_response` block: a second response object
@@ -331,12 +332,13 @@ def get_unreported(
         sent["Authorization"] = session.auth_header
     if "Accept-Encoding" not in sent and "accept-encoding" not in sent:
         sent["Accept-Encoding"] = ACCEPT_ENCODING
-    response = session._send_request_safe_mode("GET", session._build_url(path), headers=sent)
+    url = session._build_url(path)
+    response = session._send_request_safe_mode("GET", url, headers=sent)
     try:
         content = response.content  # read now: the caller's time includes the body, as `request` times it
     except FAILURE_EXCEPTIONS as error:
-        return response, None, error
-    return response, content, getattr(response, "error", None)  # (an `ErrorResponse`'s content is None)
+        return response, url, None, error
+    return response, url, content, getattr(response, "error", None)  # (an `ErrorResponse`'s content is None)
 
 
 def worker_ids(runner: Any, *, present: bool = True) -> list[str]:

@@ -47,25 +47,26 @@ def _session(base_url: str) -> tuple[FastHttpSession, list[dict[str, Any]]]:
     return FastHttpSession(base_url, event, None, network_timeout=5, connection_timeout=5), fired
 
 
-def _locust_error(base_url: str, path: str) -> Any:
-    """The exception Locust itself records for `path` (plain `request`, no catch_response)."""
+def _locust_report(base_url: str, path: str) -> tuple[Any, str]:
+    """The exception and the URL Locust itself reports for `path` (plain `request`, no catch_response)."""
     session, fired = _session(base_url)
     session.request("GET", path, name=path)
     assert len(fired) == 1
-    return fired[0]["exception"]
+    return fired[0]["exception"], fired[0]["url"]
 
 
 @pytest.mark.parametrize("path", sorted(ANSWERS))
 def test_the_answer_and_the_error_are_locusts(server: tuple[str, list[dict[str, str]]], path: str) -> None:
     base_url, _ = server
     session, fired = _session(base_url)
-    response, content, error = get_unreported(session, path, {"Authorization": "Bearer t"})
+    response, url, content, error = get_unreported(session, path, {"Authorization": "Bearer t"})
     status, _, body = ANSWERS[path]
     assert response.status_code == int(status.split()[0])
     assert content == body
     assert fired == [], "not reported: the caller judges and fires the request event"
-    expected = _locust_error(base_url, path)
+    expected, locusts_url = _locust_report(base_url, path)
     assert repr(error) == repr(expected)  # what the failures file would say
+    assert url == locusts_url == f"{base_url}{path}"  # the request event's `url`, as Locust reports it
     assert (error is None) == status.startswith("2")
 
 
@@ -86,7 +87,8 @@ def test_no_answer_gives_no_body_and_locusts_connection_error() -> None:
         probe.bind(("127.0.0.1", 0))
         base_url = f"http://127.0.0.1:{probe.getsockname()[1]}"
     session, _ = _session(base_url)
-    response, content, error = get_unreported(session, "/json", {})
+    response, url, content, error = get_unreported(session, "/json", {})
     assert response.status_code == 0 and content is None
     assert isinstance(error, ConnectionRefusedError)
-    assert type(error) is type(_locust_error(base_url, "/json"))
+    locusts_error, locusts_url = _locust_report(base_url, "/json")
+    assert type(error) is type(locusts_error) and url == locusts_url

@@ -1,6 +1,7 @@
 """Percentiles within 1 % in a real run of the suite (issue 18): every p50/p95/p99 cell of the stats CSV, the
 report and the history store against the exact percentiles of every response time the run measured, on
-one process and on a master with 2 workers (where the workers' histograms merge on the master).
+one process, on a master with 2 workers (where the workers' histograms merge on the master), and for the
+page user, which times and reports its requests itself (its page views' rows too).
 
 The exact times come from the run itself: the test writes a locustfile that imports the suite's
 (`locustfile.py`: its hooks, users and shape) and adds a listener on Locust's `request` event, which
@@ -28,6 +29,8 @@ pytestmark = pytest.mark.e2e
 
 TOLERANCE = 0.01
 QUANTILES = {"50%": 0.5, "95%": 0.95, "99%": 0.99}
+API_CALLS = "API calls"
+"""Not a row of Locust's: the GETs together, what the report's overall figures of a pages run are over."""
 RECORDING_LOCUSTFILE = textwrap.dedent('''
     """The suite's locustfile plus a recorder of every response time this process measured."""
     import json
@@ -42,15 +45,19 @@ RECORDING_LOCUSTFILE = textwrap.dedent('''
     from locustfile import OPSUser, PersonUser, ScenarioShape  # noqa: F401  (the suite, as Locust finds it)
 
     TIMES = {}
+    URLS = set()
 
     @events.request.add_listener
-    def record(request_type, name, response_time, **_kw):
+    def record(request_type, name, response_time, url=None, **_kw):
         TIMES.setdefault(f"{request_type} {name}", []).append(response_time)
+        if request_type == "GET":
+            URLS.add(url)
 
     @events.quit.add_listener
     def write(**_kw):
         if TIMES:
             Path(os.environ["EXACT_DIR"], f"{os.getpid()}.json").write_text(json.dumps(TIMES))
+            Path(os.environ["EXACT_DIR"], f"{os.getpid()}.urls").write_text(json.dumps(sorted(URLS)))
 ''')
 
 
@@ -61,12 +68,15 @@ def _locust(locustfile: Path, args: list[str], exact: Path) -> subprocess.Popen[
 
 
 def _exact(exact: Path) -> dict[str, list[float]]:
-    """Every response time by row (`GET <name>`, and `Aggregated`), from every process's file."""
+    """Every response time by row (`GET <name>`, `PAGE <route>`, and `Aggregated`), from every process's
+    file; `API calls` too: the GETs alone (a pages run's overall figures are over them)."""
     times: dict[str, list[float]] = defaultdict(list)
     for path in exact.glob("*.json"):
         for key, values in json.loads(path.read_text(encoding="utf-8")).items():
             times[key].extend(values)
             times["Aggregated"].extend(values)
+            if key.startswith("GET "):
+                times[API_CALLS].extend(values)
     return {k: sorted(v) for k, v in times.items()}
 
 
@@ -76,19 +86,26 @@ def _rank(ordered: list[float], q: float) -> float:
 
 
 def _off(value: float, truth: float) -> float:
+    if truth == 0:  # (a page view answered wholly from the frontend's cache takes 0 ms: so must its cell)
+        return 0.0 if value == 0 else float("inf")
     return abs(value - truth) / truth
 
 
 def _check(prefix: Path, exact: dict[str, list[float]], tmp_path: Path) -> dict[str, float]:
     """Compare the CSV, the report and the store with the exact percentiles; the worst error per place."""
     worst = {"csv": 0.0, "report": 0.0, "store": 0.0}
+    pages_run = any(key.startswith("PAGE ") for key in exact)  # its overall figures are over the API calls only
     stats = read_stats(prefix)
     record = json.loads(Path(f"{prefix}_run.json").read_text(encoding="utf-8"))
     assert record["percentile_precision"] == "1%"
-    assert set(stats) == {key.split(" ", 1)[-1] for key in exact}
+    assert set(stats) == {key.split(" ", 1)[-1] for key in exact if key != API_CALLS}
     truths: dict[str, dict[str, float]] = {}
     for key, ordered in exact.items():
         name = key.split(" ", 1)[-1]
+        if key == API_CALLS:
+            truths[key] = {label: _rank(ordered, q) for label, q in QUANTILES.items()}
+            truths[key]["median"] = min(max(truths[key]["50%"], ordered[0]), ordered[-1])
+            continue
         row = stats[name]
         assert int(row["Request Count"]) == len(ordered), (name, row["Request Count"], len(ordered))
         truth = {label: _rank(ordered, q) for label, q in QUANTILES.items()}
@@ -103,20 +120,22 @@ def _check(prefix: Path, exact: dict[str, list[float]], tmp_path: Path) -> dict[
     assert made.returncode == 0, made.stderr[-2000:]
     text = (report_dir / "PERFORMANCE_REPORT.md").read_text(encoding="utf-8")
     assert f"{prefix.name} within 1 % (the suite's log-spaced buckets)" in text
-    seen = 0
-    for line in text.splitlines():  # the appendix's table of every endpoint: median, p95, p99 in ms
+    seen = set()
+    for line in text.splitlines():  # the appendix's table of every endpoint and the Pages table: p50, p95, p99
         cells = [c.strip() for c in line.strip().strip("|").split("|")]
-        if len(cells) == 9 and cells[0].startswith("`") and cells[0].strip("`") in truths:
+        if len(cells) in (9, 11) and cells[0].startswith("`") and cells[0].strip("`") in truths:
             truth = truths[cells[0].strip("`")]
             for cell, label in zip(cells[4:7], ("median", "95%", "99%"), strict=True):
                 worst["report"] = max(worst["report"], _off(float(cell), truth[label]))
-            seen += 1
-    assert seen >= len(truths) - 1  # every endpoint row (the Aggregated row is the overall table's)
+            seen.add(cells[0].strip("`"))
+    assert seen == set(truths) - {"Aggregated", API_CALLS}  # every endpoint and page row
     section = text[text.index("## Overall metrics") :]
     overall = next(line for line in section.splitlines() if line.startswith(f"| {prefix.name} |"))
     cells = [c.strip() for c in overall.strip().strip("|").split("|")]
     for cell, label in zip(cells[5:8], ("median", "95%", "99%"), strict=True):
-        worst["report"] = max(worst["report"], _off(float(cell), truths["Aggregated"][label]))
+        worst["report"] = max(
+            worst["report"], _off(float(cell), truths[API_CALLS if pages_run else "Aggregated"][label])
+        )
 
     store = f"sqlite:///{tmp_path / ('store-' + prefix.parent.name + '.sqlite')}"
     assert run_cli(["history", "import", str(prefix), "--store", store]).returncode == 0
@@ -126,7 +145,7 @@ def _check(prefix: Path, exact: dict[str, list[float]], tmp_path: Path) -> dict[
         (run,) = opened.runs()
         assert run["percentile_precision"] == "1%"
         for row in opened.rows_of([run["run_id"]]):
-            truth = truths[row["name"]]
+            truth = truths[API_CALLS if pages_run and row["name"] == "Aggregated" else row["name"]]
             for column, label in (("p50_ms", "median"), ("p95_ms", "95%"), ("p99_ms", "99%")):
                 worst["store"] = max(worst["store"], _off(float(row[column]), truth[label]))
     return worst
@@ -150,6 +169,35 @@ def test_one_process(tmp_path: Path) -> None:
     assert code == 0, err[-3000:]
     times = _exact(exact)
     assert len(times["Aggregated"]) > 500
+    worst = _check(prefix, times, tmp_path)
+    print(f"worst relative error against the exact percentiles: {worst}")
+    assert max(worst.values()) <= TOLERANCE, worst
+
+
+def test_the_page_user(tmp_path: Path) -> None:
+    """The page user times, judges and reports its requests itself (`locust_compat.get_unreported`): its
+    cells are within 1 % too, its page views' (`PAGE` rows) as well, and its request events carry the URL
+    as Locust's own do (the whole URL, host included)."""
+    locustfile = tmp_path / "recording_locustfile.py"
+    locustfile.write_text(RECORDING_LOCUSTFILE, encoding="utf-8")
+    exact = tmp_path / "exact"
+    exact.mkdir()
+    prefix = tmp_path / "pages" / "local-smoke"
+    prefix.parent.mkdir()
+    with start_sim() as sim:
+        proc = _locust(
+            locustfile,
+            ["--headless", "--ops-env", "local", "--scenario", "smoke", "--user", "pages", "--host", sim.url,
+             "-u", "4", "-r", "4", "-t", "6s", "--think-time", "0", "--csv", str(prefix), "--only-summary"],
+            exact,
+        )  # fmt: skip
+        code, err = finish(proc, timeout=120)
+    assert code == 0, err[-3000:]
+    times = _exact(exact)
+    assert len(times["Aggregated"]) > 500 and any(key.startswith("PAGE ") for key in times)
+    (urls_file,) = exact.glob("*.urls")
+    urls = json.loads(urls_file.read_text(encoding="utf-8"))
+    assert len(urls) > 20 and [u for u in urls if not u.startswith(f"{sim.url}/")] == []
     worst = _check(prefix, times, tmp_path)
     print(f"worst relative error against the exact percentiles: {worst}")
     assert max(worst.values()) <= TOLERANCE, worst

@@ -245,7 +245,7 @@ class PersonUser(FastHttpUser):
         started_at = time.time()
         designed = False
         try:
-            response, content, error = get_unreported(self.client, url, headers)
+            response, sent_to, content, error = get_unreported(self.client, url, headers)
         except GreenletExit:  # the load stopped while this request was open (users/answers.py)
             record_unfinished(self.environment, "GET", name, start)
             raise
@@ -275,7 +275,7 @@ class PersonUser(FastHttpUser):
             context=self.context(),
             response=response,
             start_time=started_at,
-            url=url,
+            url=sent_to,
         )
         after_response(self.run_state, token, status)
         if "[id]" in name:  # an [id] endpoint: counted per record (`<prefix>_records.json`)
