@@ -21,6 +21,7 @@ import argparse
 import csv
 import gc
 import math
+import threading
 from bisect import bisect_left
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
@@ -103,11 +104,13 @@ LOCUST_PERCENTILE_FIELDS = StatsCSV._percentile_fields
 
 class _Row:
     """What one row's percentiles share: each histogram's walk and each diff, by the identity of what
-    they were made from (kept alive with them, so no identity is reused within the row)."""
+    they were made from (kept alive with them, so no identity is reused within the row). Only for the
+    thread (under gevent: the greenlet) that opened the row; any other passes through to Locust's."""
 
-    __slots__ = ("diffs", "walks")
+    __slots__ = ("diffs", "owner", "walks")
 
     def __init__(self) -> None:
+        self.owner = threading.get_ident()
         self.walks: dict[tuple[int, int], _Walk] = {}
         self.diffs: dict[tuple[int, int], tuple[dict[Any, int], dict[Any, int], dict[Any, int]]] = {}
 
@@ -126,7 +129,8 @@ class _Walk:
         self.keys = sorted(histogram, reverse=True)
         self.counts = list(accumulate(histogram[key] for key in self.keys))
         self.rising = all(count >= 0 for count in histogram.values())
-        """(A count below 0, which no histogram of Locust's has, would break the bisection: Locust's loop then.)"""
+        """(A count below 0, which no histogram of Locust's has, would break the bisection: Locust's
+        loop then.)"""
 
     def percentile(self, percent: float) -> Any:
         """Locust's rule: the first key, from the top, at which the requests counted reach
@@ -139,21 +143,23 @@ class _Walk:
 
 def _percentile(response_times: dict[Any, int], num_requests: int, percent: float) -> Any:
     """`calculate_response_time_percentile`, from one sort per histogram within a row."""
-    if _row is None:
+    row = _row
+    if row is None or row.owner != threading.get_ident():
         return LOCUST_PERCENTILE(response_times, num_requests, percent)
-    walk = _row.walks.get((id(response_times), num_requests))
+    walk = row.walks.get((id(response_times), num_requests))
     if walk is None:
-        walk = _row.walks[(id(response_times), num_requests)] = _Walk(response_times, num_requests)
+        walk = row.walks[(id(response_times), num_requests)] = _Walk(response_times, num_requests)
     return walk.percentile(percent)
 
 
 def _diff(latest: dict[Any, int], old: dict[Any, int]) -> dict[Any, int]:
     """`diff_response_time_dicts`, once per pair of histograms within a row."""
-    if _row is None:
+    row = _row
+    if row is None or row.owner != threading.get_ident():
         return LOCUST_DIFF(latest, old)
-    found = _row.diffs.get((id(latest), id(old)))
+    found = row.diffs.get((id(latest), id(old)))
     if found is None:
-        found = _row.diffs[(id(latest), id(old))] = (latest, old, LOCUST_DIFF(latest, old))
+        found = row.diffs[(id(latest), id(old))] = (latest, old, LOCUST_DIFF(latest, old))
     return found[2]
 
 
@@ -174,24 +180,27 @@ def one_sort_per_histogram() -> Iterator[None]:
 
 
 def _percentile_fields(self: StatsCSV, stats_entry: StatsEntry, use_current: bool = False) -> Any:
-    """Locust's own `_percentile_fields` (its cells, its counts, its window), its histogram sorted once."""
+    """Locust's own `_percentile_fields` (its cells, its counts, its window), its 11 percentiles from one
+    sort of the histogram."""
     with one_sort_per_histogram():
         return LOCUST_PERCENTILE_FIELDS(self, stats_entry, use_current)
 
 
 def install_one_sort_percentiles() -> None:
-    """Each stats CSV row of this process (Locust's once-a-second stats CSV and stats history) sorts an
-    entry's histogram once, not once per percentile.
+    """Each stats CSV row of this process (Locust's once-a-second stats CSV and stats history) takes its
+    11 percentiles from one sort of the entry's histogram, not one sort each.
 
     Why: Locust sorts an entry's keys again for each of the 11 percentiles of a row, and for the
     `--csv-full-history` row first diffs the whole histogram again for each; once a second, for every
     entry. With the suite's finer buckets that became a cost of its own: one writer pass over 96 entries
     of 3,000 requests (stats CSV and full history) took 30 ms with Locust's code and takes 11 ms with
-    one sort (bench/stats_rows.py). Locust's own functions still decide every cell: the counts, the
-    ~10 s window, the rule (tests/test_one_sort_percentiles.py compares the cells with Locust's). What is touched (module functions
-    `calculate_response_time_percentile` and `diff_response_time_dicts`, which `StatsEntry` looks up at
-    each call, and `StatsCSV._percentile_fields`) is undocumented; the same from 2.43.4 to 2.47. Outside
-    a row they behave exactly as Locust's (the web UI's figures, a test's calls)."""
+    one sort (bench/stats_rows.py). (The row's Median, `median_response_time`, is Locust's own sort
+    beside it, outside the row, from 2.46.) Locust's own functions still decide every cell: the counts,
+    the ~10 s window, the rule (tests/test_one_sort_percentiles.py compares the cells with Locust's).
+    What is touched (module functions `calculate_response_time_percentile` and
+    `diff_response_time_dicts`, which `StatsEntry` looks up at each call, and
+    `StatsCSV._percentile_fields`) is undocumented; the same from 2.43.4 to 2.47. Outside a row they
+    behave exactly as Locust's (the web UI's figures, a test's calls)."""
     locust.stats.calculate_response_time_percentile = _percentile
     locust.stats.diff_response_time_dicts = _diff
     StatsCSV._percentile_fields = _percentile_fields  # type: ignore[method-assign]

@@ -9,7 +9,9 @@ Locust's own `_percentile_fields`, called outside a row, is the yardstick: it th
 from __future__ import annotations
 
 import random
+import subprocess
 import sys
+import threading
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -49,10 +51,24 @@ def random_times(rng: random.Random, n: int) -> list[float | None]:
     return [t if t is None else max(t, 0.0) for t in times]
 
 
-def test_the_installed_functions_are_in_locusts_place() -> None:
-    assert locust.stats.calculate_response_time_percentile is not compat.LOCUST_PERCENTILE
-    assert locust.stats.diff_response_time_dicts is not compat.LOCUST_DIFF
-    assert StatsCSV._percentile_fields is not compat.LOCUST_PERCENTILE_FIELDS
+def test_a_locust_process_has_them_from_the_plugin() -> None:
+    """In a fresh process, importing the plugin's precision module (as locustfile.py's hooks do) puts
+    the three functions in Locust's place; before it, Locust's own are there."""
+    code = (
+        "import locust.stats\n"
+        "from locust.stats import StatsCSV\n"
+        "before = (locust.stats.calculate_response_time_percentile, locust.stats.diff_response_time_dicts,"
+        " StatsCSV._percentile_fields)\n"
+        "import ops_perf.plugin.precision\n"
+        "from ops_perf import locust_compat as c\n"
+        "assert before == (c.LOCUST_PERCENTILE, c.LOCUST_DIFF, c.LOCUST_PERCENTILE_FIELDS)\n"
+        "after = (locust.stats.calculate_response_time_percentile, locust.stats.diff_response_time_dicts,"
+        " StatsCSV._percentile_fields)\n"
+        "assert after == (c._percentile, c._diff, c._percentile_fields), after\n"
+    )
+    root = Path(__file__).resolve().parents[1]
+    done = subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr[-2000:]
 
 
 @pytest.mark.parametrize("plain", [False, True], ids=["suite buckets", "locust buckets"])
@@ -91,6 +107,24 @@ def test_any_percent_from_one_walk_is_locusts() -> None:
             with compat.one_sort_per_histogram():
                 ours = [locust.stats.calculate_response_time_percentile(histogram, num, p) for p in percents]
             assert ours == [compat.LOCUST_PERCENTILE(histogram, num, p) for p in percents], (histogram, num)
+        with compat.one_sort_per_histogram():  # one histogram under several counts within one row
+            ours = [locust.stats.calculate_response_time_percentile(histogram, n, 0.9) for n in (total, total + 5, 1)]
+        assert ours == [compat.LOCUST_PERCENTILE(histogram, n, 0.9) for n in (total, total + 5, 1)], histogram
+
+
+def test_another_thread_inside_a_row_gets_locusts_own() -> None:
+    """A row is its opener's: a thread computing percentiles meanwhile is not served from its cache."""
+    histogram = {10.0: 5, 20.0: 5}
+    seen: list[float] = []
+    with compat.one_sort_per_histogram():
+        assert locust.stats.calculate_response_time_percentile(histogram, 10, 0.5) == 20.0
+        histogram[30.0] = 90  # (changed inside the row: only another thread would do this)
+        other = threading.Thread(
+            target=lambda: seen.append(locust.stats.calculate_response_time_percentile(histogram, 10, 0.5))
+        )
+        other.start()
+        other.join()
+    assert seen == [compat.LOCUST_PERCENTILE(histogram, 10, 0.5)] == [30.0]
 
 
 class CountedHistogram(dict):  # type: ignore[type-arg]
@@ -107,19 +141,28 @@ class CountedHistogram(dict):  # type: ignore[type-arg]
         return super().__iter__()
 
 
-def test_a_row_sorts_its_histogram_once_where_locust_sorts_it_per_percentile() -> None:
+def test_a_row_sorts_its_histogram_once_where_locust_sorts_it_per_percentile(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The stats CSV's row: one sort instead of 11; the history row (`--csv-full-history`): one diff of the
+    histogram (which reads it whole) instead of 11."""
+    clock = Clock(1_800_000_000.0)
+    monkeypatch.setattr(locust.stats, "time", SimpleNamespace(time=clock.time))
     env = Environment(events=Events())
-    for t in random_times(random.Random(3), 500):
-        env.stats.log_request("GET", "/x", t if t is not None else 5.0, 0)
+    for second in range(12):
+        clock.now = 1_800_000_000.0 + second
+        for t in random_times(random.Random(second), 50):
+            env.stats.log_request("GET", "/x", t if t is not None else 5.0, 0)
+    clock.now += 1
     entry = env.stats.entries[("/x", "GET")]
     entry.response_times = CountedHistogram(entry.response_times)
     writer = StatsCSV(env, PERCENTILES_TO_REPORT)
-    CountedHistogram.reads = 0
-    cells = writer._percentile_fields(entry)
-    assert CountedHistogram.reads == 1
-    CountedHistogram.reads = 0
-    assert locusts_cells(writer, entry) == cells
-    assert CountedHistogram.reads == len(PERCENTILES_TO_REPORT)
+    for use_current in (False, True):
+        CountedHistogram.reads = 0
+        cells = writer._percentile_fields(entry, use_current=use_current)
+        assert CountedHistogram.reads == 1, use_current
+        CountedHistogram.reads = 0
+        assert locusts_cells(writer, entry, use_current=use_current) == cells
+        assert CountedHistogram.reads == len(PERCENTILES_TO_REPORT), use_current
+        assert any(cells)
 
 
 class Clock:
@@ -158,3 +201,44 @@ def test_the_history_rows_window_is_locusts_own(plain: bool, monkeypatch: pytest
                 compared += 1
                 windows += any(ours)
         assert compared > 100 and windows > 50  # most rows had a window to take percentiles of
+
+
+class TickingClock(Clock):
+    """A clock that moves on at every reading, across seconds: Locust reads it once per percentile, so
+    one history row can take its 11 percentiles over windows of different seconds."""
+
+    def __init__(self, now: float, step: float) -> None:
+        super().__init__(now)
+        self.step = step
+
+    def time(self) -> float:
+        self.now += self.step
+        return self.now
+
+
+@pytest.mark.parametrize("step", [0.3, 0.7, 1.5])
+def test_a_history_row_read_across_seconds_is_locusts_own(step: float, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each of the row's percentiles then diffs with another cached histogram: each pair is its own diff."""
+    clock = Clock(1_800_000_000.0)
+    monkeypatch.setattr(locust.stats, "time", SimpleNamespace(time=clock.time))
+    rng = random.Random(int(step * 10))
+    env = Environment(events=Events())
+    for second in range(30):
+        clock.now = 1_800_000_000.0 + second
+        for t in random_times(rng, 40 + 30 * (second % 4)):
+            env.stats.log_request("GET", "/x", t, 0)
+    entry = env.stats.entries[("/x", "GET")]
+    writer = StatsCSV(env, PERCENTILES_TO_REPORT)
+    differed = 0
+    for start in range(16):
+        moving = TickingClock(1_800_000_000.0 + 18 + start * 0.25, step)
+        monkeypatch.setattr(locust.stats, "time", SimpleNamespace(time=moving.time))
+        ours = writer._percentile_fields(entry, use_current=True)
+        moving.now = 1_800_000_000.0 + 18 + start * 0.25  # Locust's own, reading the very same clock times
+        locusts = locusts_cells(writer, entry, use_current=True)
+        assert ours == locusts, (step, start)
+        moving.now = 1_800_000_000.0 + 18 + start * 0.25
+        frozen = Clock(moving.now + step)
+        monkeypatch.setattr(locust.stats, "time", SimpleNamespace(time=frozen.time))
+        differed += locusts_cells(writer, entry, use_current=True) != locusts
+    assert differed, "the clock never moved the window within a row: the case is not exercised"

@@ -50,7 +50,7 @@ RECORDING_LOCUSTFILE = textwrap.dedent('''
     @events.request.add_listener
     def record(request_type, name, response_time, url=None, **_kw):
         TIMES.setdefault(f"{request_type} {name}", []).append(response_time)
-        if request_type == "GET":
+        if request_type == "GET" and url is not None:  # (a request cut off by the stop has none)
             URLS.add(url)
 
     @events.quit.add_listener
