@@ -119,6 +119,12 @@ _row: _Row | None = None
 """The row being computed (`one_sort_per_histogram`); None outside one."""
 
 
+def _own_row() -> _Row | None:
+    """The open row, if the calling thread (greenlet) opened it; None otherwise (Locust's own code then)."""
+    row = _row
+    return row if row is not None and row.owner == threading.get_ident() else None
+
+
 class _Walk:
     """A histogram's keys from the largest down, and the requests counted down to each."""
 
@@ -143,8 +149,8 @@ class _Walk:
 
 def _percentile(response_times: dict[Any, int], num_requests: int, percent: float) -> Any:
     """`calculate_response_time_percentile`, from one sort per histogram within a row."""
-    row = _row
-    if row is None or row.owner != threading.get_ident():
+    row = _own_row()
+    if row is None:
         return LOCUST_PERCENTILE(response_times, num_requests, percent)
     walk = row.walks.get((id(response_times), num_requests))
     if walk is None:
@@ -154,8 +160,8 @@ def _percentile(response_times: dict[Any, int], num_requests: int, percent: floa
 
 def _diff(latest: dict[Any, int], old: dict[Any, int]) -> dict[Any, int]:
     """`diff_response_time_dicts`, once per pair of histograms within a row."""
-    row = _row
-    if row is None or row.owner != threading.get_ident():
+    row = _own_row()
+    if row is None:
         return LOCUST_DIFF(latest, old)
     found = row.diffs.get((id(latest), id(old)))
     if found is None:

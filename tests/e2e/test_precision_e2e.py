@@ -151,66 +151,64 @@ def _check(prefix: Path, exact: dict[str, list[float]], tmp_path: Path) -> dict[
     return worst
 
 
-def test_one_process(tmp_path: Path) -> None:
+def _prepare(tmp_path: Path, name: str) -> tuple[Path, Path, Path]:
+    """(the recording locustfile, the folder the processes write their times to, the run's CSV prefix)."""
     locustfile = tmp_path / "recording_locustfile.py"
     locustfile.write_text(RECORDING_LOCUSTFILE, encoding="utf-8")
     exact = tmp_path / "exact"
     exact.mkdir()
-    prefix = tmp_path / "one" / "local-smoke"
+    prefix = tmp_path / name / "local-smoke"
     prefix.parent.mkdir()
+    return locustfile, exact, prefix
+
+
+def _one_process(tmp_path: Path, name: str, load: list[str]) -> tuple[Path, Path, str]:
+    """A smoke run of the suite in one process against a simulator of its own, with `load`'s options
+    (users, duration, think time, user class): (folder of times, CSV prefix, the simulator's URL)."""
+    locustfile, exact, prefix = _prepare(tmp_path, name)
     with start_sim() as sim:
         proc = _locust(
             locustfile,
-            ["--headless", "--ops-env", "local", "--scenario", "smoke", "--host", sim.url, "-u", "10", "-r", "10",
-             "-t", "6s", "--think-time", "0,0.02", "--csv", str(prefix), "--only-summary"],
+            ["--headless", "--ops-env", "local", "--scenario", "smoke", "--host", sim.url, *load,
+             "--csv", str(prefix), "--only-summary"],
             exact,
         )  # fmt: skip
         code, err = finish(proc, timeout=120)
     assert code == 0, err[-3000:]
-    times = _exact(exact)
-    assert len(times["Aggregated"]) > 500
+    return exact, prefix, sim.url
+
+
+def _assert_within_tolerance(prefix: Path, times: dict[str, list[float]], tmp_path: Path) -> None:
     worst = _check(prefix, times, tmp_path)
     print(f"worst relative error against the exact percentiles: {worst}")
     assert max(worst.values()) <= TOLERANCE, worst
+
+
+def test_one_process(tmp_path: Path) -> None:
+    exact, prefix, _ = _one_process(tmp_path, "one", ["-u", "10", "-r", "10", "-t", "6s", "--think-time", "0,0.02"])
+    times = _exact(exact)
+    assert len(times["Aggregated"]) > 500
+    _assert_within_tolerance(prefix, times, tmp_path)
 
 
 def test_the_page_user(tmp_path: Path) -> None:
     """The page user times, judges and reports its requests itself (`locust_compat.get_unreported`): its
     cells are within 1 % too, its page views' (`PAGE` rows) as well, and its request events carry the URL
     as Locust's own do (the whole URL, host included)."""
-    locustfile = tmp_path / "recording_locustfile.py"
-    locustfile.write_text(RECORDING_LOCUSTFILE, encoding="utf-8")
-    exact = tmp_path / "exact"
-    exact.mkdir()
-    prefix = tmp_path / "pages" / "local-smoke"
-    prefix.parent.mkdir()
-    with start_sim() as sim:
-        proc = _locust(
-            locustfile,
-            ["--headless", "--ops-env", "local", "--scenario", "smoke", "--user", "pages", "--host", sim.url,
-             "-u", "4", "-r", "4", "-t", "6s", "--think-time", "0", "--csv", str(prefix), "--only-summary"],
-            exact,
-        )  # fmt: skip
-        code, err = finish(proc, timeout=120)
-    assert code == 0, err[-3000:]
+    exact, prefix, sim_url = _one_process(
+        tmp_path, "pages", ["--user", "pages", "-u", "4", "-r", "4", "-t", "6s", "--think-time", "0"]
+    )
     times = _exact(exact)
     assert len(times["Aggregated"]) > 500 and any(key.startswith("PAGE ") for key in times)
     (urls_file,) = exact.glob("*.urls")
     urls = json.loads(urls_file.read_text(encoding="utf-8"))
-    assert len(urls) > 20 and [u for u in urls if not u.startswith(f"{sim.url}/")] == []
-    worst = _check(prefix, times, tmp_path)
-    print(f"worst relative error against the exact percentiles: {worst}")
-    assert max(worst.values()) <= TOLERANCE, worst
+    assert len(urls) > 20 and [u for u in urls if not u.startswith(f"{sim_url}/")] == []
+    _assert_within_tolerance(prefix, times, tmp_path)
 
 
 def test_master_and_two_workers(tmp_path: Path) -> None:
     """The workers bucket and record; the master only merges their histograms (and records none)."""
-    locustfile = tmp_path / "recording_locustfile.py"
-    locustfile.write_text(RECORDING_LOCUSTFILE, encoding="utf-8")
-    exact = tmp_path / "exact"
-    exact.mkdir()
-    prefix = tmp_path / "dist" / "local-smoke"
-    prefix.parent.mkdir()
+    locustfile, exact, prefix = _prepare(tmp_path, "dist")
     port = free_port()
     with start_sim() as sim:
         boss = _locust(
@@ -233,6 +231,4 @@ def test_master_and_two_workers(tmp_path: Path) -> None:
     assert json.loads(Path(f"{prefix}_run.json").read_text(encoding="utf-8"))["workers"] == 2
     times = _exact(exact)
     assert len(times["Aggregated"]) > 500
-    worst = _check(prefix, times, tmp_path)
-    print(f"worst relative error against the exact percentiles: {worst}")
-    assert max(worst.values()) <= TOLERANCE, worst
+    _assert_within_tolerance(prefix, times, tmp_path)
